@@ -1,0 +1,5 @@
+"""``python -m canarystats`` runs the command-line interface."""
+
+from canarystats.cli import main
+
+raise SystemExit(main())

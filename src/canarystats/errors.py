@@ -1,0 +1,33 @@
+"""The exceptions a user can cause, each carrying one line that says what to do.
+
+Every error a user can trigger (a bad config, a bad data file, an unreachable backend,
+missing credentials) is one of these.  The CLI prints ``str(error)`` as a single line on
+stderr and exits with the error's ``exit_code``; it never shows a traceback.
+"""
+
+from __future__ import annotations
+
+
+class CanaryStatsError(Exception):
+    """Base class of the errors a user can cause; ``str()`` is one line to show them."""
+
+    #: exit code of ``canarystats`` when this error ends a command (see DESIGN.md)
+    exit_code: int = 2
+
+
+class ConfigError(CanaryStatsError, ValueError):
+    """The canary config (or a command-line override of it) is invalid."""
+
+    exit_code = 2
+
+
+class DataError(CanaryStatsError, ValueError):
+    """A data file or frame does not have the shape canarystats needs."""
+
+    exit_code = 2
+
+
+class SourceError(CanaryStatsError, RuntimeError):
+    """The metrics backend failed, refused, or answered with something unusable."""
+
+    exit_code = 3

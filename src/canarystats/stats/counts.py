@@ -1,0 +1,304 @@
+"""Counts compared as rates: a conditional (quasi-)binomial test of canary events given all events.
+
+Error counts are not a continuous gauge.  A rank test on per-bucket error counts passes a canary
+that throws errors against a baseline with none (every baseline bucket ties at 0 and Kayenta's
+interval rule then needs the interval to exclude 0 by a margin; a known Kayenta failure).  Counts
+have their own exact test: if canary and baseline produce events at the same rate per unit of
+exposure (requests, or host-buckets), then given the total number of events ``n``, the canary's
+share is ``Binomial(n, p0)`` with ``p0 = E_canary / (E_canary + E_baseline)`` (the conditional
+test of two Poisson rates; Przyborowski & Wilenski 1940, R's ``poisson.test`` for two samples).
+
+Hosts of a fleet do not share one Poisson rate exactly: their rates vary around the fleet's.
+That extra-Poisson variation is estimated from the baseline hosts (the quasi-Poisson dispersion
+``phi``, Pearson's chi-square over their degrees of freedom, never below 1) and the binomial test
+is run on counts divided by ``phi`` (the effective number of independent events).  With
+``phi = 1`` the test is exact.
+
+Datadog's agent sends a counter's zeros only for a few minutes after its last event, then nothing:
+a quiet, healthy host has null buckets or no series at all.  :func:`fill_quiet_buckets` turns the
+missing buckets of hosts known to be in the cohort into zeros before testing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.special import betainc
+
+Direction = Literal["either", "increase", "decrease"]
+_DIRECTION_CODES = {"either": 0, "increase": 1, "decrease": -1}
+
+
+def fill_quiet_buckets(counts: ArrayLike, known_hosts: ArrayLike) -> NDArray[np.float64]:
+    """Replace missing buckets of hosts known to be in the cohort by zero events.
+
+    Parameters
+    ----------
+    counts : array_like
+        ``(metric, host, time)`` event counts, NaN where the backend returned null or the host had
+        no series (a row of NaN).  A 2-D ``(host, time)`` array is one metric.
+    known_hosts : array_like of bool
+        Which hosts are known to be in the cohort (they report the request-count metric, or the
+        scope lists them): shape ``(host,)`` or ``(metric, host)``.
+
+    Returns
+    -------
+    ndarray
+        Counts of the same shape as ``counts``, with NaN replaced by 0 for known hosts; the
+        buckets of unknown hosts stay NaN (no evidence they exist, so no evidence of zero errors).
+
+    Examples
+    --------
+    >>> nan = float("nan")
+    >>> fill_quiet_buckets([[3.0, nan], [nan, nan]], [True, False]).tolist()
+    [[3.0, 0.0], [nan, nan]]
+    """
+    c = np.array(counts, dtype=np.float64)
+    known = np.asarray(known_hosts, dtype=bool)
+    if c.ndim == 2:
+        mask = np.broadcast_to(known.reshape(-1)[:, None], c.shape)
+    elif c.ndim == 3:
+        mask = np.broadcast_to(np.atleast_2d(known)[:, :, None], c.shape)
+    else:
+        raise ValueError(
+            f"counts must be 2-D (host, time) or 3-D (metric, host, time), got {c.ndim}"
+        )
+    c[np.isnan(c) & mask] = 0.0
+    return c
+
+
+@dataclass(frozen=True)
+class CountTestResult:
+    """Result of :func:`count_rate_test`; every field is an array over metrics.
+
+    Attributes
+    ----------
+    p_value : ndarray
+        p-value of a practically relevant rate difference: the test's p-value where the effect
+        reaches the minimum (``practical``), 1 where it does not, NaN where inconclusive.
+    p_raw : ndarray
+        The conditional (quasi-)binomial test's p-value, whatever the effect.
+    canary_events, baseline_events, canary_exposure, baseline_exposure : ndarray
+        Totals over hosts and buckets.
+    canary_rate, baseline_rate : ndarray
+        Events per unit of exposure.
+    rate_ratio : ndarray
+        ``canary_rate / baseline_rate``; ``inf`` for events against a zero baseline, NaN for 0/0.
+    rate_diff : ndarray
+        ``canary_rate - baseline_rate``.
+    dispersion : ndarray
+        Quasi-Poisson dispersion ``phi >= 1`` estimated from the baseline hosts.
+    practical : ndarray of bool
+        Whether the difference reaches the minimum practical effect in the harmful direction.
+    inconclusive : ndarray of bool
+    reason : ndarray of str
+    """
+
+    p_value: NDArray[np.float64]
+    p_raw: NDArray[np.float64]
+    canary_events: NDArray[np.float64]
+    baseline_events: NDArray[np.float64]
+    canary_exposure: NDArray[np.float64]
+    baseline_exposure: NDArray[np.float64]
+    canary_rate: NDArray[np.float64]
+    baseline_rate: NDArray[np.float64]
+    rate_ratio: NDArray[np.float64]
+    rate_diff: NDArray[np.float64]
+    dispersion: NDArray[np.float64]
+    practical: NDArray[np.bool_]
+    inconclusive: NDArray[np.bool_]
+    reason: NDArray[np.str_]
+
+
+def _per_host(
+    values: ArrayLike | None, counts: NDArray[np.float64], counts_ndim: int, name: str
+) -> NDArray[np.float64]:
+    """Exposure totals per (metric, host); ``None`` means one unit per reported bucket."""
+    if values is None:
+        return np.sum(~np.isnan(counts), axis=2).astype(np.float64)
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim == counts_ndim:  # per bucket, shaped like the counts
+        v = np.nansum(_cube(v, name), axis=2)
+    elif v.ndim == counts_ndim - 1:  # per host totals
+        v = v.reshape(counts.shape[:2]) if v.size == counts.shape[0] * counts.shape[1] else v
+    if v.shape != counts.shape[:2]:
+        raise ValueError(f"{name} has shape {v.shape}; expected per-host totals {counts.shape[:2]}")
+    if np.any(v < 0):
+        raise ValueError(f"{name} must not be negative")
+    return np.nan_to_num(v)
+
+
+def _cube(values: ArrayLike, name: str) -> NDArray[np.float64]:
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim == 2:
+        arr = arr[None]
+    if arr.ndim != 3:
+        raise ValueError(f"{name} must be 3-D (metric, host, time), got {arr.ndim} dimensions")
+    if np.any(arr < 0):
+        raise ValueError(f"{name} must not contain negative counts")
+    return arr
+
+
+def binomial_tail(
+    successes: ArrayLike, trials: ArrayLike, p0: ArrayLike, *, upper: bool
+) -> NDArray[np.float64]:
+    """``P(X >= x)`` (upper) or ``P(X <= x)`` for ``X ~ Binomial(n, p0)``, for real ``x`` and ``n``.
+
+    Uses the regularized incomplete beta function, which equals the binomial tail for integer
+    arguments and extends it smoothly to the non-integer effective counts of a quasi-binomial test.
+
+    Examples
+    --------
+    >>> round(float(binomial_tail(5, 5, 0.25, upper=True)), 6)
+    0.000977
+    >>> round(float(binomial_tail(0, 4, 0.5, upper=False)), 4)
+    0.0625
+    """
+    x = np.asarray(successes, dtype=np.float64)
+    n = np.asarray(trials, dtype=np.float64)
+    p = np.asarray(p0, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if upper:
+            # P(X >= x) = I_p(x, n - x + 1); certain for x <= 0.
+            out = np.where(x <= 0, 1.0, betainc(np.maximum(x, 1e-300), n - x + 1.0, p))
+        else:
+            # P(X <= x) = I_{1-p}(n - x, x + 1); certain for x >= n.
+            out = np.where(x >= n, 1.0, betainc(np.maximum(n - x, 1e-300), x + 1.0, 1.0 - p))
+    return np.clip(out, 0.0, 1.0)
+
+
+def _dispersion(events: NDArray[np.float64], exposure: NDArray[np.float64]) -> NDArray[np.float64]:
+    hosts = exposure > 0
+    m = hosts.sum(axis=1)
+    total_e = np.where(hosts, events, 0.0).sum(axis=1)
+    total_x = np.where(hosts, exposure, 0.0).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = total_e / total_x
+        expected = exposure * rate[:, None]
+        chi2 = np.where(hosts, (events - expected) ** 2 / expected, 0.0).sum(axis=1)
+        phi = chi2 / (m - 1)
+    # Without two hosts with events there is nothing to estimate: assume Poisson (phi = 1).
+    phi[~np.isfinite(phi) | (m < 2) | (rate <= 0)] = 1.0
+    return np.maximum(phi, 1.0)
+
+
+def count_rate_test(
+    canary_counts: ArrayLike,
+    baseline_counts: ArrayLike,
+    *,
+    canary_exposure: ArrayLike | None = None,
+    baseline_exposure: ArrayLike | None = None,
+    direction: Direction | Sequence[str] = "increase",
+    overdispersion: bool = True,
+    min_rate_ratio: float | ArrayLike = 1.0,
+    min_rate_diff: float | ArrayLike = 0.0,
+) -> CountTestResult:
+    """Test whether the canary's event rate differs from the baseline's, for every metric at once.
+
+    Parameters
+    ----------
+    canary_counts, baseline_counts : array_like
+        ``(metric, host, time)`` event counts per bucket, NaN-padded (run
+        :func:`fill_quiet_buckets` first so quiet known hosts count as zeros).  2-D is one metric.
+    canary_exposure, baseline_exposure : array_like, optional
+        Requests (or other exposure) per bucket ``(metric, host, time)`` or per host
+        ``(metric, host)``.  Omitted: each reported bucket of a host is one unit of exposure
+        (host-buckets), which compares events per host per bucket.
+    direction : {"increase", "decrease", "either"} or sequence of them, one per metric
+        ``increase`` (default for error counts): only a higher canary rate fails.
+    overdispersion : bool
+        Estimate the quasi-Poisson dispersion from the baseline hosts and scale the counts by it.
+    min_rate_ratio, min_rate_diff : float or array_like (one per metric)
+        Minimum practical effect: a canary rate must be at least ``min_rate_ratio`` times and at
+        least ``min_rate_diff`` above the baseline rate (mirrored for ``decrease``) to fail.
+
+    Returns
+    -------
+    CountTestResult
+
+    Notes
+    -----
+    With ``x`` canary events, ``n`` events in all, and ``p0`` the canary's share of the exposure,
+    the one-sided p-value for an increase is ``P(Binomial(n / phi, p0) >= x / phi)``; the two-sided
+    one is twice the smaller tail, capped at 1.  Zero events on both sides give p = 1 (nothing
+    happened: a pass, not missing data).  Five canary errors against none on three equally busy
+    baseline hosts give ``0.25 ** 5 < 0.001``.
+
+    Examples
+    --------
+    >>> res = count_rate_test([[[0, 2, 3]]], [[[0, 0, 0], [0, 0, 0], [0, 0, 0]]])
+    >>> round(float(res.p_value[0]), 6), float(res.rate_ratio[0])
+    (0.000977, inf)
+    """
+    c_ndim = np.ndim(canary_counts)
+    b_ndim = np.ndim(baseline_counts)
+    c = _cube(canary_counts, "canary_counts")
+    b = _cube(baseline_counts, "baseline_counts")
+    if c.shape[0] != b.shape[0]:
+        raise ValueError(f"canary has {c.shape[0]} metrics and baseline {b.shape[0]}")
+    rows = c.shape[0]
+    names = [direction] * rows if isinstance(direction, str) else list(direction)
+    if len(names) != rows or any(d not in _DIRECTION_CODES for d in names):
+        raise ValueError(f"direction must be one of {tuple(_DIRECTION_CODES)}, one per metric")
+    code = np.array([_DIRECTION_CODES[d] for d in names])
+    min_ratio = np.broadcast_to(np.asarray(min_rate_ratio, dtype=np.float64), (rows,))
+    min_diff = np.broadcast_to(np.asarray(min_rate_diff, dtype=np.float64), (rows,))
+    if np.any(min_ratio < 1.0) or np.any(min_diff < 0.0):
+        raise ValueError("min_rate_ratio must be >= 1 and min_rate_diff >= 0")
+
+    c_host = np.nansum(c, axis=2)
+    b_host = np.nansum(b, axis=2)
+    ce_host = _per_host(canary_exposure, c, c_ndim, "canary_exposure")
+    be_host = _per_host(baseline_exposure, b, b_ndim, "baseline_exposure")
+    xc, xb = c_host.sum(axis=1), b_host.sum(axis=1)
+    ec, eb = ce_host.sum(axis=1), be_host.sum(axis=1)
+    phi = _dispersion(b_host, be_host) if overdispersion else np.ones(rows)
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p0 = ec / (ec + eb)
+        rate_c = xc / ec
+        rate_b = xb / eb
+        ratio = np.where(rate_b > 0, rate_c / rate_b, np.where(rate_c > 0, np.inf, np.nan))
+    n = (xc + xb) / phi
+    x = xc / phi
+    upper = binomial_tail(x, n, p0, upper=True)
+    lower = binomial_tail(x, n, p0, upper=False)
+    p_raw = np.where(
+        code > 0, upper, np.where(code < 0, lower, np.minimum(1.0, 2 * np.minimum(upper, lower)))
+    )
+    p_raw[(xc + xb) == 0] = 1.0
+
+    diff = rate_c - rate_b
+    up = (diff >= min_diff) & (np.nan_to_num(ratio, nan=1.0) >= min_ratio) & (diff > 0)
+    with np.errstate(divide="ignore"):
+        down = (-diff >= min_diff) & (diff < 0) & (np.nan_to_num(ratio, nan=1.0) * min_ratio <= 1.0)
+    practical = np.where(code > 0, up, np.where(code < 0, down, up | down))
+
+    reason = np.full(rows, "", dtype=object)
+    reason[eb <= 0] = "the baseline has no exposure (no known host, no requests) in the window"
+    reason[ec <= 0] = "the canary has no exposure (no known host, no requests) in the window"
+    inconclusive = reason != ""
+    p_value = np.where(practical, p_raw, 1.0)
+    p_value[inconclusive] = np.nan
+    p_raw[inconclusive] = np.nan
+    practical = practical & ~inconclusive
+    return CountTestResult(
+        p_value=p_value,
+        p_raw=p_raw,
+        canary_events=xc,
+        baseline_events=xb,
+        canary_exposure=ec,
+        baseline_exposure=eb,
+        canary_rate=rate_c,
+        baseline_rate=rate_b,
+        rate_ratio=ratio,
+        rate_diff=diff,
+        dispersion=phi,
+        practical=practical,
+        inconclusive=inconclusive,
+        reason=reason.astype(str),
+    )

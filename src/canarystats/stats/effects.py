@@ -1,0 +1,162 @@
+"""Effect sizes and descriptive statistics, batched over rows like every kernel.
+
+Inputs are 1-D (one metric) or 2-D (one row per metric, NaN-padded); NaN means missing and is
+ignored, ``±inf`` are kept as extreme values.  1-D input gives scalars, 2-D input gives arrays
+over rows.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from canarystats.stats._arrays import as_rows, scalar_or_rows
+
+
+def _nanmean(rows: NDArray[np.float64]) -> NDArray[np.float64]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(rows, axis=1)
+
+
+def _nanmedian(rows: NDArray[np.float64]) -> NDArray[np.float64]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(rows, axis=1)
+
+
+def _ratio(num: NDArray[np.float64], den: NDArray[np.float64]) -> NDArray[np.float64]:
+    # A ratio against a zero (or missing) baseline has no meaning: NaN, never inf.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = num / den
+    out[(den == 0) | ~np.isfinite(den)] = np.nan
+    return out
+
+
+def mean_ratio(canary: ArrayLike, baseline: ArrayLike) -> float | NDArray[np.float64]:
+    """Ratio of the canary mean to the baseline mean, per row.
+
+    Parameters
+    ----------
+    canary, baseline : array_like
+        1-D samples, or 2-D arrays with one row per metric (NaN-padded).
+
+    Returns
+    -------
+    float or ndarray
+        ``mean(canary) / mean(baseline)``; NaN where the baseline mean is 0, not finite, or
+        either side has no values.
+
+    Examples
+    --------
+    >>> mean_ratio([2.0, 4.0], [1.0, 2.0])
+    2.0
+    """
+    c, one = as_rows(canary)
+    b, _ = as_rows(baseline)
+    return scalar_or_rows(_ratio(_nanmean(c), _nanmean(b)), one)
+
+
+def median_ratio(canary: ArrayLike, baseline: ArrayLike) -> float | NDArray[np.float64]:
+    """Ratio of the canary median to the baseline median, per row (NaN for a zero baseline).
+
+    Examples
+    --------
+    >>> median_ratio([1.0, 3.0, 100.0], [1.0, 1.5, 2.0])
+    2.0
+    """
+    c, one = as_rows(canary)
+    b, _ = as_rows(baseline)
+    return scalar_or_rows(_ratio(_nanmedian(c), _nanmedian(b)), one)
+
+
+def cles(canary: ArrayLike, baseline: ArrayLike) -> float | NDArray[np.float64]:
+    """Common-language effect size: P(canary value > baseline value), ties counted half.
+
+    This is the Vargha-Delaney A (Kayenta's ``CLES``): 0.5 means no effect, 1 means every canary
+    value exceeds every baseline value.  It equals ``U / (n_canary * n_baseline)`` with U from
+    :func:`canarystats.stats.mann_whitney`.
+
+    Examples
+    --------
+    >>> cles([3.0, 4.0], [1.0, 3.0])
+    0.875
+    """
+    from canarystats.stats.mannwhitney import u_statistic
+
+    c, one = as_rows(canary)
+    b, _ = as_rows(baseline)
+    u, n1, n2 = u_statistic(c, b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = u / (n1 * n2)
+    return scalar_or_rows(out, one)
+
+
+@dataclass(frozen=True)
+class Description:
+    """Descriptive statistics of each row: n, mean, median, std (n-1), min, max, sum, percentiles.
+
+    ``percentiles`` maps each requested percentile (0-100, R-7 / numpy ``linear``) to its values.
+    Rows without values have n = 0 and NaN elsewhere (sum 0).
+    """
+
+    n: int | NDArray[np.int64]
+    mean: float | NDArray[np.float64]
+    median: float | NDArray[np.float64]
+    std: float | NDArray[np.float64]
+    min: float | NDArray[np.float64]
+    max: float | NDArray[np.float64]
+    sum: float | NDArray[np.float64]
+    percentiles: dict[float, float | NDArray[np.float64]] = field(default_factory=dict)
+
+
+def describe(values: ArrayLike, percentiles: Sequence[float] = (50, 95, 99)) -> Description:
+    """Describe each row: count, mean, median, sample std, min, max, sum and percentiles.
+
+    Parameters
+    ----------
+    values : array_like
+        1-D sample or 2-D array with one row per metric (NaN-padded).
+    percentiles : sequence of float
+        Percentiles in [0, 100], computed by linear interpolation (R type 7, numpy's default,
+        the definition Kayenta uses).
+
+    Examples
+    --------
+    >>> d = describe([1.0, 2.0, 3.0, float("nan")], percentiles=[50])
+    >>> d.n, d.mean, d.std, d.percentiles[50]
+    (3, 2.0, 1.0, 2.0)
+    """
+    v, one = as_rows(values)
+    qs = [float(q) for q in percentiles]
+    for q in qs:
+        if not 0.0 <= q <= 100.0:
+            raise ValueError(f"percentile {q} is outside [0, 100]")
+    n = np.sum(~np.isnan(v), axis=1).astype(np.int64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(v, axis=1)
+        std = np.nanstd(v, axis=1, ddof=1)
+        std[n == 1] = 0.0
+        lo = np.nanmin(v, axis=1) if v.shape[1] else np.full(v.shape[0], np.nan)
+        hi = np.nanmax(v, axis=1) if v.shape[1] else np.full(v.shape[0], np.nan)
+        total = np.nansum(v, axis=1)
+        if qs and v.shape[1]:
+            pct = np.nanpercentile(v, qs, axis=1)
+        else:
+            pct = np.full((len(qs), v.shape[0]), np.nan)
+        median = np.nanmedian(v, axis=1) if v.shape[1] else np.full(v.shape[0], np.nan)
+    return Description(
+        n=scalar_or_rows(n, one),
+        mean=scalar_or_rows(mean, one),
+        median=scalar_or_rows(median, one),
+        std=scalar_or_rows(std, one),
+        min=scalar_or_rows(lo, one),
+        max=scalar_or_rows(hi, one),
+        sum=scalar_or_rows(total, one),
+        percentiles={q: scalar_or_rows(pct[i], one) for i, q in enumerate(qs)},
+    )
