@@ -29,6 +29,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtr, ndtri
 
 from canarystats.stats._arrays import as_rows, scalar_or_rows
+from canarystats.stats._select_numba import select_compiled
 
 Alternative = Literal["two-sided", "less", "greater"]
 _ALTERNATIVES = ("two-sided", "less", "greater")
@@ -38,6 +39,10 @@ EXACT_MAX_N = 50
 #: Elements per working block; rows are processed in chunks of about this many values so that
 #: temporaries stay a small multiple of the input (issue 2: peak memory <= 3x the input).
 _CHUNK_ELEMENTS = 1 << 20
+
+#: Use the compiled selection kernel when numba is installed (tests and benchmarks switch it
+#: off to exercise and measure the plain numpy path).
+USE_COMPILED = True
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -260,17 +265,26 @@ def _mann_whitney_rows(
 # ranks
 
 
+def _merge_order(a: FloatArray, b: FloatArray) -> tuple[FloatArray, IntArray]:
+    """Row-wise merge of sorted ``a`` and sorted ``b``: the concatenation and the merge order.
+
+    Both inputs are sorted runs (NaN last), so the stable sort is a linear merge; ties put
+    ``a`` first.
+    """
+    z = np.concatenate([a, b], axis=1)
+    return z, np.argsort(z, axis=1, kind="stable")
+
+
 def _merge_positions(a: FloatArray, b: FloatArray) -> IntArray:
     """Positions of ``a``'s entries in the row-wise merge of sorted ``a`` and sorted ``b``.
 
     Ties put ``a`` first, so ``position[i] - i`` is the number of ``b`` values strictly below
-    ``a[i]``.  NaN sorts last.  Both inputs are sorted runs, so the stable sort is a merge.
+    ``a[i]``.
     """
-    m = a.shape[1]
-    order = np.argsort(np.concatenate([a, b], axis=1), axis=1, kind="stable")
+    _, order = _merge_order(a, b)
     pos = np.empty_like(order)
     np.put_along_axis(pos, order, np.arange(order.shape[1])[None, :], axis=1)
-    return pos[:, :m]
+    return pos[:, : a.shape[1]]
 
 
 def _rank_sum(
@@ -278,28 +292,32 @@ def _rank_sum(
 ) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
     """U of each row with average ranks, the tie term sum(t^3 - t) and whether any tie exists.
 
-    ``xs`` and ``ys`` are sorted rows (NaN last).
+    ``xs`` and ys are sorted rows (NaN last).  In the merge (canary first at ties) the i-th
+    canary value at position p has ``p - i`` baseline values strictly below it; summing over
+    the canary gives U without ties.  Rows with ties get the half counts and the tie term from
+    their groups of equal values.
     """
-    rows, m = xs.shape
-    pos = _merge_positions(xs, ys)
-    idx = np.arange(m)
-    valid_x = idx[None, :] < n1[:, None]
-    below = np.where(valid_x, pos - idx[None, :], 0)
-    u = below.sum(axis=1).astype(np.float64)  # pairs with y < x (ties not yet counted)
-
-    # Ties: within the canary, within the baseline, or across.  Cheap checks first.
-    within_x = _has_adjacent_equal(xs)
-    within_y = _has_adjacent_equal(ys)
-    merged = np.sort(np.concatenate([xs, ys], axis=1), axis=1)
-    has_ties = within_x | within_y | _has_adjacent_equal(merged)
-    tie_term = np.zeros(rows)
+    m, width = xs.shape[1], xs.shape[1] + ys.shape[1]
+    z, order = _merge_order(xs, ys)
+    is_x = order < m
+    # Valid values come first in the merge (NaN sorts last), so masking positions past
+    # n1 + n2 keeps exactly the valid canary values.
+    pos = np.arange(width, dtype=np.float64)
+    is_x &= pos[None, :] < (n1 + n2)[:, None]
+    u = is_x.astype(np.float64) @ pos - n1 * (n1 - 1) / 2.0
+    merged = np.take_along_axis(z, order, axis=1)
+    has_ties = _has_adjacent_equal(merged)
+    tie_term = np.zeros(xs.shape[0])
     tied = np.flatnonzero(has_ties)
     if tied.size:
-        sizes_x = _group_sizes_at(xs[tied])  # size of each canary value's group within x
-        equal_y = _equal_counts(xs[tied], ys[tied])  # baseline values equal to each canary value
-        u[tied] += 0.5 * np.where(valid_x[tied], equal_y, 0).sum(axis=1)
-        del sizes_x
-        tie_term[tied] = _tie_term(merged[tied])
+        sizes, first = _groups(merged[tied])
+        x_in_group = _group_totals(is_x[tied], sizes, first)
+        valid = ~np.isnan(merged[tied])
+        y_in_group = np.where(valid, sizes, 0) - x_in_group
+        # Canary values in a group were counted as above none of the group's baseline values
+        # (canary first at ties); each tied pair adds one half.
+        u[tied] += 0.5 * np.where(is_x[tied], y_in_group, 0).sum(axis=1)
+        tie_term[tied] = np.where(valid, sizes.astype(np.float64) ** 2 - 1.0, 0.0).sum(axis=1)
     return u, tie_term, has_ties
 
 
@@ -309,27 +327,26 @@ def _has_adjacent_equal(sorted_rows: FloatArray) -> NDArray[np.bool_]:
     return np.any(sorted_rows[:, 1:] == sorted_rows[:, :-1], axis=1)
 
 
-def _group_sizes_at(sorted_rows: FloatArray) -> IntArray:
-    """For each entry of sorted rows, the size of its group of equal values (NaN: 1)."""
+def _groups(sorted_rows: FloatArray) -> tuple[IntArray, IntArray]:
+    """For each entry of sorted rows: the size of its group of equal values and the group's
+    flat index of first entry (NaN entries are groups of one)."""
     rows, n = sorted_rows.shape
-    if n == 0:
-        return np.zeros((rows, 0), dtype=np.int64)
     new = np.ones((rows, n), dtype=bool)
     new[:, 1:] = sorted_rows[:, 1:] != sorted_rows[:, :-1]
     gid = np.cumsum(new.ravel()) - 1
     sizes = np.bincount(gid)
-    return sizes[gid].reshape(rows, n)
+    return sizes[gid].reshape(rows, n), gid.reshape(rows, n)
 
 
-def _equal_counts(xs: FloatArray, ys: FloatArray) -> IntArray:
-    """For each canary value, how many baseline values equal it (rows sorted, NaN last)."""
-    below = _merge_positions(xs, ys) - np.arange(xs.shape[1])[None, :]
-    # Baseline values <= x: merge with the baseline first, so ties put it before the canary.
-    order = np.argsort(np.concatenate([ys, xs], axis=1), axis=1, kind="stable")
-    pos = np.empty_like(order)
-    np.put_along_axis(pos, order, np.arange(order.shape[1])[None, :], axis=1)
-    not_above = pos[:, ys.shape[1] :] - np.arange(xs.shape[1])[None, :]
-    return not_above - below
+def _group_totals(flags: NDArray[np.bool_], sizes: IntArray, gid: IntArray) -> IntArray:
+    """For each entry: how many entries of its group have ``flags`` set."""
+    totals = np.bincount(gid.ravel(), weights=flags.ravel().astype(np.float64))
+    return totals[gid].astype(np.int64)
+
+
+def _group_sizes_at(sorted_rows: FloatArray) -> IntArray:
+    """For each entry of sorted rows, the size of its group of equal values (NaN: 1)."""
+    return _groups(sorted_rows)[0]
 
 
 def _tie_term(sorted_rows: FloatArray) -> FloatArray:
@@ -582,26 +599,47 @@ def select_pairwise_differences(
 
     Notes
     -----
-    The differences form a matrix sorted along both axes; it is never materialised.  A pivot
-    value's rank is counted exactly, for all rows at once, by one merge of the sorted baseline
-    with the thresholds ``x[i] - v`` (corrected with an error-free transformation so that the
-    count is that of the exact real differences).  Brackets around each target rank shrink by
-    interpolation, falling back to the weighted median of row medians (Johnson & Mizoguchi),
-    which removes at least a quarter of the candidates, until only ``O(n1 + n2)`` candidates
-    remain; these are materialised and the target selected among them.
+    The computed differences ``fl(x[i] - y[j])`` form a matrix sorted along both axes (rounding
+    is monotone); it is never materialised.  With numba installed, a compiled kernel walks each
+    row with two pointers and random pivots (Monahan 1984), ``O((n1 + n2) log(n1 n2))`` per
+    row.  Otherwise a batched numpy path counts a pivot's rank for all rows at once by one
+    merge of the sorted baseline with the thresholds ``x[i] - v`` (corrected where rounding
+    moves the boundary), shrinks brackets around each target by interpolation, falling back to
+    the weighted median of row medians (Johnson & Mizoguchi 1978), and materialises only the
+    last ``O(n1 + n2)`` candidates.  Both give identical values.
     """
     xs = np.asarray(xs, dtype=np.float64)
     ys = np.asarray(ys, dtype=np.float64)
     rows, k_count = ranks.shape
-    out = np.full((rows, k_count), np.nan)
     if rows == 0:
-        return out
+        return np.full((rows, k_count), np.nan)
     xs, ys, big = _finite_surrogates(xs, ys, n1, n2)
-    for k in range(k_count):
-        out[:, k] = _select_one(xs, ys, n1, n2, ranks[:, k].astype(np.int64))
+    if USE_COMPILED and select_compiled is not None:
+        out = select_compiled(xs, ys, n1, n2, ranks)
+    else:
+        out = _select_numpy(xs, ys, n1, n2, ranks)
     if big is not None:
         out = np.where(out >= big[:, None] / 2, np.inf, out)
         out = np.where(out <= -big[:, None] / 2, -np.inf, out)
+    return out
+
+
+def _select_numpy(
+    xs: FloatArray, ys: FloatArray, n1: IntArray, n2: IntArray, ranks: IntArray
+) -> FloatArray:
+    """The plain numpy path: every target of every row in one batched selection."""
+    k_count = ranks.shape[1]
+    rows = xs.shape[0]
+    # All targets of all rows go through one selection: a target is a row of the stacked batch.
+    coarse = _coarse_grid(xs, ys, n1, n2)
+    out = _select(
+        np.repeat(xs, k_count, axis=0),
+        np.repeat(ys, k_count, axis=0),
+        np.repeat(n1, k_count),
+        np.repeat(n2, k_count),
+        ranks.ravel().astype(np.int64),
+        np.repeat(coarse, k_count, axis=0),
+    ).reshape(rows, k_count)
     return out
 
 
@@ -636,131 +674,205 @@ def _run_starts(sorted_rows: FloatArray) -> IntArray:
 
 
 def _below_counts(
-    xs: FloatArray, ys: FloatArray, pivot: FloatArray, y_run_start: IntArray
+    xs: FloatArray, ys: FloatArray, pivot: FloatArray, y_run_start: IntArray, y_run_end: IntArray
 ) -> IntArray:
     """For each row and each x[i]: how many y[j] have ``fl(x[i] - y[j]) <= pivot``.
 
-    The differences as computed in floating point form a matrix sorted along both axes, and the
-    selection works on these values.  First the exact real comparison ``x - y <= v``, i.e.
-    ``y >= x - v``: with ``s = fl(x - v)`` and its rounding error ``e`` (TwoSum, exact),
-    ``y >= s + e`` holds for a double y exactly when ``y > s``, or ``y == s`` and ``e <= 0``.
-    Then the few baseline values whose real difference exceeds v by less than half an ulp, and
-    so rounds down onto v, are added (whole runs of equal values at a time).
-    Entries of NaN x give garbage that callers mask.
+    The differences as computed in floating point form a matrix sorted along both axes
+    (rounding is monotone), and the selection works on these values.  The count of row i is
+    that of ``y >= fl(x[i] - v)``, from one merge of the sorted thresholds with the sorted
+    baseline; rounding can put the boundary off by the run of equal baseline values next to
+    it, so the boundary is then checked on the computed differences themselves and moved by
+    whole runs of equal values until it is right.  Entries of NaN x give garbage that callers
+    mask.
     """
-    b = -pivot[:, None]
-    s = xs + b
-    bb = s - xs
-    err = (xs - (s - bb)) + (b - bb)
-    thresh = np.where(err <= 0, s, np.nextafter(s, np.inf))
+    thresh = xs - pivot[:, None]
     below = _merge_positions(thresh, ys) - np.arange(xs.shape[1])[None, :]
-    n2 = _count_valid(ys)
-    cnt = n2[:, None] - below
-    rows = np.arange(xs.shape[0])[:, None]
+    n2 = _count_valid(ys)[:, None]
+    last = max(ys.shape[1] - 1, 0)
+    piv = pivot[:, None]
     for _ in range(ys.shape[1] + 1):
-        j = n2[:, None] - cnt - 1  # the largest y not counted
-        jc = np.clip(j, 0, max(ys.shape[1] - 1, 0))
+        moved = False
+        # The largest y not counted: counted after all if its difference rounds onto v.
+        j = below - 1
+        jc = np.clip(j, 0, last)
         with np.errstate(invalid="ignore"):
-            flip = (j >= 0) & ((xs - ys[rows, jc]) <= pivot[:, None])
-        if not flip.any():
+            add = (j >= 0) & ((xs - np.take_along_axis(ys, jc, axis=1)) <= piv)
+        if add.any():
+            below = np.where(add, np.take_along_axis(y_run_start, jc, axis=1), below)
+            moved = True
+        # The smallest y counted: not counted after all if its difference exceeds v.
+        jc = np.clip(below, 0, last)
+        with np.errstate(invalid="ignore"):
+            drop = (below < n2) & ((xs - np.take_along_axis(ys, jc, axis=1)) > piv)
+        if drop.any():
+            below = np.where(drop, np.take_along_axis(y_run_end, jc, axis=1), below)
+            moved = True
+        if not moved:
             break
-        cnt = np.where(flip, n2[:, None] - y_run_start[rows, jc], cnt)
-    return cnt
+    return np.asarray(n2 - below, dtype=np.int64)
 
 
-def _select_one(
-    xs: FloatArray, ys: FloatArray, n1: IntArray, n2: IntArray, k: IntArray
+def _run_ends(sorted_rows: FloatArray) -> IntArray:
+    """For each entry of sorted rows, the index just past its run of equal values."""
+    rows, n = sorted_rows.shape
+    idx = np.broadcast_to(np.arange(1, n + 1), (rows, n))
+    last = np.ones((rows, n), dtype=bool)
+    last[:, :-1] = sorted_rows[:, :-1] != sorted_rows[:, 1:]
+    rev = np.where(last, idx, n + 1)[:, ::-1]
+    return np.minimum.accumulate(rev, axis=1)[:, ::-1]
+
+
+_COARSE = 24
+
+
+def _coarse_grid(xs: FloatArray, ys: FloatArray, n1: IntArray, n2: IntArray) -> FloatArray:
+    """Sorted differences of ``g`` evenly spaced order statistics of each sample.
+
+    A coarse copy of the sorted difference matrix: each coarse cell stands for a block of
+    about ``n1 n2 / g^2`` differences, so a coarse quantile is within about ``2 g`` coarse
+    positions of the true one.  It gives the first bracket of every target.
+    """
+    g = _COARSE
+    frac = (np.arange(g) + 0.5) / g
+    rows = np.arange(xs.shape[0])[:, None]
+    ix = np.minimum((frac[None, :] * n1[:, None]).astype(np.int64), (n1 - 1)[:, None])
+    iy = np.minimum((frac[None, :] * n2[:, None]).astype(np.int64), (n2 - 1)[:, None])
+    coarse = (xs[rows, ix][:, :, None] - ys[rows, iy][:, None, :]).reshape(xs.shape[0], g * g)
+    coarse.sort(axis=1)
+    return coarse
+
+
+def _select(
+    xs: FloatArray, ys: FloatArray, n1: IntArray, n2: IntArray, k: IntArray, coarse: FloatArray
 ) -> FloatArray:
-    rows, m = xs.shape
-    mn = n1 * n2
-    valid_x = np.arange(m)[None, :] < n1[:, None]
-    row_idx = np.arange(rows)
-    cap = (n1 + n2) // 4 + 32  # materialise once at most this many candidates remain
+    """The k-th smallest ``fl(x[i] - y[j])`` of each row (rows sorted, NaN last, n >= 1)."""
+    total_rows, m = xs.shape
+    answer = np.full(total_rows, np.nan)
     y_run_start = _run_starts(ys)
-
-    d_min = xs[row_idx, 0] - ys[row_idx, n2 - 1]
-    d_max = xs[row_idx, n1 - 1] - ys[row_idx, 0]
+    y_run_end = _run_ends(ys)
+    rid = np.arange(total_rows)  # original row of each working row
+    valid_x = np.arange(m)[None, :] < n1[:, None]
+    # Materialise once at most this many candidates remain: sorting them costs about one count.
+    cap = n1 + n2 + 32
+    r = np.arange(total_rows)
+    d_min = xs[r, 0] - ys[r, n2 - 1]
+    d_max = xs[r, n1 - 1] - ys[r, 0]
     # Bracket: count(lo) < k <= count(hi); the per-x counts define the candidates between.
     lo_v = np.nextafter(d_min, -np.inf)
     hi_v = d_max.copy()
-    lo_c = np.zeros(rows, dtype=np.int64)
-    hi_c = mn.copy()
-    lo_cnt = np.zeros((rows, m), dtype=np.int64)
+    lo_c = np.zeros(total_rows, dtype=np.int64)
+    hi_c = n1 * n2
+    lo_cnt = np.zeros((total_rows, m), dtype=np.int64)
     hi_cnt = np.where(valid_x, n2[:, None], 0)
-    lo_next = d_min.copy()  # smallest difference above lo (as computed)
-    hi_top = d_max.copy()  # largest difference <= hi (as computed)
-    answer = np.full(rows, np.nan)
-    done = np.zeros(rows, dtype=bool)
-    use_jm = np.zeros(rows, dtype=bool)
+    lo_next = d_min.copy()  # smallest difference above lo
+    hi_top = d_max.copy()  # largest difference <= hi
+    stalls = np.zeros(total_rows, dtype=np.int64)
 
-    for _ in range(200):
+    def count(rows_: IntArray, pivot: FloatArray) -> tuple[IntArray, IntArray]:
+        cnt = np.where(
+            valid_x[rows_],
+            _below_counts(xs[rows_], ys[rows_], pivot, y_run_start[rows_], y_run_end[rows_]),
+            0,
+        )
+        return cnt, cnt.sum(axis=1)
+
+    def narrow(rows_: IntArray, pivot: FloatArray, cnt: IntArray, tot: IntArray) -> None:
+        top, nxt = _neighbours(xs[rows_], ys[rows_], n2[rows_], cnt, valid_x[rows_])
+        up = tot >= k[rows_]
+        hs, ls = rows_[up], rows_[~up]
+        hi_v[hs], hi_c[hs], hi_cnt[hs], hi_top[hs] = pivot[up], tot[up], cnt[up], top[up]
+        lo_v[ls], lo_c[ls], lo_cnt[ls], lo_next[ls] = pivot[~up], tot[~up], cnt[~up], nxt[~up]
+
+    def count_narrow(rows_: IntArray, pivots: FloatArray) -> None:
+        """Count at one or more pivots per row (one merge for all) and narrow the brackets."""
+        if pivots.ndim == 1:
+            pivots = pivots[:, None]
+        inside = (pivots > lo_v[rows_, None]) & (pivots < hi_v[rows_, None])
+        rr = np.broadcast_to(rows_[:, None], pivots.shape)[inside]
+        pv = pivots[inside]
+        if rr.size == 0:
+            return
+        cnt, tot = count(rr, pv)
+        # Narrow with the pivots in ascending order so the tightest one wins on each side.
+        order = np.argsort(pv, kind="stable")
+        for sel in (order,):
+            rr_o, pv_o, cnt_o, tot_o = rr[sel], pv[sel], cnt[sel], tot[sel]
+            up = tot_o >= k[rr_o]
+            # lower ends: keep the largest pivot below; upper ends: the smallest above
+            ls = np.flatnonzero(~up)
+            hs = np.flatnonzero(up)[::-1]
+            for group in (ls, hs):
+                if group.size:
+                    narrow(rr_o[group], pv_o[group], cnt_o[group], tot_o[group])
+
+    # Start from the coarse bracket (exact counts at two coarse quantiles) when the matrix is
+    # large.
+    big_rows = np.flatnonzero(hi_c > cap)
+    if big_rows.size:
+        g2 = coarse.shape[1]
+        centre = ((k[big_rows] - 0.5) / (n1[big_rows] * n2[big_rows]) * g2).astype(np.int64)
+        width = 2 * _COARSE
+        pick = np.stack([np.clip(centre - width, 0, g2 - 1), np.clip(centre + width, 0, g2 - 1)], 1)
+        count_narrow(big_rows, np.take_along_axis(coarse[big_rows], pick, axis=1))
+
+    act = rid
+    for _ in range(400):
         # Settle what can be settled without another count.
-        same = ~done & (lo_next == hi_top)
-        answer[same] = hi_top[same]
-        done |= same
-        small = ~done & ((hi_c - lo_c) <= cap)
+        same = lo_next[act] == hi_top[act]
+        answer[act[same]] = hi_top[act[same]]
+        small = ~same & ((hi_c[act] - lo_c[act]) <= cap[act])
         if small.any():
-            idx = np.flatnonzero(small)
-            answer[idx] = _select_band(
-                xs[idx], ys[idx], lo_cnt[idx], hi_cnt[idx], n2[idx], k[idx] - lo_c[idx]
-            )
-            done |= small
-        act = np.flatnonzero(~done)
+            sm = act[small]
+            answer[sm] = _select_band(xs[sm], ys[sm], lo_cnt[sm], hi_cnt[sm], n2[sm], k[sm] - lo_c[sm])
+        act = act[~same & ~small]
         if act.size == 0:
             break
-        pivot, exact_pivot = _next_pivot(
-            xs[act],
-            ys[act],
-            n2[act],
-            lo_v[act],
-            hi_v[act],
-            lo_c[act],
-            hi_c[act],
-            lo_cnt[act],
-            hi_cnt[act],
-            k[act],
-            use_jm[act],
-        )
-        cnt = np.where(valid_x[act], _below_counts(xs[act], ys[act], pivot, y_run_start[act]), 0)
-        total = cnt.sum(axis=1)
-        # A pivot that is itself a difference may sit in a run of equal differences: count
-        # those strictly below too, so a run never stalls the bracket (three-way partition).
-        strict_total = total.copy()
-        strict_cnt = cnt
-        if exact_pivot.any():
-            strict_cnt = cnt.copy()
-            e = np.flatnonzero(exact_pivot)
-            below_pivot = np.nextafter(pivot[e], -np.inf)
-            strict_cnt[e] = np.where(
-                valid_x[act[e]],
-                _below_counts(xs[act[e]], ys[act[e]], below_pivot, y_run_start[act[e]]),
-                0,
-            )
-            strict_total = strict_cnt.sum(axis=1)
-        hit = exact_pivot & (strict_total < k[act]) & (total >= k[act])
-        answer[act[hit]] = pivot[hit]
-        done[act[hit]] = True
-        upper = ~hit & (strict_total >= k[act])
-        cnt_up = np.where(exact_pivot[:, None], strict_cnt, cnt)
-        top, _ = _neighbours(xs[act], ys[act], n2[act], cnt_up, valid_x[act])
-        _, nxt = _neighbours(xs[act], ys[act], n2[act], cnt, valid_x[act])
-        lower = ~hit & ~upper
-        shrink_before = hi_c[act] - lo_c[act]
-        hi_sel, lo_sel = act[upper], act[lower]
-        hi_v[hi_sel], hi_c[hi_sel], hi_cnt[hi_sel], hi_top[hi_sel] = (
-            pivot[upper],
-            strict_total[upper],
-            cnt_up[upper],
-            top[upper],
-        )
-        lo_v[lo_sel], lo_c[lo_sel], lo_cnt[lo_sel], lo_next[lo_sel] = (
-            pivot[lower],
-            total[lower],
-            cnt[lower],
-            nxt[lower],
-        )
-        # Interpolation is fast on smooth data; when it stalls, switch to the guaranteed pivot.
-        use_jm[act] = (hi_c[act] - lo_c[act]) * 2 > shrink_before
+        # Interpolate in the bracket (fast on smooth data); after two stalls take the weighted
+        # median of row medians, a difference itself that removes a quarter of the candidates.
+        before = hi_c[act] - lo_c[act]
+        frac = (k[act] - lo_c[act] - 0.5) / np.maximum(before, 1)
+        with np.errstate(invalid="ignore", over="ignore"):
+            pivot = lo_v[act] + (hi_v[act] - lo_v[act]) * frac
+        jm = (stalls[act] >= 2) | ~np.isfinite(pivot) | (pivot <= lo_v[act]) | (pivot >= hi_v[act])
+        interp = ~jm
+        if interp.any():
+            # Two pivots, a little below and above the interpolated rank, so that one round
+            # usually closes the bracket from both sides.
+            sub = act[interp]
+            span = np.maximum(hi_c[sub] - lo_c[sub], 1)
+            delta = np.maximum(cap[sub] // 3, 1)
+            lo_rank = np.maximum(k[sub] - delta, lo_c[sub] + 1)
+            hi_rank = np.minimum(k[sub] + delta, hi_c[sub] - 1)
+            width_v = hi_v[sub] - lo_v[sub]
+            with np.errstate(invalid="ignore", over="ignore"):
+                p1 = lo_v[sub] + width_v * ((lo_rank - lo_c[sub] - 0.5) / span)
+                p2 = lo_v[sub] + width_v * ((hi_rank - lo_c[sub] + 0.5) / span)
+            count_narrow(sub, np.stack([p1, p2], axis=1))
+        if jm.any():
+            sub = act[jm]
+            pv = _weighted_median_pivot(xs[sub], ys[sub], n2[sub], lo_cnt[sub], hi_cnt[sub])
+            cnt, tot = count(sub, pv)
+            # The pivot is a difference that may sit in a run of equal ones: count those
+            # strictly below too (a three-way partition), so a run never stalls the bracket.
+            below_pv = np.nextafter(pv, -np.inf)
+            cnt_lt, tot_lt = count(sub, below_pv)
+            hit = (tot_lt < k[sub]) & (tot >= k[sub])
+            answer[sub[hit]] = pv[hit]
+            up = ~hit & (tot_lt >= k[sub])
+            if up.any():
+                narrow(sub[up], below_pv[up], cnt_lt[up], tot_lt[up])
+            dn = ~hit & ~up
+            if dn.any():
+                narrow(sub[dn], pv[dn], cnt[dn], tot[dn])
+            stalls[sub] = 0
+            keep = np.ones(act.size, dtype=bool)
+            keep[np.flatnonzero(jm)[hit]] = False
+        else:
+            keep = np.ones(act.size, dtype=bool)
+        after = hi_c[act] - lo_c[act]
+        stalls[act[interp]] = np.where(after[interp] * 2 > before[interp], stalls[act[interp]] + 1, 0)
+        act = act[keep]
     else:  # pragma: no cover - the guaranteed pivot makes this unreachable
         raise RuntimeError("pairwise-difference selection did not converge")
     return answer
@@ -783,30 +895,6 @@ def _neighbours(
     nxt = np.where(has_next, xs - y_next, np.inf).min(axis=1, initial=np.inf)
     del m
     return top, nxt
-
-
-def _next_pivot(
-    xs: FloatArray,
-    ys: FloatArray,
-    n2: IntArray,
-    lo_v: FloatArray,
-    hi_v: FloatArray,
-    lo_c: IntArray,
-    hi_c: IntArray,
-    lo_cnt: IntArray,
-    hi_cnt: IntArray,
-    k: IntArray,
-    use_jm: NDArray[np.bool_],
-) -> tuple[FloatArray, NDArray[np.bool_]]:
-    """Next pivot of each bracket, and whether it is itself a pairwise difference."""
-    frac = (k - lo_c - 0.5) / np.maximum(hi_c - lo_c, 1)
-    with np.errstate(invalid="ignore", over="ignore"):
-        pivot = lo_v + (hi_v - lo_v) * frac
-    jm = use_jm | ~np.isfinite(pivot) | (pivot <= lo_v) | (pivot >= hi_v)
-    if jm.any():
-        idx = np.flatnonzero(jm)
-        pivot[idx] = _weighted_median_pivot(xs[idx], ys[idx], n2[idx], lo_cnt[idx], hi_cnt[idx])
-    return pivot, jm
 
 
 def _weighted_median_pivot(

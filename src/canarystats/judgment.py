@@ -1,0 +1,359 @@
+"""``judge(config, frame)``: align -> preprocess -> statistics -> classify -> score -> Judgment.
+
+All metrics go through the statistics core together: one call of
+:func:`canarystats.stats.mann_whitney` over a 2-D array with a row per metric, and likewise for
+the effect sizes and descriptions.  The :class:`Judgment` carries the verdict, the score and,
+for every metric, its classification, the numbers behind it and one sentence saying why.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from canarystats import stats
+from canarystats.align import align, remove_outliers
+from canarystats.classify import Evidence, classify
+from canarystats.config import CanaryConfig, MetricConfig, load_config
+from canarystats.score import ScoredMetric, score
+
+# load_config is re-exported: the docstring examples and most callers use it with judge.
+__all__ = ["CohortSummary", "Judgment", "MetricResult", "judge", "load_config"]
+
+#: version of the layout of :meth:`Judgment.to_dict` (``schemas/judgment.schema.json``)
+SCHEMA_VERSION = "1"
+#: canary/baseline percentiles every judgment reports
+PERCENTILES = (50.0, 95.0, 99.0)
+
+
+@dataclass(frozen=True)
+class CohortSummary:
+    """Descriptive statistics of one cohort's judged values (after NaN strategy and outliers).
+
+    ``data_points`` counts the points the source returned, nulls included; ``n`` the values
+    actually judged.  Statistics of an empty cohort are NaN.
+    """
+
+    data_points: int
+    n: int
+    mean: float
+    median: float
+    std: float
+    min: float
+    max: float
+    p95: float
+    p99: float
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    """One metric's judgment: the label, why, and the numbers behind it.
+
+    ``unit`` is the config's unit of the values (may be empty).
+    ``critical`` is set when this result alone fails (or, for missing data, blocks) the canary.
+    ``estimate``/``ci_low``/``ci_high`` are the shift canary minus baseline and its
+    ``confidence`` interval; ``tolerance_bound`` is what the interval had to clear;
+    ``effect_size`` is the value the gates compared (``effect_measure``), ``mean_ratio`` is
+    always reported.  ``threshold`` echoes the absolute bounds and ``threshold_value`` is the
+    canary statistic compared with them.
+    """
+
+    name: str
+    classification: str
+    critical: bool
+    reason: str
+    muted: bool
+    groups: tuple[str, ...]
+    direction: str
+    unit: str
+    canary: CohortSummary
+    baseline: CohortSummary
+    estimate: float
+    ci_low: float
+    ci_high: float
+    confidence: float
+    p_value: float
+    tolerance_bound: float
+    effect_measure: str
+    effect_size: float
+    mean_ratio: float
+    cles: float
+    allowed_increase: float
+    allowed_decrease: float
+    threshold: Mapping[str, Any] | None
+    threshold_value: float | None
+
+    @property
+    def data_points(self) -> dict[str, int]:
+        """Points received per cohort, nulls included."""
+        return {"canary": self.canary.data_points, "baseline": self.baseline.data_points}
+
+
+@dataclass(frozen=True)
+class Judgment:
+    """The outcome of a canary run.
+
+    ``verdict`` is ``pass``, ``marginal``, ``fail`` or ``nodata``; ``score`` is 0-100;
+    ``group_scores`` maps groups to scores (None for a group where nothing counted);
+    ``metrics`` holds a :class:`MetricResult` per configured metric, in config order.
+    """
+
+    config_name: str
+    verdict: str
+    score: float
+    reason: str
+    group_scores: Mapping[str, float | None]
+    metrics: tuple[MetricResult, ...]
+    method: str
+    confidence: float
+    tolerance: float
+    pass_score: float
+    marginal_score: float
+    schema_version: str = field(default=SCHEMA_VERSION)
+
+    def metric(self, name: str) -> MetricResult:
+        """Return the result of the metric called ``name`` (``KeyError`` if none)."""
+        for m in self.metrics:
+            if m.name == name:
+                return m
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict (NaN and infinities become null), laid out as the JSON schema.
+
+        Examples
+        --------
+        >>> import json
+        >>> cfg = load_config({"name": "w", "metrics": [{"name": "m", "query": "q"}]})
+        >>> frame = pd.DataFrame(columns=["metric", "cohort", "host", "timestamp", "value"])
+        >>> d = judge(cfg, frame).to_dict()
+        >>> d["verdict"], d["metrics"][0]["classification"], d["schema_version"]
+        ('nodata', 'Nodata', '1')
+        >>> _ = json.dumps(d, allow_nan=False)
+        """
+        return {
+            "schema_version": self.schema_version,
+            "config": self.config_name,
+            "verdict": self.verdict,
+            "score": _safe(self.score),
+            "reason": self.reason,
+            "group_scores": {g: _safe(s) for g, s in self.group_scores.items()},
+            "settings": {
+                "method": self.method,
+                "confidence": self.confidence,
+                "tolerance": self.tolerance,
+                "pass_score": self.pass_score,
+                "marginal_score": self.marginal_score,
+            },
+            "metrics": [_metric_dict(m) for m in self.metrics],
+        }
+
+
+def _safe(x: Any) -> Any:
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+def _cohort_dict(c: CohortSummary) -> dict[str, Any]:
+    return {k: _safe(v) for k, v in c.__dict__.items()}
+
+
+def _metric_dict(m: MetricResult) -> dict[str, Any]:
+    return {
+        "name": m.name,
+        "classification": m.classification,
+        "critical": m.critical,
+        "reason": m.reason,
+        "muted": m.muted,
+        "groups": list(m.groups),
+        "direction": m.direction,
+        "unit": m.unit,
+        "data_points": m.data_points,
+        "canary": _cohort_dict(m.canary),
+        "baseline": _cohort_dict(m.baseline),
+        "shift": {
+            "estimate": _safe(m.estimate),
+            "ci_low": _safe(m.ci_low),
+            "ci_high": _safe(m.ci_high),
+            "confidence": m.confidence,
+            "p_value": _safe(m.p_value),
+            "tolerance_bound": _safe(m.tolerance_bound),
+        },
+        "effect_size": {
+            "measure": m.effect_measure,
+            "value": _safe(m.effect_size),
+            "mean_ratio": _safe(m.mean_ratio),
+            "cles": _safe(m.cles),
+            "allowed_increase": m.allowed_increase,
+            "allowed_decrease": m.allowed_decrease,
+        },
+        "threshold": None
+        if m.threshold is None
+        else {**m.threshold, "value": _safe(m.threshold_value)},
+    }
+
+
+def _rows(values: Any, n: int) -> NDArray[np.float64]:
+    return np.broadcast_to(np.asarray(values, dtype=np.float64), (n,)).astype(np.float64)
+
+
+def judge(config: CanaryConfig, frame: pd.DataFrame, **overrides: Any) -> Judgment:
+    """Judge a canary run: every configured metric, canary against baseline.
+
+    Parameters
+    ----------
+    config : CanaryConfig
+        From :func:`canarystats.config.load_config`.
+    frame : pandas.DataFrame
+        The tidy frame (metric, cohort, host, timestamp, value) of both cohorts.
+    **overrides
+        Judge settings that replace the config's for this run: ``confidence``, ``tolerance``,
+        ``pass_score``, ``marginal_score``, ``method`` (None leaves a setting as configured).
+
+    Returns
+    -------
+    Judgment
+
+    Raises
+    ------
+    canarystats.errors.ConfigError
+        For an invalid override.
+    canarystats.errors.DataError
+        When ``frame`` is not a tidy frame.
+
+    Examples
+    --------
+    >>> cfg = load_config({"name": "web", "metrics": [{"name": "latency", "query": "q"}]})
+    >>> frame = pd.DataFrame({
+    ...     "metric": "latency", "cohort": ["canary"] * 5 + ["baseline"] * 5, "host": "",
+    ...     "timestamp": pd.Timestamp("2026-01-01", tz="UTC"),
+    ...     "value": [20.0, 22, 21, 25, 30, 1, 2.2, 1.1, 2.5, 3]})
+    >>> j = judge(cfg, frame)
+    >>> j.verdict, j.metric("latency").classification
+    ('fail', 'High')
+    """
+    if overrides:
+        config = config.with_judge(**overrides)
+    settings = config.judge
+    metrics = config.metrics
+    n = len(metrics)
+    samples = align(frame, metrics)
+    canary, baseline = _preprocess(samples.canary, samples.baseline, metrics)
+    test = stats.mann_whitney(
+        canary,
+        baseline,
+        # Kayenta always uses the normal approximation with continuity correction; the
+        # interval's ends are exact pairwise differences, where Kayenta's root finder stops
+        # within 1e-4 of them.
+        exact=False,
+        continuity=True,
+        confidence=settings.confidence,
+    )
+    evidence = Evidence(
+        canary=canary,
+        baseline=baseline,
+        test=test,
+        mean_ratio=_rows(stats.mean_ratio(canary, baseline), n),
+        cles=_rows(stats.cles(canary, baseline), n),
+        canary_stats=stats.describe(canary, PERCENTILES),
+        baseline_stats=stats.describe(baseline, PERCENTILES),
+    )
+    classes = classify(settings.method, metrics, evidence, settings)
+    scored = score(
+        [
+            ScoredMetric(m.name, c.label, m.groups, critical=c.critical, muted=m.muted)
+            for m, c in zip(metrics, classes, strict=True)
+        ],
+        config.groups,
+        settings.pass_score,
+        settings.marginal_score,
+    )
+    p_values = _rows(test.p_value, n)
+    canary_summaries = _summaries(evidence.canary_stats, samples.canary_points)
+    baseline_summaries = _summaries(evidence.baseline_stats, samples.baseline_points)
+    results = []
+    for i, (m, c) in enumerate(zip(metrics, classes, strict=True)):
+        results.append(
+            MetricResult(
+                name=m.name,
+                classification=c.label,
+                critical=c.critical,
+                reason=c.reason,
+                muted=m.muted,
+                groups=m.groups,
+                direction=m.direction,
+                unit=m.unit,
+                canary=canary_summaries[i],
+                baseline=baseline_summaries[i],
+                estimate=c.estimate,
+                ci_low=c.ci_low,
+                ci_high=c.ci_high,
+                confidence=settings.confidence,
+                p_value=float(p_values[i]),
+                tolerance_bound=c.bound,
+                effect_measure=m.effect_size.measure,
+                effect_size=c.effect,
+                mean_ratio=float(evidence.mean_ratio[i]),
+                cles=float(evidence.cles[i]),
+                allowed_increase=m.effect_size.allowed_increase,
+                allowed_decrease=m.effect_size.allowed_decrease,
+                threshold=None
+                if m.threshold is None
+                else {
+                    "statistic": m.threshold.statistic,
+                    "max": m.threshold.max,
+                    "min": m.threshold.min,
+                },
+                threshold_value=c.threshold_value,
+            )
+        )
+    return Judgment(
+        config_name=config.name,
+        verdict=scored.verdict,
+        score=scored.score,
+        reason=scored.reason,
+        group_scores=scored.group_scores,
+        metrics=tuple(results),
+        method=settings.method,
+        confidence=settings.confidence,
+        tolerance=settings.tolerance,
+        pass_score=settings.pass_score,
+        marginal_score=settings.marginal_score,
+    )
+
+
+def _preprocess(
+    canary: NDArray[np.float64], baseline: NDArray[np.float64], metrics: tuple[MetricConfig, ...]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    # Outliers are removed per side, after the NaN strategy (which align applied), as Kayenta.
+    rows = np.array([m.outliers == "remove" for m in metrics], dtype=bool)
+    factor = np.array([m.outlier_factor for m in metrics], dtype=np.float64)
+    return remove_outliers(canary, factor, rows), remove_outliers(baseline, factor, rows)
+
+
+def _summaries(d: stats.Description, points: NDArray[np.int64]) -> list[CohortSummary]:
+    k = len(points)
+    n = np.asarray(d.n, dtype=np.int64).reshape(k)
+    columns = [_rows(v, k) for v in (d.mean, d.median, d.std, d.min, d.max)]
+    p95, p99 = _rows(d.percentiles[95.0], k), _rows(d.percentiles[99.0], k)
+    return [
+        CohortSummary(
+            data_points=int(points[i]),
+            n=int(n[i]),
+            mean=float(columns[0][i]),
+            median=float(columns[1][i]),
+            std=float(columns[2][i]),
+            min=float(columns[3][i]),
+            max=float(columns[4][i]),
+            p95=float(p95[i]),
+            p99=float(p99[i]),
+        )
+        for i in range(k)
+    ]

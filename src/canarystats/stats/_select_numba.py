@@ -1,0 +1,151 @@
+"""Compiled selection of pairwise-difference order statistics (optional, with numba).
+
+The plain numpy path in :mod:`canarystats.stats.mannwhitney` counts by merging whole batches;
+this kernel walks each row's sorted difference matrix with two pointers instead, which is far
+cheaper per row (see ``benchmarks/RESULTS.md`` for the measured ratio).  It is used when numba
+is installed (``pip install canarystats[fast]``) and gives exactly the same values: both select
+the k-th smallest of the computed differences ``fl(x[i] - y[j])``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+select_compiled: Callable[..., Any] | None
+
+try:  # numba is an optional extra
+    if os.environ.get("CANARYSTATS_NO_NUMBA"):
+        raise ImportError("disabled by CANARYSTATS_NO_NUMBA")
+    from numba import njit
+except ImportError:  # pragma: no cover - exercised where numba is absent
+    select_compiled = None
+else:
+
+    @njit(cache=True, nogil=True)
+    def _count(x, m, y, n, v, strict, lo, hi, cnt):  # type: ignore[no-untyped-def]
+        # Row i holds x[i] - y[j]; those <= v are the y[j] at or above a boundary that only
+        # moves right as x[i] grows (rounding is monotone), so one pass counts all rows.  The
+        # count of row i is known to lie in [lo[i], hi[i]], which bounds the boundary: rows
+        # already settled cost nothing.
+        j = 0
+        total = 0
+        for i in range(m):
+            if lo[i] == hi[i]:
+                cnt[i] = lo[i]
+                total += lo[i]
+                continue
+            j = max(j, n - hi[i])
+            stop = n - lo[i]
+            xi = x[i]
+            if strict:
+                while j < stop and xi - y[j] >= v:
+                    j += 1
+            else:
+                while j < stop and xi - y[j] > v:
+                    j += 1
+            cnt[i] = n - j
+            total += n - j
+        return total
+
+    @njit(cache=True, nogil=True)
+    def _select_row(x, m, y, n, k, lo, hi, cnt_le, cnt_lt, buf, seed):  # type: ignore[no-untyped-def]
+        # Candidates of row i are its elements c in [lo[i], hi[i]) in ascending order, element
+        # c being x[i] - y[n - 1 - c].  A random candidate as pivot (Monahan 1984) removes
+        # about half of them per round in expectation; the answer does not depend on the
+        # pivots, so the fixed seed only fixes the work, never the result.
+        for i in range(m):
+            lo[i] = 0
+            hi[i] = n
+        below = 0
+        active = m * n
+        cap = max(m + n, 64)
+        state = np.uint64(seed) | np.uint64(1)
+        while active > cap:
+            state ^= state << np.uint64(13)
+            state ^= state >> np.uint64(7)
+            state ^= state << np.uint64(17)
+            r = np.int64(state % np.uint64(active))
+            acc = 0
+            pi = 0
+            pc = 0
+            for i in range(m):
+                w = hi[i] - lo[i]
+                if r < acc + w:
+                    pi = i
+                    pc = lo[i] + (r - acc)
+                    break
+                acc += w
+            v = x[pi] - y[n - 1 - pc]
+            t_le = _count(x, m, y, n, v, False, lo, hi, cnt_le)
+            if t_le < k:
+                for i in range(m):
+                    lo[i] = max(lo[i], cnt_le[i])
+                below = t_le
+            else:
+                t_lt = _count(x, m, y, n, v, True, lo, hi, cnt_lt)
+                if t_lt < k:
+                    return v
+                for i in range(m):
+                    hi[i] = min(hi[i], cnt_lt[i])
+            active = 0
+            for i in range(m):
+                active += hi[i] - lo[i]
+        p = 0
+        for i in range(m):
+            for c in range(lo[i], hi[i]):
+                buf[p] = x[i] - y[n - 1 - c]
+                p += 1
+        part = np.sort(buf[:p])
+        return part[k - below - 1]
+
+    @njit(cache=True, nogil=True)
+    def _select_all(xs, ys, n1, n2, ranks, out):  # type: ignore[no-untyped-def]
+        rows, kk = ranks.shape
+        mmax = xs.shape[1]
+        nmax = ys.shape[1]
+        lo = np.empty(mmax, np.int64)
+        hi = np.empty(mmax, np.int64)
+        cnt_le = np.empty(mmax, np.int64)
+        cnt_lt = np.empty(mmax, np.int64)
+        # Holds the last candidates (at most max(m + n, 64)), or a whole small matrix.
+        buf = np.empty(max(mmax + nmax, 64) * 4, np.float64)
+        for r in range(rows):
+            m = n1[r]
+            n = n2[r]
+            if m == 0 or n == 0:
+                continue
+            for t in range(kk):
+                k = ranks[r, t]
+                if m * n <= buf.size:
+                    # Small matrix: materialise and sort directly.
+                    p = 0
+                    for i in range(m):
+                        for j in range(n):
+                            buf[p] = xs[r, i] - ys[r, j]
+                            p += 1
+                    part = np.sort(buf[:p])
+                    out[r, t] = part[k - 1]
+                else:
+                    out[r, t] = _select_row(
+                        xs[r], m, ys[r], n, k, lo, hi, cnt_le, cnt_lt, buf, 0x2545F4914F6CDD1D ^ r
+                    )
+
+    def _select_compiled(
+        xs: np.ndarray, ys: np.ndarray, n1: np.ndarray, n2: np.ndarray, ranks: np.ndarray
+    ) -> np.ndarray:
+        out = np.full(ranks.shape, np.nan)
+        _select_all(
+            np.ascontiguousarray(xs, dtype=np.float64),
+            np.ascontiguousarray(ys, dtype=np.float64),
+            np.ascontiguousarray(n1, dtype=np.int64),
+            np.ascontiguousarray(n2, dtype=np.int64),
+            np.ascontiguousarray(ranks, dtype=np.int64),
+            out,
+        )
+        return out
+
+    select_compiled = _select_compiled

@@ -1,0 +1,153 @@
+"""align(): tidy frame -> per-metric pooled samples; frame validation; IQR outliers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from canarystats.align import align, iqr_outliers, remove_outliers, validate_frame
+from canarystats.config import MetricConfig
+from canarystats.errors import DataError
+
+T0 = pd.Timestamp("2026-01-01", tz="UTC")
+
+
+def frame(rows: list[tuple[str, str, str, int, float]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "metric": [r[0] for r in rows],
+            "cohort": [r[1] for r in rows],
+            "host": [r[2] for r in rows],
+            "timestamp": [T0 + pd.Timedelta(minutes=r[3]) for r in rows],
+            "value": [r[4] for r in rows],
+        }
+    )
+
+
+def metric(name: str, **kw: object) -> MetricConfig:
+    return MetricConfig(name=name, query="q", **kw)  # type: ignore[arg-type]
+
+
+def values(row: np.ndarray) -> list[float]:
+    return [v for v in row.tolist() if not math.isnan(v)]
+
+
+def test_hosts_are_pooled_and_rows_follow_config_order() -> None:
+    f = frame(
+        [
+            ("cpu", "canary", "b", 1, 4.0),
+            ("cpu", "canary", "a", 0, 1.0),
+            ("cpu", "canary", "a", 1, 2.0),
+            ("cpu", "baseline", "c", 0, 9.0),
+            ("mem", "baseline", "c", 0, 7.0),
+            ("mem", "canary", "a", 0, 5.0),
+            ("other", "canary", "a", 0, 100.0),  # not configured: ignored
+        ]
+    )
+    s = align(f, [metric("mem"), metric("cpu")])
+    assert s.names == ("mem", "cpu")
+    assert values(s.canary[0]) == [5.0]
+    # pooled over hosts a and b, ordered by host then time
+    assert values(s.canary[1]) == [1.0, 2.0, 4.0]
+    assert values(s.baseline[1]) == [9.0]
+    assert s.canary_points.tolist() == [1, 3]
+    assert s.baseline_points.tolist() == [1, 1]
+    assert s.canary.shape == (2, 3)  # NaN-padded to the longest row
+
+
+def test_absent_metric_gives_empty_rows() -> None:
+    s = align(frame([("cpu", "canary", "", 0, 1.0)]), [metric("cpu"), metric("gone")])
+    assert values(s.canary[1]) == [] and values(s.baseline[1]) == []
+    assert values(s.baseline[0]) == []
+    assert s.canary_points.tolist() == [1, 0]
+
+
+def test_nan_strategy_remove_and_replace() -> None:
+    rows = [
+        ("a", "canary", "", 0, float("nan")),
+        ("a", "canary", "", 1, 3.0),
+        ("b", "canary", "", 0, float("nan")),
+        ("b", "canary", "", 1, 3.0),
+    ]
+    s = align(frame(rows), [metric("a"), metric("b", nan_strategy="replace")])
+    assert values(s.canary[0]) == [3.0]
+    assert values(s.canary[1]) == [0.0, 3.0]
+    # points counted as received, nulls included
+    assert s.canary_points.tolist() == [2, 2]
+
+
+def test_empty_frame_with_columns() -> None:
+    empty = pd.DataFrame(columns=["metric", "cohort", "host", "timestamp", "value"])
+    s = align(empty, [metric("a")])
+    assert s.canary.shape == (1, 1) and math.isnan(s.canary[0, 0])
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda f: f.drop(columns=["value"]), "missing column(s) value"),
+        (lambda f: f.drop(columns=["cohort", "host"]), "missing column(s) cohort, host"),
+        (lambda f: f.assign(cohort=["experiment"]), "column cohort has value(s) 'experiment'"),
+        (lambda f: f.assign(value=["high"]), "column value holds non-numeric entries"),
+    ],
+)
+def test_frame_validation_names_the_column(mutate: object, expected: str) -> None:
+    f = frame([("a", "canary", "", 0, 1.0)])
+    with pytest.raises(DataError) as info:
+        align(mutate(f), [metric("a")])  # type: ignore[operator]
+    assert expected in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_not_a_frame() -> None:
+    with pytest.raises(DataError, match="expected a pandas DataFrame"):
+        validate_frame([1, 2])  # type: ignore[arg-type]
+
+
+def test_iqr_widened_fences_by_hand() -> None:
+    # [1]*12 + [90]: Q1 = Q3 = 1, IQR = 0, so the plain fence is 1.  The 99th percentile
+    # (R-7: h = 0.99 * 12 = 11.88, 1 + 0.88 * 89 = 79.32) widens the upper fence to 79.32,
+    # and 90 is still outside it.
+    x = np.array([[1.0] * 12 + [90.0]])
+    assert iqr_outliers(x, 3.0).tolist()[0] == [False] * 12 + [True]
+    # Sorted [21,21,23,23,24,25,29,50]: Q1 = 22.5, Q3 = 26, IQR = 3.5, plain fences
+    # [17.25, 31.25] flag 50; the 99th percentile 29 + 0.93 * 21 = 48.53 still flags it.
+    y = np.array([[21.0, 23, 24, 25, 50, 29, 23, 21]])
+    assert iqr_outliers(y, 1.5).tolist()[0][4] is True
+    # Two 50s among eight values: the 99th percentile is 50 itself (h = 6.93, between 50s),
+    # so the widened fence keeps a value the plain fence would cut.
+    z = np.array([[1.0, 1, 1, 1, 1, 1, 50, 50]])
+    assert iqr_outliers(z, 1.5, reduce_sensitivity=False).tolist()[0][-1] is True
+    assert iqr_outliers(z, 1.5).tolist()[0][-1] is False
+
+
+def test_remove_outliers_only_on_selected_rows() -> None:
+    x = np.array([[1.0] * 12 + [90.0], [1.0] * 12 + [90.0]])
+    out = remove_outliers(x, np.array([3.0, 3.0]), np.array([True, False]))
+    assert math.isnan(out[0, -1]) and out[1, -1] == 90.0
+    assert not np.isnan(x).any()  # the input is not modified
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c"]),
+            st.sampled_from(["canary", "baseline"]),
+            st.sampled_from(["h1", "h2"]),
+            st.integers(0, 100),
+            st.floats(-1e6, 1e6),
+        ),
+        max_size=40,
+    )
+)
+def test_align_keeps_each_cohorts_multiset(rows: list[tuple[str, str, str, int, float]]) -> None:
+    s = align(frame(rows), [metric("a"), metric("b"), metric("c")])
+    for i, name in enumerate("abc"):
+        for cohort, arr in (("canary", s.canary), ("baseline", s.baseline)):
+            expected = sorted(r[4] for r in rows if r[0] == name and r[1] == cohort)
+            assert sorted(values(arr[i])) == expected

@@ -1,0 +1,136 @@
+"""Scoring: group scores, weights, HALF_UP rounding, critical and no-data rules, verdicts."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from canarystats.classify import LABELS
+from canarystats.score import (
+    ScoredMetric,
+    group_scores,
+    kayenta_score,
+    round_half_up,
+    score,
+    weighted_sum,
+)
+
+
+def m(label: str, *groups: str, critical: bool = False, muted: bool = False) -> ScoredMetric:
+    return ScoredMetric(f"{label}-{groups}", label, groups or ("g",), critical, muted)
+
+
+def test_group_score_counts_pass_high_low_and_nodata_fail_only() -> None:
+    results = [m("Pass"), m("High"), m("NodataFailMetric"), m("Nodata"), m("Error")]
+    # 1 Pass of 3 counted (Nodata and Error do not count)
+    assert group_scores(results) == {"g": pytest.approx(100 / 3)}
+
+
+def test_metric_counts_in_each_of_its_groups() -> None:
+    assert group_scores([m("Pass", "a", "b"), m("High", "b")]) == {"a": 100.0, "b": 50.0}
+
+
+def test_unweighted_groups_share_the_rest() -> None:
+    # a has 40; b and c share (100 - 40) / 2 = 30 each: 0.4*100 + 0.3*50 + 0.3*0 = 55
+    results = [m("Pass", "a"), m("Pass", "b"), m("High", "b"), m("Low", "c")]
+    assert weighted_sum(group_scores(results), {"a": 40}) == 55.0
+
+
+def test_group_without_counted_metrics_counts_as_100() -> None:
+    # Kayenta's noData group: reported as such, worth its full weight in the total
+    results = [m("High", "a"), m("Error", "b")]
+    assert group_scores(results) == {"a": 0.0, "b": None}
+    assert weighted_sum(group_scores(results), {"a": 50, "b": 50}) == 50.0
+
+
+@pytest.mark.parametrize(
+    ("x", "rounded"),
+    [(33.333333, 33.33), (2.675, 2.68), (1.005, 1.01), (66.665, 66.67), (99.994999, 99.99)],
+)
+def test_round_half_up_on_the_decimal_string(x: float, rounded: float) -> None:
+    # Python's round(2.675, 2) is 2.67 (binary value below the half); Kayenta's BigDecimal
+    # rounding of the string "2.675" gives 2.68.
+    assert round_half_up(x) == rounded
+
+
+def test_kayenta_score_rules() -> None:
+    assert kayenta_score([m("Pass"), m("High", critical=True)], {}) == 0.0
+    assert kayenta_score([m("Pass"), m("Nodata")], {}) == 0.0  # 50% Nodata
+    assert kayenta_score([m("Pass"), m("Pass"), m("Nodata", "n")], {}) == 100.0
+    assert kayenta_score([], {}) == 0.0
+
+
+def test_verdict_thresholds_are_inclusive() -> None:
+    results = [m("Pass")] * 3 + [m("High")]
+    assert score(results, {}, pass_score=75, marginal_score=50).verdict == "pass"
+    assert score(results, {}, pass_score=75.01, marginal_score=75).verdict == "marginal"
+    assert score(results, {}, pass_score=90, marginal_score=80).verdict == "fail"
+    s = score(results, {}, pass_score=90, marginal_score=80)
+    assert s.score == 75.0
+    assert s.reason == "Score 75 is below the marginal score 80 (3 of 4 judged metrics passed)."
+
+
+def test_critical_failure_fails_with_score_zero() -> None:
+    s = score([m("Pass"), m("Low", critical=True)], {}, 95, 75)
+    assert (s.score, s.verdict, s.nodata) == (0.0, "fail", False)
+    assert "Critical metric" in s.reason
+
+
+def test_nodata_verdicts() -> None:
+    s = score([m("Pass"), m("Nodata")], {}, 95, 75)
+    assert (s.score, s.verdict, s.nodata) == (0.0, "nodata", True)
+    assert "1 of 2 metrics had no data" in s.reason
+    assert score([m("Pass"), m("Pass"), m("Nodata")], {}, 95, 75).verdict == "pass"
+    # a critical metric that could not be judged blocks the verdict
+    assert score([m("Pass"), m("Pass"), m("Nodata", critical=True)], {}, 95, 75).verdict == "nodata"
+    assert score([m("Pass"), m("Pass"), m("Error", critical=True)], {}, 95, 75).verdict == "nodata"
+    assert score([], {}, 95, 75).verdict == "nodata"
+
+
+def test_muted_metric_is_scored_as_pass() -> None:
+    s = score([m("Pass"), m("High", muted=True)], {}, 95, 75)
+    assert (s.score, s.verdict) == (100.0, "pass")
+    # muting a critical failure removes it
+    assert score([m("Pass"), m("High", critical=True, muted=True)], {}, 95, 75).verdict == "pass"
+    # muting a Nodata metric takes it out of the no-data count
+    assert score([m("Pass"), m("Nodata", muted=True)], {}, 95, 75).verdict == "pass"
+
+
+labels = st.sampled_from(LABELS)
+metric_results = st.lists(
+    st.builds(
+        ScoredMetric,
+        name=st.text(max_size=3),
+        classification=labels,
+        groups=st.lists(st.sampled_from("abc"), min_size=1, max_size=2, unique=True).map(tuple),
+        critical=st.booleans(),
+        muted=st.booleans(),
+    ),
+    min_size=1,
+    max_size=8,
+)
+weights = st.dictionaries(st.sampled_from("abc"), st.floats(0, 33), max_size=3)
+
+
+@given(metric_results, weights, st.data())
+def test_muting_never_lowers_the_score(
+    results: list[ScoredMetric], w: dict[str, float], data: st.DataObject
+) -> None:
+    i = data.draw(st.integers(0, len(results) - 1))
+    muted = list(results)
+    r = results[i]
+    muted[i] = ScoredMetric(r.name, r.classification, r.groups, r.critical, muted=True)
+    before = score(results, w, 95, 75)
+    after = score(muted, w, 95, 75)
+    assert after.score >= before.score
+    rank = {"nodata": 0, "fail": 0, "marginal": 1, "pass": 2}
+    assert rank[after.verdict] >= rank[before.verdict] or before.verdict == "nodata"
+
+
+@given(metric_results, weights)
+def test_score_is_between_0_and_100(results: list[ScoredMetric], w: dict[str, float]) -> None:
+    s = score(results, w, 95, 75)
+    assert 0.0 <= s.score <= 100.0
+    assert s.verdict in ("pass", "marginal", "fail", "nodata")
+    assert "\n" not in s.reason
