@@ -8,11 +8,16 @@ exposure (requests, or host-buckets), then given the total number of events ``n`
 share is ``Binomial(n, p0)`` with ``p0 = E_canary / (E_canary + E_baseline)`` (the conditional
 test of two Poisson rates; Przyborowski & Wilenski 1940, R's ``poisson.test`` for two samples).
 
-Hosts of a fleet do not share one Poisson rate exactly: their rates vary around the fleet's.
-That extra-Poisson variation is estimated from the baseline hosts (the quasi-Poisson dispersion
-``phi``, Pearson's chi-square over their degrees of freedom, never below 1) and the binomial test
-is run on counts divided by ``phi`` (the effective number of independent events).  With
-``phi = 1`` the test is exact.
+Hosts of a fleet do not share one Poisson rate exactly: their rates vary around the fleet's
+(overdispersion), and with thousands of events the exact test then fails healthy canaries.  So a
+count metric fails only when two tests agree (an intersection-union test, level alpha whenever
+either test is): the exact test of the events, and the host-as-unit t-type test of each host's
+log rate (:func:`canarystats.stats.hosts.unit_t_test`), which measures the canary against how
+much the baseline hosts' rates differ.  Against a zero-error baseline the hosts' rates do not
+differ at all, so the exact test alone decides: a canary with errors against a baseline without
+any fails once the number of errors is itself significant.  The quasi-Poisson dispersion
+``phi`` (Pearson's chi-square of the baseline hosts over their degrees of freedom) is reported
+as a diagnostic.
 
 Datadog's agent sends a counter's zeros only for a few minutes after its last event, then nothing:
 a quiet, healthy host has null buckets or no series at all.  :func:`fill_quiet_buckets` turns the
@@ -28,6 +33,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import betainc
+
+from canarystats.stats.hosts import unit_t_test
 
 Direction = Literal["either", "increase", "decrease"]
 _DIRECTION_CODES = {"either": 0, "increase": 1, "decrease": -1}
@@ -81,7 +88,11 @@ class CountTestResult:
         p-value of a practically relevant rate difference: the test's p-value where the effect
         reaches the minimum (``practical``), 1 where it does not, NaN where inconclusive.
     p_raw : ndarray
-        The conditional (quasi-)binomial test's p-value, whatever the effect.
+        ``max(p_events, p_hosts)`` (``p_events`` alone with fewer than ``min_baseline_hosts``
+        baseline hosts), whatever the effect.
+    p_events, p_hosts : ndarray
+        The exact conditional test of the events, and the host-as-unit test of the hosts'
+        rates (NaN where it cannot run).
     canary_events, baseline_events, canary_exposure, baseline_exposure : ndarray
         Totals over hosts and buckets.
     canary_rate, baseline_rate : ndarray
@@ -91,7 +102,7 @@ class CountTestResult:
     rate_diff : ndarray
         ``canary_rate - baseline_rate``.
     dispersion : ndarray
-        Quasi-Poisson dispersion ``phi >= 1`` estimated from the baseline hosts.
+        Quasi-Poisson dispersion ``phi >= 1`` of the baseline hosts (1: Poisson-like).
     practical : ndarray of bool
         Whether the difference reaches the minimum practical effect in the harmful direction.
     inconclusive : ndarray of bool
@@ -100,6 +111,8 @@ class CountTestResult:
 
     p_value: NDArray[np.float64]
     p_raw: NDArray[np.float64]
+    p_events: NDArray[np.float64]
+    p_hosts: NDArray[np.float64]
     canary_events: NDArray[np.float64]
     baseline_events: NDArray[np.float64]
     canary_exposure: NDArray[np.float64]
@@ -194,6 +207,7 @@ def count_rate_test(
     baseline_exposure: ArrayLike | None = None,
     direction: Direction | Sequence[str] = "increase",
     overdispersion: bool = True,
+    min_baseline_hosts: int = 3,
     min_rate_ratio: float | ArrayLike = 1.0,
     min_rate_diff: float | ArrayLike = 0.0,
 ) -> CountTestResult:
@@ -211,7 +225,11 @@ def count_rate_test(
     direction : {"increase", "decrease", "either"} or sequence of them, one per metric
         ``increase`` (default for error counts): only a higher canary rate fails.
     overdispersion : bool
-        Estimate the quasi-Poisson dispersion from the baseline hosts and scale the counts by it.
+        Also require the host-as-unit test of the hosts' rates (needs ``min_baseline_hosts``
+        baseline hosts with exposure), so differences between healthy hosts do not fail a
+        canary.  False: the exact test of the events alone (valid only for Poisson-like counts).
+    min_baseline_hosts : int
+        Fewest baseline hosts for the host-as-unit test of the rates.
     min_rate_ratio, min_rate_diff : float or array_like (one per metric)
         Minimum practical effect: a canary rate must be at least ``min_rate_ratio`` times and at
         least ``min_rate_diff`` above the baseline rate (mirrored for ``decrease``) to fail.
@@ -223,10 +241,10 @@ def count_rate_test(
     Notes
     -----
     With ``x`` canary events, ``n`` events in all, and ``p0`` the canary's share of the exposure,
-    the one-sided p-value for an increase is ``P(Binomial(n / phi, p0) >= x / phi)``; the two-sided
-    one is twice the smaller tail, capped at 1.  Zero events on both sides give p = 1 (nothing
-    happened: a pass, not missing data).  Five canary errors against none on three equally busy
-    baseline hosts give ``0.25 ** 5 < 0.001``.
+    the one-sided p-value of the events for an increase is ``P(Binomial(n, p0) >= x)``; the
+    two-sided one is twice the smaller tail, capped at 1.  Zero events on both sides give p = 1
+    (nothing happened: a pass, not missing data).  Five canary errors against none on three
+    equally busy baseline hosts give ``0.25 ** 5 < 0.001``.
 
     Examples
     --------
@@ -256,21 +274,31 @@ def count_rate_test(
     be_host = _per_host(baseline_exposure, b, b_ndim, "baseline_exposure")
     xc, xb = c_host.sum(axis=1), b_host.sum(axis=1)
     ec, eb = ce_host.sum(axis=1), be_host.sum(axis=1)
-    phi = _dispersion(b_host, be_host) if overdispersion else np.ones(rows)
+    phi = _dispersion(b_host, be_host)
 
     with np.errstate(divide="ignore", invalid="ignore"):
         p0 = ec / (ec + eb)
         rate_c = xc / ec
         rate_b = xb / eb
         ratio = np.where(rate_b > 0, rate_c / rate_b, np.where(rate_c > 0, np.inf, np.nan))
-    n = (xc + xb) / phi
-    x = xc / phi
-    upper = binomial_tail(x, n, p0, upper=True)
-    lower = binomial_tail(x, n, p0, upper=False)
-    p_raw = np.where(
+    upper = binomial_tail(xc, xc + xb, p0, upper=True)
+    lower = binomial_tail(xc, xc + xb, p0, upper=False)
+    p_events = np.where(
         code > 0, upper, np.where(code < 0, lower, np.minimum(1.0, 2 * np.minimum(upper, lower)))
     )
-    p_raw[(xc + xb) == 0] = 1.0
+    p_events[(xc + xb) == 0] = 1.0
+
+    p_hosts = np.full(rows, np.nan)
+    if overdispersion:
+        # Hosts' rates differ multiplicatively (right-skewed), so they are compared on a log scale,
+        # where a t-type test keeps its level; half an event keeps quiet hosts finite.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c_rates = np.where(ce_host > 0, np.log((c_host + 0.5) / ce_host), np.nan)
+            b_rates = np.where(be_host > 0, np.log((b_host + 0.5) / be_host), np.nan)
+        enough = np.sum(be_host > 0, axis=1) >= min_baseline_hosts
+        _, _, p_hosts = unit_t_test(c_rates, b_rates, direction=names)
+        p_hosts[~enough] = np.nan
+    p_raw = np.fmax(p_events, p_hosts)
 
     diff = rate_c - rate_b
     up = (diff >= min_diff) & (np.nan_to_num(ratio, nan=1.0) >= min_ratio) & (diff > 0)
@@ -289,6 +317,8 @@ def count_rate_test(
     return CountTestResult(
         p_value=p_value,
         p_raw=p_raw,
+        p_events=p_events,
+        p_hosts=p_hosts,
         canary_events=xc,
         baseline_events=xb,
         canary_exposure=ec,

@@ -31,9 +31,9 @@ def _nanmedian(rows: NDArray[np.float64]) -> NDArray[np.float64]:
 
 def _ratio(num: NDArray[np.float64], den: NDArray[np.float64]) -> NDArray[np.float64]:
     # A ratio against a zero (or missing) baseline has no meaning: NaN, never inf.
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         out = num / den
-    out[(den == 0) | ~np.isfinite(den)] = np.nan
+    out[(den == 0) | ~np.isfinite(den) | ~np.isfinite(out)] = np.nan
     return out
 
 

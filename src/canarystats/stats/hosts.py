@@ -110,6 +110,11 @@ class HostTestResult:
     practical : ndarray of bool
         Whether the component that decides ``p_value`` has an effect beyond the minimum practical
         effect; False when none has.
+    component : ndarray of str
+        The component behind ``p_value``: ``"location"``, ``"trend"`` or ``"jitter"`` (``""``
+        where no component reaches the minimum effect, or the metric is inconclusive).  With the
+        sign of its effect it gives the label: a location or trend effect above 0 is High, below
+        0 Low; more jitter is High.
     baseline_centre, baseline_scale : ndarray
         Mean and standard deviation (n-1) of the baseline hosts' locations.
     n_canary_hosts, n_baseline_hosts : ndarray of int
@@ -141,6 +146,7 @@ class HostTestResult:
     trend_effect_abs: NDArray[np.float64]
     jitter_effect_abs: NDArray[np.float64]
     practical: NDArray[np.bool_]
+    component: NDArray[np.str_]
     baseline_centre: NDArray[np.float64]
     baseline_scale: NDArray[np.float64]
     n_canary_hosts: NDArray[np.int64]
@@ -333,13 +339,13 @@ def _use_rank_test(
 ) -> NDArray[np.bool_]:
     # Mann-Whitney over hosts only when its smallest possible p-value (all canary hosts beyond all
     # baseline hosts) is at most 0.01, so it can still pass a multiplicity-adjusted threshold.
-    # With 1-2 canary hosts this needs about 14-200 baseline hosts; below that the t-type test is
-    # the only one that can reject at all.
+    # Two-sided, that takes 19 baseline hosts for two canary hosts and 199 for one; below that
+    # the t-type test is the only one that can reject at all.
     n = (k + m).astype(np.float64)
     log_comb = gammaln(n + 1) - gammaln(k + 1.0) - gammaln(m + 1.0)
     smallest = np.where(code != 0, 1.0, 2.0) * np.exp(-log_comb)
     smallest[k < 1] = 1.0
-    return smallest <= 0.01
+    return smallest <= 0.01 * (1 + 1e-9)  # exp(-log C) is not exact
 
 
 def _rank_p(
@@ -551,6 +557,8 @@ def host_test(
     gated = np.where(available & big, ps, np.inf)
     best = np.min(gated, axis=0)
     practical = np.isfinite(best)
+    component = np.array(["location", "trend", "jitter"])[np.argmin(gated, axis=0)]
+    component = np.where(practical, component, "")
     p_value = np.where(practical, np.minimum(1.0, n_comp * best), 1.0)
 
     reason = np.full(rows, "", dtype=object)
@@ -569,6 +577,7 @@ def host_test(
     inconclusive = reason != ""
     p_value[inconclusive] = np.nan
     practical[inconclusive] = False
+    component[inconclusive] = ""
 
     return HostTestResult(
         p_value=p_value,
@@ -583,6 +592,7 @@ def host_test(
         trend_effect_abs=trend_effect,
         jitter_effect_abs=jitter_effect,
         practical=practical,
+        component=component,
         baseline_centre=centre,
         baseline_scale=scale,
         n_canary_hosts=k.astype(np.int64),

@@ -29,7 +29,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtr, ndtri
 
 from canarystats.stats._arrays import as_rows, scalar_or_rows
-from canarystats.stats._select_numba import select_compiled
+from canarystats.stats._compiled import rank_sum_compiled, select_compiled
 
 Alternative = Literal["two-sided", "less", "greater"]
 _ALTERNATIVES = ("two-sided", "less", "greater")
@@ -40,8 +40,8 @@ EXACT_MAX_N = 50
 #: temporaries stay a small multiple of the input (issue 2: peak memory <= 3x the input).
 _CHUNK_ELEMENTS = 1 << 20
 
-#: Use the compiled selection kernel when numba is installed (tests and benchmarks switch it
-#: off to exercise and measure the plain numpy path).
+#: Use the compiled kernels when numba is installed (tests and benchmarks switch them off to
+#: exercise and measure the plain numpy paths).
 USE_COMPILED = True
 
 FloatArray = NDArray[np.float64]
@@ -209,7 +209,8 @@ def u_statistic(canary: FloatArray, baseline: FloatArray) -> tuple[FloatArray, I
 
 
 def _count_valid(sorted_rows: FloatArray) -> IntArray:
-    return np.count_nonzero(~np.isnan(sorted_rows), axis=1).astype(np.int64)
+    # NaN sorts last, so the valid values are a prefix.
+    return sorted_rows.shape[1] - np.count_nonzero(np.isnan(sorted_rows), axis=1).astype(np.int64)
 
 
 def _mann_whitney_rows(
@@ -222,13 +223,20 @@ def _mann_whitney_rows(
     mu: float,
     conf_int: bool,
 ) -> dict[str, Any]:
-    # -0.0 and +0.0 must be one value for ranks; adding 0.0 turns -0.0 into +0.0.
-    xo = np.sort(x + 0.0, axis=1)
-    ys = np.sort(y + 0.0, axis=1)
+    # -0.0 and +0.0 must be one value for ranks; adding 0.0 turns -0.0 into +0.0 (and makes
+    # the copy that is then sorted in place).
+    xo = x + 0.0
+    xo.sort(axis=1)
+    ys = y + 0.0
+    ys.sort(axis=1)
     n1 = _count_valid(xo)
     n2 = _count_valid(ys)
     # R ranks c(x - mu, y): the shifted canary, rounded as R rounds it.
-    xs = np.sort(x - mu + 0.0, axis=1) if mu != 0.0 else xo
+    if mu != 0.0:
+        xs = x - mu + 0.0
+        xs.sort(axis=1)
+    else:
+        xs = xo
     u, tie_term, has_ties = _rank_sum(xs, ys, n1, n2)
 
     valid = (n1 > 0) & (n2 > 0)
@@ -297,6 +305,9 @@ def _rank_sum(
     the canary gives U without ties.  Rows with ties get the half counts and the tie term from
     their groups of equal values.
     """
+    if USE_COMPILED and rank_sum_compiled is not None:
+        u_c, tie_c, ties_c = rank_sum_compiled(xs, ys, n1, n2)
+        return u_c, tie_c, ties_c
     m, width = xs.shape[1], xs.shape[1] + ys.shape[1]
     z, order = _merge_order(xs, ys)
     is_x = order < m

@@ -1,10 +1,11 @@
-"""Compiled selection of pairwise-difference order statistics (optional, with numba).
+"""Compiled kernels of the Mann-Whitney test (optional, with numba).
 
-The plain numpy path in :mod:`canarystats.stats.mannwhitney` counts by merging whole batches;
-this kernel walks each row's sorted difference matrix with two pointers instead, which is far
-cheaper per row (see ``benchmarks/RESULTS.md`` for the measured ratio).  It is used when numba
-is installed (``pip install canarystats[fast]``) and gives exactly the same values: both select
-the k-th smallest of the computed differences ``fl(x[i] - y[j])``.
+The plain numpy paths in :mod:`canarystats.stats.mannwhitney` work on whole batches with
+merges; these kernels walk each row's sorted samples with two pointers instead, which is far
+cheaper per row (``benchmarks/RESULTS.md`` records the measured ratios).  They are used when
+numba is installed (``pip install canarystats[fast]``) and give exactly the same values:
+the rank sum and tie term of the merged samples, and the k-th smallest of the computed
+differences ``fl(x[i] - y[j])``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 
 select_compiled: Callable[..., Any] | None
+rank_sum_compiled: Callable[..., Any] | None
 
 try:  # numba is an optional extra
     if os.environ.get("CANARYSTATS_NO_NUMBA"):
@@ -23,7 +25,90 @@ try:  # numba is an optional extra
     from numba import njit
 except ImportError:  # pragma: no cover - exercised where numba is absent
     select_compiled = None
+    rank_sum_compiled = None
 else:
+
+    @njit(cache=True, nogil=True)
+    def _rank_sum_ties(x, m, y, n):  # type: ignore[no-untyped-def]
+        # Merge a group of equal values at a time: each canary value of a group is above every
+        # baseline value before the group and ties with those in it.
+        i = 0
+        j = 0
+        total = 0.0
+        ties = 0.0
+        while i < m or j < n:
+            if j >= n or (i < m and x[i] <= y[j]):
+                v = x[i]
+            else:
+                v = y[j]
+            cx = 0
+            while i < m and x[i] == v:
+                cx += 1
+                i += 1
+            cy = 0
+            while j < n and y[j] == v:
+                cy += 1
+                j += 1
+            total += cx * (j - cy) + 0.5 * cx * cy
+            t = cx + cy
+            if t > 1:
+                ties += float(t) * t * t - t
+        return total, ties
+
+    @njit(cache=True, nogil=True)
+    def _rank_sum_all(xs, ys, n1, n2, u, tie_term, has_ties):  # type: ignore[no-untyped-def]
+        for r in range(xs.shape[0]):
+            x = xs[r]
+            y = ys[r]
+            m = n1[r]
+            n = n2[r]
+            # Fast path, branch-free: pairs with y < x, and whether any value repeats.
+            i = 0
+            j = 0
+            below = 0
+            equal = False
+            while i < m and j < n:
+                yv = y[j]
+                xv = x[i]
+                step_y = yv < xv
+                equal |= yv == xv
+                below += (1 - step_y) * j
+                j += step_y
+                i += 1 - step_y
+            below += (m - i) * j
+            for a in range(1, m):
+                equal |= x[a] == x[a - 1]
+            for b in range(1, n):
+                equal |= y[b] == y[b - 1]
+            if equal:
+                total, ties = _rank_sum_ties(x, m, y, n)
+                u[r] = total
+                tie_term[r] = ties
+                has_ties[r] = ties > 0.0
+            else:
+                u[r] = below
+                tie_term[r] = 0.0
+                has_ties[r] = False
+
+    def _rank_sum_compiled(
+        xs: np.ndarray, ys: np.ndarray, n1: np.ndarray, n2: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rows = xs.shape[0]
+        u = np.empty(rows)
+        tie_term = np.empty(rows)
+        has_ties = np.empty(rows, dtype=np.bool_)
+        _rank_sum_all(
+            np.ascontiguousarray(xs),
+            np.ascontiguousarray(ys),
+            np.ascontiguousarray(n1, dtype=np.int64),
+            np.ascontiguousarray(n2, dtype=np.int64),
+            u,
+            tie_term,
+            has_ties,
+        )
+        return u, tie_term, has_ties
+
+    rank_sum_compiled = _rank_sum_compiled
 
     @njit(cache=True, nogil=True)
     def _count(x, m, y, n, v, strict, lo, hi, cnt):  # type: ignore[no-untyped-def]
@@ -99,8 +184,7 @@ else:
             for c in range(lo[i], hi[i]):
                 buf[p] = x[i] - y[n - 1 - c]
                 p += 1
-        part = np.sort(buf[:p])
-        return part[k - below - 1]
+        return np.partition(buf[:p], k - below - 1)[k - below - 1]
 
     @njit(cache=True, nogil=True)
     def _select_all(xs, ys, n1, n2, ranks, out):  # type: ignore[no-untyped-def]
@@ -127,8 +211,7 @@ else:
                         for j in range(n):
                             buf[p] = xs[r, i] - ys[r, j]
                             p += 1
-                    part = np.sort(buf[:p])
-                    out[r, t] = part[k - 1]
+                    out[r, t] = np.partition(buf[:p], k - 1)[k - 1]
                 else:
                     out[r, t] = _select_row(
                         xs[r], m, ys[r], n, k, lo, hi, cnt_le, cnt_lt, buf, 0x2545F4914F6CDD1D ^ r

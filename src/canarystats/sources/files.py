@@ -1,0 +1,240 @@
+"""The tidy frame on disk (CSV, Parquet, JSON) and saved Datadog answers, for judging offline.
+
+The format follows the file's suffix: ``.csv``, ``.parquet`` / ``.pq`` (needs the ``parquet``
+extra), ``.json``.  Timestamps are written as ISO 8601 UTC.  JSON holds ``{"units": {...},
+"points": [...]}`` so units survive; CSV cannot hold them.  Writes go to a temporary file in the
+same folder and are renamed into place, so a crash never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from canarystats.errors import DataError
+from canarystats.sources.base import COHORTS, validate_frame
+from canarystats.sources.datadog import parse_response, series_to_frame
+
+_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".json": "json"}
+
+
+def _format_of(path: Path) -> str:
+    fmt = _FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise DataError(f"{path}: unknown file type {path.suffix!r}; use .csv, .parquet or .json")
+    return fmt
+
+
+def _need_pyarrow(path: Path) -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise DataError(
+            f"{path}: reading and writing Parquet needs pyarrow: pip install 'canarystats[parquet]'"
+        ) from None
+
+
+def read_frame(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a tidy frame from CSV, Parquet or JSON and check its shape.
+
+    Parameters
+    ----------
+    path : path-like
+        The file; its suffix picks the format.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The tidy frame, ``attrs["units"]`` filled where the file holds units.
+
+    Raises
+    ------
+    DataError
+        When the file is missing, unreadable, or not a tidy frame (naming file and column).
+
+    Examples
+    --------
+    >>> frame = read_frame("run.csv")  # doctest: +SKIP
+    """
+    path = Path(path)
+    fmt = _format_of(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file; check the path")
+    units: dict[str, Any] = {}
+    try:
+        if fmt == "csv":
+            raw = pd.read_csv(
+                path,
+                dtype={"metric": str, "cohort": str, "host": str},
+                keep_default_na=False,
+                na_values={"value": ["", "NaN", "nan"]},
+            )
+        elif fmt == "parquet":
+            _need_pyarrow(path)
+            raw = pd.read_parquet(path)
+            units = dict(raw.attrs.get("units") or {})
+        else:
+            raw, units = _read_json(path)
+    except DataError:
+        raise
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot be read as {fmt}: {_first_line(exc)}") from None
+    frame = validate_frame(raw, str(path))
+    frame.attrs = {"units": {m: units.get(m) for m in frame["metric"].unique()}}
+    return frame
+
+
+def _read_json(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+    with path.open(encoding="utf-8") as handle:
+        data = json.load(handle)
+    units: dict[str, Any] = {}
+    if isinstance(data, Mapping):
+        if "points" not in data:
+            raise DataError(f"{path}: JSON object has no 'points' list; write the tidy frame")
+        units = dict(data.get("units") or {})
+        data = data["points"]
+    if not isinstance(data, list):
+        raise DataError(f"{path}: JSON must be a list of points or an object with 'points'")
+    frame = (
+        pd.DataFrame.from_records(data)
+        if data
+        else pd.DataFrame(columns=["metric", "cohort", "host", "timestamp", "value"])
+    )
+    if "value" in frame.columns:
+        frame["value"] = frame["value"].astype("float64") if len(frame) else frame["value"]
+    return frame, units
+
+
+def write_frame(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write a tidy frame atomically as CSV, Parquet or JSON.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A tidy frame (checked before anything is written).
+    path : path-like
+        Target file; its suffix picks the format.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+
+    Examples
+    --------
+    >>> write_frame(frame, "run.json")  # doctest: +SKIP
+    PosixPath('run.json')
+    """
+    path = Path(path)
+    fmt = _format_of(path)
+    frame = validate_frame(frame, str(path))
+    if fmt == "parquet":
+        _need_pyarrow(path)
+    units = dict(frame.attrs.get("units") or {})
+    out = frame.copy()
+    out["timestamp"] = out["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise DataError(f"{path}: folder {folder} does not exist; create it first")
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "w" if fmt != "parquet" else "wb") as stream:
+            if fmt == "csv":
+                out.to_csv(stream, index=False, lineterminator="\n")
+            elif fmt == "json":
+                # Plain json keeps every float exactly (pandas' to_json rounds to 15 digits).
+                points = [
+                    {
+                        **{c: row[c] for c in out.columns if c != "value"},
+                        "value": None if math.isnan(row["value"]) else float(row["value"]),
+                    }
+                    for row in out.to_dict(orient="records")
+                ]
+                json.dump({"units": units, "points": points}, stream, indent=None)
+                stream.write("\n")
+        if fmt == "parquet":
+            pq = frame.copy()
+            pq.attrs = {"units": units}
+            pq.to_parquet(temp, index=False)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_datadog_response(
+    source: str | bytes | os.PathLike[str] | Mapping[str, Any],
+    *,
+    metric: str,
+    cohort: str = "canary",
+) -> pd.DataFrame:
+    """Turn a saved Datadog v1 or v2 timeseries answer into the tidy frame.
+
+    Every point is kept (null points as NaN); each ``by {...}`` group becomes a ``host``.
+
+    Parameters
+    ----------
+    source : path, str, bytes or Mapping
+        A file holding the JSON body, the body's text, or the decoded body.
+    metric : str
+        The metric name to give every series.
+    cohort : {"canary", "baseline"}
+        The cohort to give every series.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The tidy frame, with ``attrs["units"]``.
+
+    Examples
+    --------
+    >>> body = '{"data": {"attributes": {"series": [{"group_tags": [], "query_index": 0,'
+    >>> body += ' "unit": null}], "times": [60000], "values": [[2]]}}}'
+    >>> read_datadog_response(body, metric="m")["value"].tolist()
+    [2.0]
+    """
+    if cohort not in COHORTS:
+        raise DataError(f"cohort {cohort!r} is not known: use 'canary' or 'baseline'")
+    origin = "the Datadog answer"
+    if isinstance(source, Mapping):
+        body: Any = source
+    else:
+        text: str | bytes
+        if isinstance(source, os.PathLike) or (
+            isinstance(source, str) and not source.lstrip().startswith(("{", "["))
+        ):
+            origin = str(source)
+            try:
+                text = Path(source).read_text(encoding="utf-8")
+            except OSError as exc:
+                raise DataError(f"{origin}: cannot be read: {_first_line(exc)}") from None
+        else:
+            text = source
+        try:
+            body = json.loads(text)
+        except ValueError as exc:
+            raise DataError(f"{origin}: not valid JSON: {_first_line(exc)}") from None
+    try:
+        series = parse_response(body)
+        labels = {s.query_index: (metric, cohort) for s in series}
+        frame, units = series_to_frame(series, labels)
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        raise DataError(f"{origin}: not a Datadog timeseries answer: {_first_line(exc)}") from None
+    frame.attrs = {"units": {metric: units.get(metric)}}
+    return frame
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+__all__ = ["read_datadog_response", "read_frame", "write_frame"]
