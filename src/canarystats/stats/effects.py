@@ -136,20 +136,27 @@ def describe(values: ArrayLike, percentiles: Sequence[float] = (50, 95, 99)) -> 
     for q in qs:
         if not 0.0 <= q <= 100.0:
             raise ValueError(f"percentile {q} is outside [0, 100]")
-    n = np.sum(~np.isnan(v), axis=1).astype(np.int64)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        mean = np.nanmean(v, axis=1)
-        std = np.nanstd(v, axis=1, ddof=1)
-        std[n == 1] = 0.0
-        lo = np.nanmin(v, axis=1) if v.shape[1] else np.full(v.shape[0], np.nan)
-        hi = np.nanmax(v, axis=1) if v.shape[1] else np.full(v.shape[0], np.nan)
-        total = np.nansum(v, axis=1)
-        if qs and v.shape[1]:
-            pct = np.nanpercentile(v, qs, axis=1)
-        else:
-            pct = np.full((len(qs), v.shape[0]), np.nan)
-        median = np.nanmedian(v, axis=1) if v.shape[1] else np.full(v.shape[0], np.nan)
+    # One sort per row gives min, max, median and every percentile (NaN sorts last).
+    s = np.sort(v, axis=1)
+    rows, width = s.shape
+    n = width - np.count_nonzero(np.isnan(s), axis=1).astype(np.int64)
+    empty = n == 0
+    r = np.arange(rows)
+    last = np.maximum(n - 1, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        total = np.nansum(s, axis=1)
+        mean = np.where(empty, np.nan, total / np.maximum(n, 1))
+        dev = np.where(np.isnan(s), 0.0, s - mean[:, None])
+        std = np.sqrt(np.sum(dev * dev, axis=1) / (n - 1))
+    std = np.where(n == 1, 0.0, np.where(empty, np.nan, std))
+    if width:
+        lo, hi = s[r, 0], s[r, last]
+    else:
+        lo = hi = np.zeros(rows)
+    lo = np.where(empty, np.nan, lo)
+    hi = np.where(empty, np.nan, hi)
+    pct = {q: _percentile_sorted(s, n, q) for q in qs}
+    median = _median_sorted(s, n)
     return Description(
         n=scalar_or_rows(n, one),
         mean=scalar_or_rows(mean, one),
@@ -158,5 +165,44 @@ def describe(values: ArrayLike, percentiles: Sequence[float] = (50, 95, 99)) -> 
         min=scalar_or_rows(lo, one),
         max=scalar_or_rows(hi, one),
         sum=scalar_or_rows(total, one),
-        percentiles={q: scalar_or_rows(pct[i], one) for i, q in enumerate(qs)},
+        percentiles={q: scalar_or_rows(pct[q], one) for q in qs},
     )
+
+
+def _median_sorted(s: NDArray[np.float64], n: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Median of sorted rows: the middle value, or the mean of the two middle ones."""
+    out = np.full(s.shape[0], np.nan)
+    ok = n > 0
+    r = np.flatnonzero(ok)
+    a = s[r, (n[ok] - 1) // 2]
+    b = s[r, n[ok] // 2]
+    with np.errstate(invalid="ignore", over="ignore"):
+        out[r] = np.where(a == b, a, (a + b) / 2.0)
+    return out
+
+
+def _percentile_sorted(s: NDArray[np.float64], n: NDArray[np.int64], q: float) -> NDArray[np.float64]:
+    """Linear-interpolation percentile (R type 7) of sorted rows with ``n`` valid values.
+
+    The same arithmetic as numpy's ``method="linear"``: virtual index ``(n - 1) q``, and the
+    interpolation taken from the nearer end, so results equal ``np.nanpercentile``.
+    """
+    rows = s.shape[0]
+    out = np.full(rows, np.nan)
+    ok = n > 0
+    if not ok.any():
+        return out
+    idx = (n[ok] - 1) * (q / 100.0)
+    below = np.floor(idx).astype(np.int64)
+    above = np.minimum(below + 1, n[ok] - 1)
+    t = idx - below
+    r = np.flatnonzero(ok)
+    a = s[r, below]
+    b = s[r, above]
+    with np.errstate(invalid="ignore"):
+        diff = b - a
+        value = np.where(t >= 0.5, b - diff * (1 - t), a + diff * t)
+        # Equal neighbours (including infinities) need no interpolation.
+        value = np.where(a == b, a, value)
+    out[r] = value
+    return out
