@@ -103,9 +103,7 @@ def bench_hl(m: int, n: int, subset: int, repeats: int) -> dict[str, Any]:
 
 def bench_effects(m: int, n: int, repeats: int) -> dict[str, Any]:
     c, b = metric_data(m, n, seed=2)
-    ours = median_time(
-        lambda: (mean_ratio(c, b), cles(c, b), describe(c), describe(b)), repeats
-    )
+    ours = median_time(lambda: (mean_ratio(c, b), cles(c, b), describe(c), describe(b)), repeats)
     sp = median_time(
         lambda: (
             c.mean(axis=1) / b.mean(axis=1),
@@ -166,7 +164,9 @@ def machine() -> str:
                     break
     except OSError:
         pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, numpy {np.__version__}"
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, numpy {np.__version__}"
+    )
 
 
 def run(quick: bool) -> list[dict[str, Any]]:

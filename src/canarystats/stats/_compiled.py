@@ -37,10 +37,7 @@ else:
         total = 0.0
         ties = 0.0
         while i < m or j < n:
-            if j >= n or (i < m and x[i] <= y[j]):
-                v = x[i]
-            else:
-                v = y[j]
+            v = x[i] if j >= n or (i < m and x[i] <= y[j]) else y[j]
             cx = 0
             while i < m and x[i] == v:
                 cx += 1

@@ -181,7 +181,9 @@ def _median_sorted(s: NDArray[np.float64], n: NDArray[np.int64]) -> NDArray[np.f
     return out
 
 
-def _percentile_sorted(s: NDArray[np.float64], n: NDArray[np.int64], q: float) -> NDArray[np.float64]:
+def _percentile_sorted(
+    s: NDArray[np.float64], n: NDArray[np.int64], q: float
+) -> NDArray[np.float64]:
     """Linear-interpolation percentile (R type 7) of sorted rows with ``n`` valid values.
 
     The same arithmetic as numpy's ``method="linear"``: virtual index ``(n - 1) q``, and the

@@ -402,7 +402,7 @@ def _asymptotic_p(
     return np.asarray(2.0 * np.minimum(ndtr(z), ndtr(-z)), dtype=np.float64)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _null_pmf(m: int, n: int) -> FloatArray:
     """Exact null distribution of U for sizes (m, n) without ties: P(U = k), k = 0..m*n.
 
@@ -424,7 +424,7 @@ def _null_pmf(m: int, n: int) -> FloatArray:
     return pmf
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _null_cdf(m: int, n: int) -> FloatArray:
     return np.cumsum(_null_pmf(m, n))
 
@@ -835,7 +835,9 @@ def _select(
         small = ~same & ((hi_c[act] - lo_c[act]) <= cap[act])
         if small.any():
             sm = act[small]
-            answer[sm] = _select_band(xs[sm], ys[sm], lo_cnt[sm], hi_cnt[sm], n2[sm], k[sm] - lo_c[sm])
+            answer[sm] = _select_band(
+                xs[sm], ys[sm], lo_cnt[sm], hi_cnt[sm], n2[sm], k[sm] - lo_c[sm]
+            )
         act = act[~same & ~small]
         if act.size == 0:
             break
@@ -882,7 +884,9 @@ def _select(
         else:
             keep = np.ones(act.size, dtype=bool)
         after = hi_c[act] - lo_c[act]
-        stalls[act[interp]] = np.where(after[interp] * 2 > before[interp], stalls[act[interp]] + 1, 0)
+        stalls[act[interp]] = np.where(
+            after[interp] * 2 > before[interp], stalls[act[interp]] + 1, 0
+        )
         act = act[keep]
     else:  # pragma: no cover - the guaranteed pivot makes this unreachable
         raise RuntimeError("pairwise-difference selection did not converge")
