@@ -372,6 +372,15 @@ def _tie_term(sorted_rows: FloatArray) -> FloatArray:
 # p-values
 
 
+def _correction(dz: FloatArray, alternative: str, continuity: bool) -> FloatArray:
+    """R's continuity correction of ``U - n1 n2 / 2``: half a unit towards the alternative."""
+    if not continuity:
+        return np.zeros_like(dz)
+    if alternative == "two-sided":
+        return np.asarray(np.sign(dz) * 0.5, dtype=np.float64)
+    return np.full_like(dz, 0.5 if alternative == "greater" else -0.5)
+
+
 def _asymptotic_p(
     u: FloatArray,
     n1: IntArray,
@@ -386,15 +395,7 @@ def _asymptotic_p(
     with np.errstate(divide="ignore", invalid="ignore"):
         sigma = np.sqrt((a * b / 12.0) * ((n + 1.0) - tie_term / (n * (n - 1.0))))
         dz = u - a * b / 2.0
-        if not continuity:
-            corr = np.zeros_like(dz)
-        elif alternative == "two-sided":
-            corr = np.sign(dz) * 0.5
-        elif alternative == "greater":
-            corr = np.full_like(dz, 0.5)
-        else:
-            corr = np.full_like(dz, -0.5)
-        z = (dz - corr) / sigma
+        z = (dz - _correction(dz, alternative, continuity)) / sigma
     if alternative == "less":
         return np.asarray(ndtr(z), dtype=np.float64)
     if alternative == "greater":
@@ -572,15 +573,7 @@ def _crossing(
     for off in range(5):
         c = base + off
         dz = mn / 2.0 - c
-        if not continuity:
-            corr = np.zeros_like(dz)
-        elif alternative == "two-sided":
-            corr = np.sign(dz) * 0.5
-        elif alternative == "greater":
-            corr = np.full_like(dz, 0.5)
-        else:
-            corr = np.full_like(dz, -0.5)
-        take = ((dz - corr) < zq * sigma) & ~found
+        take = ((dz - _correction(dz, alternative, continuity)) < zq * sigma) & ~found
         best[take] = c[take].astype(np.int64)
         found |= take
     # Below already before the smallest difference: R returns mumin, the first difference.
