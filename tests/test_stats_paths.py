@@ -51,8 +51,19 @@ def test_selection_equals_sorted_pairwise_differences(path: str, kind: str) -> N
     y = np.sort(_ragged(rng, 40, 70, kind), axis=1)
     n1 = np.sum(~np.isnan(x), axis=1)
     n2 = np.sum(~np.isnan(y), axis=1)
+    mid = np.maximum(1, n1 * n2 // 2)
+    # Consecutive and repeated ranks (the two middle ones of a median) take shortcuts.
     ranks = np.stack(
-        [np.ones(40, int), n1 * n2, (n1 * n2 + 1) // 2, np.maximum(1, n1 * n2 // 3)], axis=1
+        [
+            np.ones(40, int),
+            n1 * n2,
+            (n1 * n2 + 1) // 2,
+            np.maximum(1, n1 * n2 // 3),
+            mid,
+            np.minimum(mid + 1, n1 * n2),
+            np.minimum(mid + 1, n1 * n2),
+        ],
+        axis=1,
     )
     got = mw.select_pairwise_differences(x, y, n1, n2, ranks)
     for r in range(40):

@@ -135,6 +135,7 @@ else:
 
     @njit(cache=True, nogil=True)
     def _select_row(x, m, y, n, k, lo, hi, cnt_le, cnt_lt, buf, seed):  # type: ignore[no-untyped-def]
+        # The k-th and (k+1)-th smallest element (the second is +inf when k = m n).
         # Candidates of row i are its elements c in [lo[i], hi[i]) in ascending order, element
         # c being x[i] - y[n - 1 - c].  A random candidate as pivot (Monahan 1984) removes
         # about half of them per round in expectation; the answer does not depend on the
@@ -170,7 +171,14 @@ else:
             else:
                 t_lt = _count(x, m, y, n, v, True, lo, hi, cnt_lt)
                 if t_lt < k:
-                    return v
+                    if t_le > k:
+                        return v, v
+                    # The next element is the smallest one above v in any row.
+                    nxt = np.inf
+                    for i in range(m):
+                        if cnt_le[i] < n:
+                            nxt = min(nxt, x[i] - y[n - 1 - cnt_le[i]])
+                    return v, nxt
                 for i in range(m):
                     hi[i] = min(hi[i], cnt_lt[i])
             active = 0
@@ -181,7 +189,17 @@ else:
             for c in range(lo[i], hi[i]):
                 buf[p] = x[i] - y[n - 1 - c]
                 p += 1
-        return np.partition(buf[:p], k - below - 1)[k - below - 1]
+        q = k - below - 1
+        part = np.partition(buf[:p], q)
+        nxt = np.inf
+        if q + 1 < p:
+            for a in range(q + 1, p):
+                nxt = min(nxt, part[a])
+        else:
+            for i in range(m):
+                if hi[i] < n:
+                    nxt = min(nxt, x[i] - y[n - 1 - hi[i]])
+        return part[q], nxt
 
     @njit(cache=True, nogil=True)
     def _select_all(xs, ys, n1, n2, ranks, out):  # type: ignore[no-untyped-def]
@@ -199,20 +217,37 @@ else:
             n = n2[r]
             if m == 0 or n == 0:
                 continue
+            last_k = -1
+            last_v = np.nan
+            last_next = np.nan
             for t in range(kk):
                 k = ranks[r, t]
+                # A target equal to, or just after, the previous one (the two middle ranks of
+                # the median) comes for free.
+                if k == last_k:
+                    out[r, t] = last_v
+                    continue
+                if k == last_k + 1:
+                    out[r, t] = last_next
+                    continue
                 if m * n <= buf.size:
-                    # Small matrix: materialise and sort directly.
+                    # Small matrix: materialise and select directly.
                     p = 0
                     for i in range(m):
                         for j in range(n):
                             buf[p] = xs[r, i] - ys[r, j]
                             p += 1
-                    out[r, t] = np.partition(buf[:p], k - 1)[k - 1]
+                    part = np.partition(buf[:p], k - 1)
+                    v = part[k - 1]
+                    nxt = np.inf
+                    for a in range(k, p):
+                        nxt = min(nxt, part[a])
                 else:
-                    out[r, t] = _select_row(
+                    v, nxt = _select_row(
                         xs[r], m, ys[r], n, k, lo, hi, cnt_le, cnt_lt, buf, 0x2545F4914F6CDD1D ^ r
                     )
+                out[r, t] = v
+                last_k, last_v, last_next = k, v, nxt
 
     def _select_compiled(
         xs: np.ndarray, ys: np.ndarray, n1: np.ndarray, n2: np.ndarray, ranks: np.ndarray
