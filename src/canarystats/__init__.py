@@ -1,17 +1,34 @@
 """canarystats: a statistical canary judge.
 
 Compare a canary cohort against a same-size baseline, metric by metric, with batched
-Mann-Whitney tests, Hodges-Lehmann shift intervals, effect sizes and thresholds, and turn the
-result into a verdict with a plain explanation.
+Mann-Whitney tests, Hodges-Lehmann shift intervals, host-level tests, effect sizes and
+thresholds, and turn the result into a verdict with a plain explanation.
+
+The public names are imported on first use, so that ``import canarystats`` (and the command
+line's ``--help``) stays fast; the statistics stack (scipy, pandas, numba) loads when a judgment
+needs it.
 """
 
 from __future__ import annotations
 
-from canarystats.config import CanaryConfig, load_config
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from canarystats.errors import CanaryStatsError, ConfigError, DataError, SourceError
-from canarystats.judgment import Judgment, MetricResult, judge
+
+if TYPE_CHECKING:
+    from canarystats.config import CanaryConfig, load_config
+    from canarystats.judgment import Judgment, MetricResult, judge
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    "CanaryConfig": "canarystats.config",
+    "load_config": "canarystats.config",
+    "Judgment": "canarystats.judgment",
+    "MetricResult": "canarystats.judgment",
+    "judge": "canarystats.judgment",
+}
 
 __all__ = [
     "CanaryConfig",
@@ -25,3 +42,16 @@ __all__ = [
     "judge",
     "load_config",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'canarystats' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
