@@ -1,0 +1,124 @@
+"""Plots of a judgment and of a backtest (canarystats.plot): they render the expected artists."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from canarystats import judge, load_config
+from canarystats.errors import DataError
+
+pytest.importorskip("matplotlib")
+
+from canarystats.plot import figure_to_svg, plot_backtest, plot_judgment, plot_metric
+
+CONFIG = load_config(
+    {
+        "name": "svc",
+        "judge": {"method": "kayenta"},
+        "metrics": [
+            {"name": "latency", "query": "avg:lat{$scope}", "unit": "s", "direction": "increase"},
+            {
+                "name": "cpu",
+                "query": "avg:cpu{$scope}",
+                "threshold": {"statistic": "mean", "max": 90},
+            },
+        ],
+    }
+)
+HOSTS = {"canary": ["c1", "c2"], "baseline": ["b1", "b2", "b3"]}
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    stamps = pd.date_range("2026-03-10T15:00:00Z", periods=15, freq="60s")
+    rows = []
+    for cohort, hosts in HOSTS.items():
+        for host in hosts:
+            lat = (0.3 if cohort == "canary" else 0.1) + rng.normal(0, 0.01, len(stamps))
+            cpu = 40 + rng.normal(0, 2, len(stamps))
+            for ts, a, b in zip(stamps, lat, cpu, strict=True):
+                rows += [("latency", cohort, host, ts, a), ("cpu", cohort, host, ts, b)]
+    return pd.DataFrame(rows, columns=["metric", "cohort", "host", "timestamp", "value"])
+
+
+@pytest.fixture(scope="module")
+def judgment(frame: pd.DataFrame):  # type: ignore[no-untyped-def]
+    j = judge(CONFIG, frame)
+    assert j.metric("latency").classification == "High"
+    return j
+
+
+def test_plot_metric_draws_hosts_medians_interval_and_verdict(frame, judgment) -> None:
+    result = judgment.metric("latency")
+    ax = plot_metric(frame, result)
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert "canary" in labels and "baseline" in labels
+    host_lines = [label for label in labels if label.startswith("_host")]
+    assert len(host_lines) == len(HOSTS["canary"]) + len(HOSTS["baseline"])
+    # The canary median line is the median across hosts of each bucket.
+    canary = next(line for line in ax.get_lines() if line.get_label() == "canary")
+    rows = frame[(frame["metric"] == "latency") & (frame["cohort"] == "canary")]
+    expected = rows.groupby("timestamp")["value"].median().to_numpy()
+    np.testing.assert_allclose(np.asarray(canary.get_ydata(), dtype=float), expected)
+    band = next(p for p in ax.patches if p.get_label() == "shift interval")
+    # axhspan spans the axes' width in axes units and the band's height in data units.
+    transform = band.get_transform() - ax.transData
+    data_y = transform.transform(band.get_path().vertices)[:, 1]
+    base = result.baseline.median
+    assert min(data_y) == pytest.approx(base + result.ci_low)
+    assert max(data_y) == pytest.approx(base + result.ci_high)
+    assert "High" in ax.get_title(loc="left")
+    assert ax.get_ylabel() == "value (s)"
+
+
+def test_plot_metric_draws_the_threshold(frame, judgment) -> None:
+    ax = plot_metric(frame, judgment.metric("cpu"))
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert list(lines["threshold max"].get_ydata()) == [90, 90]
+    assert "Pass" in ax.get_title(loc="left")
+
+
+def test_plot_judgment_has_one_axes_per_metric_failing_first(frame, judgment) -> None:
+    fig = plot_judgment(judgment, frame, ncols=2)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(visible) == len(judgment.metrics)
+    assert visible[0].get_title(loc="left").startswith("latency")
+    assert "FAIL" in fig.get_suptitle()
+
+
+def test_figure_to_svg_is_inline_and_deterministic(frame, judgment) -> None:
+    first = figure_to_svg(plot_metric(frame, judgment.metric("cpu")).figure)
+    second = figure_to_svg(plot_metric(frame, judgment.metric("cpu")).figure)
+    assert first.startswith("<svg") and first.rstrip().endswith("</svg>")
+    assert first == second
+
+
+def test_plot_backtest_draws_the_trade_off_in_parameter_order() -> None:
+    df = pd.DataFrame(
+        {
+            "confidence": [0.99, 0.9, 0.95],
+            "false_alarm_rate": [0.01, 0.10, 0.04],
+            "catch_rate": [0.6, 1.0, 0.9],
+        }
+    )
+    ax = plot_backtest(df)
+    (line,) = [line for line in ax.get_lines() if line.get_label() == "confidence"]
+    assert list(line.get_xdata()) == [0.10, 0.04, 0.01]
+    assert list(line.get_ydata()) == [1.0, 0.9, 0.6]
+    assert sorted(t.get_text() for t in ax.texts) == ["0.9", "0.95", "0.99"]
+
+
+@pytest.mark.parametrize(
+    ("df", "match"),
+    [
+        (pd.DataFrame({"x": [1], "catch_rate": [0.5]}), "false_alarm_rate"),
+        (pd.DataFrame({"x": [1], "false_alarm_rate": [5.0], "catch_rate": [0.5]}), r"\[0, 1\]"),
+        (pd.DataFrame({"false_alarm_rate": [0.1], "catch_rate": [0.5]}), "parameter"),
+    ],
+)
+def test_plot_backtest_rejects_frames_it_cannot_read(df: pd.DataFrame, match: str) -> None:
+    with pytest.raises(DataError, match=match):
+        plot_backtest(df)
