@@ -301,9 +301,12 @@ def count_rate_test(
     p_raw = np.fmax(p_events, p_hosts)
 
     diff = rate_c - rate_b
-    up = (diff >= min_diff) & (np.nan_to_num(ratio, nan=1.0) >= min_ratio) & (diff > 0)
+    # An undefined ratio (no events on either side) counts as no change; an infinite one (errors
+    # against a zero baseline) stays infinite.
+    ratio_or_one = np.where(np.isnan(ratio), 1.0, ratio)
+    up = (diff >= min_diff) & (ratio_or_one >= min_ratio) & (diff > 0)
     with np.errstate(divide="ignore"):
-        down = (-diff >= min_diff) & (diff < 0) & (np.nan_to_num(ratio, nan=1.0) * min_ratio <= 1.0)
+        down = (-diff >= min_diff) & (diff < 0) & (ratio_or_one * min_ratio <= 1.0)
     practical = np.where(code > 0, up, np.where(code < 0, down, up | down))
 
     reason = np.full(rows, "", dtype=object)
