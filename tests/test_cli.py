@@ -375,7 +375,12 @@ def _bad_inputs(work: Path) -> dict[str, tuple[list[str], int, str]]:
             "wrong-shape.csv",
         ),
         "missing data file": (["judge", WEB, "--data", str(work / "none.csv")], 2, "none.csv"),
-        "missing keys": (["judge", WEB, *window, "--no-keys"], 3, "DD_API_KEY"),
+        # A pipeline without credentials can never judge: a setup error, not hidden.
+        "missing keys (soft-fail never hides it)": (
+            ["judge", WEB, *window, "--no-keys", "--soft-fail"],
+            2,
+            "DD_API_KEY",
+        ),
         "output folder missing": (
             ["judge", WEB, *data, "--output", str(work / "no" / "r.txt")],
             2,

@@ -14,7 +14,13 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from canarystats.errors import CanaryStatsError, ConfigError, DataError, SourceError
+from canarystats.errors import (
+    CanaryStatsError,
+    ConfigError,
+    CredentialsError,
+    DataError,
+    SourceError,
+)
 
 if TYPE_CHECKING:
     from canarystats.config import CanaryConfig, load_config
@@ -34,6 +40,7 @@ __all__ = [
     "CanaryConfig",
     "CanaryStatsError",
     "ConfigError",
+    "CredentialsError",
     "DataError",
     "Judgment",
     "MetricResult",

@@ -42,7 +42,7 @@ EXIT_NO_VERDICT = 3
 EXIT_CODES = {
     EXIT_PASS: "pass",
     EXIT_FAIL: "fail (marginal counts as fail unless --marginal-ok)",
-    EXIT_USAGE: "the command line or the config is wrong (never hidden by --soft-fail)",
+    EXIT_USAGE: "the command line or the config is wrong, or the Datadog keys are missing (never hidden by --soft-fail)",
     EXIT_NO_VERDICT: "no verdict: the source failed, or the judgment is nodata",
 }
 
@@ -50,7 +50,8 @@ _EPILOG = """\
 exit codes (judge):
   0  pass
   1  fail; marginal counts as fail unless --marginal-ok
-  2  the command line or the config is wrong (never hidden by --soft-fail)
+  2  the command line or the config is wrong, or the Datadog keys are missing (never
+     hidden by --soft-fail)
   3  no verdict: the source (Datadog) failed or the judgment is nodata
   --soft-fail exits 0 instead of 1 or 3, and prints (and records) the code it would have
   returned.

@@ -31,3 +31,14 @@ class SourceError(CanaryStatsError, RuntimeError):
     """The metrics backend failed, refused, or answered with something unusable."""
 
     exit_code = 3
+
+
+class CredentialsError(SourceError):
+    """Datadog credentials are missing: the pipeline is set up wrong, not the backend down.
+
+    It is a :class:`SourceError` for library callers, but the command line treats it like a
+    configuration error (exit 2), so ``--soft-fail`` never hides a pipeline that cannot judge
+    at all.
+    """
+
+    exit_code = 2

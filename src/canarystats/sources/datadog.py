@@ -44,7 +44,7 @@ from datadog_api_client.v2.model.timeseries_formula_request_type import (
     TimeseriesFormulaRequestType,
 )
 
-from canarystats.errors import ConfigError, SourceError
+from canarystats.errors import ConfigError, CredentialsError, SourceError
 from canarystats.sources.base import (
     MetricQuery,
     check_scopes,
@@ -411,12 +411,12 @@ class DatadogSource:
         self._api_key = api_key if api_key is not None else os.environ.get("DD_API_KEY", "")
         self._app_key = app_key if app_key is not None else os.environ.get("DD_APP_KEY", "")
         if not self._api_key:
-            raise SourceError(
+            raise CredentialsError(
                 "DD_API_KEY is not set: export your Datadog API key as DD_API_KEY "
                 "(and the application key as DD_APP_KEY)"
             )
         if not self._app_key:
-            raise SourceError(
+            raise CredentialsError(
                 "DD_APP_KEY is not set: export a Datadog application key as DD_APP_KEY "
                 "(metric queries need it as well as DD_API_KEY)"
             )
