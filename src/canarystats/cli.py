@@ -42,7 +42,10 @@ EXIT_NO_VERDICT = 3
 EXIT_CODES = {
     EXIT_PASS: "pass",
     EXIT_FAIL: "fail (marginal counts as fail unless --marginal-ok)",
-    EXIT_USAGE: "the command line or the config is wrong, or the Datadog keys are missing (never hidden by --soft-fail)",
+    EXIT_USAGE: (
+        "the command line or the config is wrong, or the Datadog keys are missing "
+        "(never hidden by --soft-fail)"
+    ),
     EXIT_NO_VERDICT: "no verdict: the source failed, or the judgment is nodata",
 }
 
