@@ -151,3 +151,97 @@ def test_align_keeps_each_cohorts_multiset(rows: list[tuple[str, str, str, int, 
         for cohort, arr in (("canary", s.canary), ("baseline", s.baseline)):
             expected = sorted(r[4] for r in rows if r[0] == name and r[1] == cohort)
             assert sorted(values(arr[i])) == expected
+
+
+# --------------------------------------------------------------------------- align_hosts
+
+NAN = float("nan")
+
+
+def test_align_hosts_lays_points_on_the_union_grid_with_sorted_hosts() -> None:
+    from canarystats.align import align_hosts
+
+    f = frame(
+        [
+            ("cpu", "canary", "z", 2, 3.0),
+            ("cpu", "canary", "a", 0, 1.0),
+            ("cpu", "baseline", "m", 1, 5.0),
+            ("cpu", "baseline", "b", 0, 4.0),
+            ("cpu", "canary", "a", 2, NAN),  # a null bucket the source returned
+        ]
+    )
+    c = align_hosts(f, [MetricConfig("cpu", "q")])
+    # grid: minutes 0, 1, 2 (union over both cohorts); hosts in name order whatever the input order
+    assert c.canary_hosts == ("a", "z") and c.baseline_hosts == ("b", "m")
+    np.testing.assert_array_equal(c.canary[0], [[1.0, NAN, NAN], [NAN, NAN, 3.0]])
+    np.testing.assert_array_equal(c.baseline[0], [[4.0, NAN, NAN], [NAN, 5.0, NAN]])
+    assert c.canary_points.tolist() == [3] and c.baseline_points.tolist() == [2]
+
+
+def test_quiet_count_buckets_of_known_hosts_are_zero_and_unknown_hosts_stay_missing() -> None:
+    from canarystats.align import align_hosts
+
+    f = frame(
+        [
+            ("requests", "baseline", "b1", 0, 10.0),
+            ("requests", "baseline", "b1", 1, 12.0),
+            ("requests", "baseline", "b2", 0, 9.0),
+            ("errors", "baseline", "b2", 1, 2.0),
+        ]
+    )
+    metrics = [
+        MetricConfig("requests", "q", kind="count"),
+        MetricConfig("errors", "q", kind="count"),
+    ]
+    c = align_hosts(f, metrics, known_hosts={"baseline": ["b3"]})
+    assert c.baseline_hosts == ("b1", "b2", "b3")
+    # b1 sent no error series at all: zero errors, as it is known from its requests; b3 is
+    # listed by the caller, so its silence is zero events too.
+    np.testing.assert_array_equal(c.baseline[1], [[0.0, 0.0], [0.0, 2.0], [0.0, 0.0]])
+    # exposure of errors defaults to the buckets of each host
+    assert c.exposure_totals(metrics, "baseline")[1].tolist() == [2.0, 2.0, 2.0]
+
+
+def test_gauges_keep_gaps_and_replace_only_returned_nulls() -> None:
+    from canarystats.align import align_hosts
+
+    f = frame(
+        [("g", "canary", "a", 0, NAN), ("g", "canary", "a", 2, 1.0), ("h", "canary", "a", 1, 5.0)]
+    )
+    c = align_hosts(f, [MetricConfig("g", "q", nan_strategy="replace"), MetricConfig("h", "q")])
+    # minute 1 is a gap of g's series (not a returned null): it stays missing
+    np.testing.assert_array_equal(c.canary[0, 0], [0.0, NAN, 1.0])
+
+
+def test_metrics_with_another_step_get_their_own_grid_and_padding_is_never_filled() -> None:
+    from canarystats.align import align_hosts
+
+    f = frame(
+        [("fast", "canary", "a", t, 1.0) for t in range(4)]
+        + [("slow", "canary", "a", 0, 3.0), ("slow", "canary", "a", 5, 0.0)]
+    )
+    metrics = [
+        MetricConfig("fast", "q", step=60),
+        MetricConfig("slow", "q", step=300, kind="count"),
+    ]
+    c = align_hosts(f, metrics)
+    assert c.columns.tolist() == [4, 2]
+    np.testing.assert_array_equal(c.canary[1, 0], [3.0, 0.0, NAN, NAN])
+
+
+@given(st.permutations(list(range(6))))
+def test_align_hosts_does_not_depend_on_row_order(order: list[int]) -> None:
+    from canarystats.align import align_hosts
+
+    rows = [
+        ("m", "canary", "h1", 0, 1.0),
+        ("m", "canary", "h2", 1, 2.0),
+        ("m", "baseline", "h3", 0, 3.0),
+        ("m", "baseline", "h3", 2, 4.0),
+        ("m", "baseline", "h4", 1, 5.0),
+        ("m", "canary", "h1", 2, 6.0),
+    ]
+    ref = align_hosts(frame(rows), [MetricConfig("m", "q")])
+    got = align_hosts(frame([rows[i] for i in order]), [MetricConfig("m", "q")])
+    np.testing.assert_array_equal(got.canary, ref.canary)
+    np.testing.assert_array_equal(got.baseline, ref.baseline)

@@ -57,7 +57,8 @@ def minimal(**metric: Any) -> dict[str, Any]:
 def test_issue_example_loads_with_every_key() -> None:
     cfg = load_config(ISSUE_EXAMPLE)
     assert cfg.name == "web"
-    assert cfg.judge == JudgeSettings("kayenta", 0.98, 0.25, 95.0, 75.0)
+    # issue 8: the host-aware method, Holm at alpha 0.05, is the default
+    assert cfg.judge == JudgeSettings("hosts", 0.98, 0.25, 95.0, 75.0, "holm", 0.05)
     assert dict(cfg.groups) == {"errors": 60.0, "latency": 40.0}
     assert (cfg.scopes.canary, cfg.scopes.baseline) == ("role:canary", "role:baseline")
     assert cfg.step == 30
@@ -80,7 +81,8 @@ def test_defaults_match_kayenta() -> None:
     cfg = load_config(minimal())
     m = cfg.metrics[0]
     assert cfg.judge.confidence == 0.98 and cfg.judge.tolerance == 0.25
-    assert cfg.judge.method == "kayenta"
+    # issue 8: the host-aware method is the default; Kayenta's settings stay its defaults
+    assert cfg.judge.method == "hosts"
     assert cfg.step == 60 and m.step == 60
     assert m.groups == ("default",)
     assert (m.direction, m.nan_strategy, m.outliers, m.outlier_factor) == (
@@ -168,7 +170,7 @@ ERRORS = [
     (
         "judge.method",
         "bayes",
-        "judge.method: a string ('bayes') is not allowed; use one of kayenta",
+        "judge.method: a string ('bayes') is not allowed; use one of hosts, kayenta",
     ),
     ("judge.confidence", 1.0, "judge.confidence: 1 is out of range; use a number in (0, 1)"),
     ("judge.confidence", "high", "judge.confidence: expected a finite number"),

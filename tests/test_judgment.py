@@ -45,7 +45,10 @@ def tidy(samples: dict[str, tuple[list[float], list[float]]], hosts: int = 1) ->
 
 
 def config(*metrics: dict[str, Any], **top: Any) -> Any:
-    return load_config({"name": "web", "metrics": list(metrics), **top})
+    """A config judged by Kayenta's pooled rule unless ``judge`` says otherwise: these frames
+    spread points over hosts only for show, so the host-aware default has no units to compare."""
+    judge_settings = {"method": "kayenta", **top.pop("judge", {})}
+    return load_config({"name": "web", "metrics": list(metrics), "judge": judge_settings, **top})
 
 
 UP = [20.0, 22.0, 21.0, 25.0, 30.0]
@@ -205,7 +208,12 @@ def test_canary_identical_to_baseline_passes_every_metric(
     assert (j.score, j.verdict) == (100.0, "pass")
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=40,
+    deadline=None,
+    # most draws are not High at all (small samples), and assume() skips them
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 @given(sample, st.floats(1.5, 20), st.floats(1.01, 10))
 def test_scaling_a_high_metric_further_never_passes(
     baseline: list[float], factor: float, further: float

@@ -118,7 +118,11 @@ def _judge_vector(case: dict[str, Any]) -> Any:
     config = load_config(
         {
             "name": case["id"],
-            "judge": {"confidence": params["conf_level"], "tolerance": params["tolerance"]},
+            "judge": {
+                "method": "kayenta",
+                "confidence": params["conf_level"],
+                "tolerance": params["tolerance"],
+            },
             "metrics": [
                 {
                     "name": "m",

@@ -199,3 +199,184 @@ def remove_outliers(
     flagged = iqr_outliers(out, factor) & rows[:, None]
     out[flagged] = np.nan
     return out
+
+
+# --------------------------------------------------------------------------- hosts as units
+
+
+@dataclass(frozen=True)
+class HostCubes:
+    """Every metric's points per cohort as ``(metric, host, time)`` arrays, for the hosts method.
+
+    Attributes
+    ----------
+    names : tuple of str
+        Metric names, rows in config order.
+    canary, baseline : ndarray
+        NaN-padded ``(metric, host, time)`` cubes on one time grid per metric step (the union of
+        the timestamps any metric of that step has in either cohort), columns in time order.
+        Count metrics have their quiet buckets filled: a known host's missing bucket is 0.
+    canary_hosts, baseline_hosts : tuple of str
+        Host of each host row, sorted (stable whatever order the source returned).
+    canary_known, baseline_known : ndarray of bool
+        ``(host,)``: hosts known to be in the cohort (they report any metric of the run, or
+        were listed by the caller).
+    columns : ndarray of int
+        ``(metric,)``: how many time columns of each row belong to its grid (the rest pad).
+    canary_points, baseline_points : ndarray of int
+        Points the source returned per metric, nulls included.
+    """
+
+    names: tuple[str, ...]
+    canary: NDArray[np.float64]
+    baseline: NDArray[np.float64]
+    canary_hosts: tuple[str, ...]
+    baseline_hosts: tuple[str, ...]
+    canary_known: NDArray[np.bool_]
+    baseline_known: NDArray[np.bool_]
+    columns: NDArray[np.int64]
+    canary_points: NDArray[np.int64]
+    baseline_points: NDArray[np.int64]
+
+    def pooled(self, cohort: str) -> NDArray[np.float64]:
+        """All points of each metric of ``cohort`` as one NaN-padded row (host after host)."""
+        cube = self.canary if cohort == "canary" else self.baseline
+        return cube.reshape(cube.shape[0], -1)
+
+    def exposure_totals(self, metrics: Sequence[MetricConfig], cohort: str) -> NDArray[np.float64]:
+        """Per ``(metric, host)`` exposure: the named ``exposure`` metric's total, else buckets.
+
+        A host with no exposure contributes nothing: a row of 0.
+        """
+        cube = self.canary if cohort == "canary" else self.baseline
+        row_of = {name: i for i, name in enumerate(self.names)}
+        buckets = np.sum(~np.isnan(cube), axis=2).astype(np.float64)
+        out = buckets.copy()
+        for i, m in enumerate(metrics):
+            if m.exposure is not None and m.exposure in row_of:
+                out[i] = np.nansum(cube[row_of[m.exposure]], axis=1)
+        return out
+
+
+def align_hosts(
+    frame: pd.DataFrame,
+    metrics: Sequence[MetricConfig],
+    *,
+    known_hosts: dict[str, Sequence[str]] | None = None,
+) -> HostCubes:
+    """Lay each metric's points out as ``(metric, host, time)`` cubes per cohort.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The tidy frame.
+    metrics : sequence of MetricConfig
+        Rows come out in this order; metrics absent from the frame get rows of NaN (or zeros
+        for known hosts of a count metric).
+    known_hosts : dict, optional
+        ``{"canary": [...], "baseline": [...]}``: hosts known to be in a cohort besides those
+        that report any metric (e.g. listed by the scope).  Their quiet count buckets are zeros.
+
+    Returns
+    -------
+    HostCubes
+
+    Notes
+    -----
+    A count's missing bucket is zero events only for a host known to be in the cohort: Datadog's
+    agent stops sending a counter a few minutes after its last event, so a quiet, healthy host
+    has null buckets or no series at all.  ``nan_strategy: replace`` turns the nulls the source
+    returned into 0 for gauges too (as in Kayenta), never a gap of the grid.
+
+    Examples
+    --------
+    >>> from canarystats.config import MetricConfig
+    >>> t = pd.to_datetime([0, 60, 0, 60], unit="s", utc=True)
+    >>> f = pd.DataFrame({"metric": ["req", "req", "err", "req"],
+    ...                   "cohort": ["canary", "canary", "canary", "baseline"],
+    ...                   "host": ["a", "a", "a", "b"], "timestamp": t[[0, 1, 0, 1]],
+    ...                   "value": [5.0, 6.0, 1.0, 4.0]})
+    >>> c = align_hosts(f, [MetricConfig("req", "q"),
+    ...                     MetricConfig("err", "q", kind="count")])
+    >>> c.canary.tolist(), c.baseline.tolist()
+    ([[[5.0, 6.0]], [[1.0, 0.0]]], [[[nan, 4.0]], [[0.0, 0.0]]])
+    """
+    frame = validate_frame(frame)
+    names = tuple(m.name for m in metrics)
+    row_of = {name: i for i, name in enumerate(names)}
+    n = len(names)
+    part = frame[frame["metric"].isin(row_of)]
+    codes = pd.Categorical(part["metric"], categories=list(names)).codes
+    rows = np.asarray(codes, dtype=np.int64)
+    ts = _time_key(part["timestamp"])
+    steps = np.array([m.step for m in metrics], dtype=np.int64)
+    # One grid per step: metrics sharing a step share the timestamps, so a count metric that no
+    # host reported still spans the window the other metrics cover.
+    step_ids, group = (
+        np.unique(steps, return_inverse=True) if n else (np.zeros(0), np.zeros(0, np.int64))
+    )
+    group = np.asarray(group, dtype=np.int64).reshape(-1)
+    point_group = group[rows] if len(rows) else np.zeros(0, dtype=np.int64)
+    if len(rows):
+        # Rank each point's timestamp among the distinct timestamps of its step's grid.
+        order = np.lexsort((ts, point_group))
+        g_sorted, t_sorted = point_group[order], ts[order]
+        new = np.ones(len(order), dtype=bool)
+        new[1:] = (g_sorted[1:] != g_sorted[:-1]) | (t_sorted[1:] != t_sorted[:-1])
+        distinct = np.cumsum(new) - 1  # index of the (group, time) pair, over all groups
+        sizes = np.bincount(g_sorted[new], minlength=len(step_ids))
+        starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+        cols = np.empty(len(order), dtype=np.int64)
+        cols[order] = distinct - starts[g_sorted]
+    else:
+        sizes = np.zeros(len(step_ids), dtype=np.int64)
+        cols = np.zeros(0, dtype=np.int64)
+    columns = sizes[group].astype(np.int64) if n else np.zeros(0, dtype=np.int64)
+    width = max(int(columns.max()) if n else 0, 1)
+    replace_rows = np.array([m.nan_strategy == "replace" for m in metrics], dtype=bool)
+    values = part["value"].to_numpy(dtype=np.float64)
+    if len(rows):
+        values = np.where(np.isnan(values) & replace_rows[rows], 0.0, values)
+    is_count = np.array([m.kind == "count" for m in metrics], dtype=bool)
+    in_grid = np.arange(width)[None, :] < columns[:, None]
+    cohort_col = part["cohort"].to_numpy()
+    host_col = part["host"].astype(str).to_numpy()
+    out: dict[
+        str, tuple[NDArray[np.float64], tuple[str, ...], NDArray[np.bool_], NDArray[np.int64]]
+    ]
+    out = {}
+    extra = known_hosts or {}
+    for cohort in COHORTS:
+        sel = cohort_col == cohort
+        listed = [str(h) for h in extra.get(cohort, ())]
+        hosts = tuple(sorted(set(host_col[sel].tolist()) | set(listed)))
+        host_idx = {h: j for j, h in enumerate(hosts)}
+        cube = np.full((n, max(len(hosts), 0), width), np.nan)
+        h = np.asarray(pd.Categorical(host_col[sel], categories=list(hosts)).codes, dtype=np.int64)
+        cube[rows[sel], h, cols[sel]] = values[sel]
+        known = np.zeros(len(hosts), dtype=bool)
+        known[np.unique(h)] = True
+        for x in listed:
+            known[host_idx[x]] = True
+        if is_count.any() and len(hosts):
+            from canarystats.stats.counts import fill_quiet_buckets
+
+            filled = fill_quiet_buckets(cube[is_count], known)
+            # Only the metric's own grid holds zero events; padding beyond it stays missing.
+            cube[is_count] = np.where(in_grid[is_count][:, None, :], filled, np.nan)
+        points = np.bincount(rows[sel], minlength=n).astype(np.int64)
+        out[cohort] = (cube, hosts, known, points)
+    c_cube, c_hosts, c_known, c_points = out["canary"]
+    b_cube, b_hosts, b_known, b_points = out["baseline"]
+    return HostCubes(
+        names=names,
+        canary=c_cube,
+        baseline=b_cube,
+        canary_hosts=c_hosts,
+        baseline_hosts=b_hosts,
+        canary_known=c_known,
+        baseline_known=b_known,
+        columns=columns,
+        canary_points=c_points,
+        baseline_points=b_points,
+    )

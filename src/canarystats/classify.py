@@ -16,6 +16,17 @@ The ``kayenta`` method follows NetflixACAJudge's MannWhitneyClassifier, decision
    the allowed increase/decrease, or the label falls back to Pass;
 5. a critical metric whose High/Low reaches the critical effect size fails the canary;
 6. an absolute ``threshold`` on the canary gives High/Low on its own, whatever the test says.
+
+The ``hosts`` method (the default; ``docs/methods.md``) treats each host as one unit: one batched
+:func:`canarystats.stats.hosts.host_test` over every metric's ``(metric, host, time)`` cube
+(location, trend and jitter of each canary host against the spread of the baseline hosts), one
+batched :func:`canarystats.stats.counts.count_rate_test` for count metrics (rates, quiet buckets
+of known hosts as zeros), and :func:`canarystats.stats.multiplicity.adjust_p_values` across the
+run's gating metrics.  A metric is High/Low when its adjusted p-value is below ``judge.alpha``
+and the change reaches its ``min_effect``; a decision the data cannot support (too few baseline
+hosts, no data) is Nodata with the kernel's reason, never a silent Pass.  Thresholds,
+``must_have_data`` and ``critical`` work as in the kayenta method; ``effect_size`` does not apply
+(``min_effect`` is this method's gate).
 """
 
 from __future__ import annotations
@@ -28,8 +39,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from canarystats.align import HostCubes
 from canarystats.config import JudgeSettings, MetricConfig
 from canarystats.stats import Description, MannWhitneyResult
+from canarystats.stats.counts import CountTestResult, count_rate_test
+from canarystats.stats.hosts import HostTestResult, host_test
+from canarystats.stats.multiplicity import adjust_p_values
 
 PASS = "Pass"
 HIGH = "High"
@@ -57,6 +72,27 @@ class Evidence:
     cles: NDArray[np.float64]
     canary_stats: Description
     baseline_stats: Description
+    hosts: HostEvidence | None = None
+
+
+@dataclass(frozen=True)
+class HostEvidence:
+    """What the ``hosts`` method decides on, arrays over metrics (rows in config order).
+
+    ``hosts`` is the one batched host test over every row (its decision is used for gauges, its
+    diagnostics for all); ``counts`` the one batched rate test over the count rows
+    (``count_rows`` maps its rows back).  ``p_raw`` is each metric's p-value (NaN for an
+    inconclusive or muted metric), ``p_adjusted`` the same after multiplicity adjustment over
+    the ``family`` gating metrics.
+    """
+
+    cubes: HostCubes
+    hosts: HostTestResult
+    counts: CountTestResult | None
+    count_rows: NDArray[np.int64]
+    p_raw: NDArray[np.float64]
+    p_adjusted: NDArray[np.float64]
+    family: int
 
 
 @dataclass(frozen=True)
@@ -78,6 +114,7 @@ class MetricClassification:
     bound: float
     effect: float
     threshold_value: float | None
+    diagnostics: dict[str, Any] | None = None
 
 
 Classifier = Callable[[Sequence[MetricConfig], Evidence, JudgeSettings], list[MetricClassification]]
@@ -94,7 +131,7 @@ def classify(
     Examples
     --------
     >>> sorted(CLASSIFIERS)
-    ['kayenta']
+    ['hosts', 'kayenta']
     """
     return CLASSIFIERS[method](metrics, evidence, settings)
 
@@ -453,5 +490,395 @@ class _Text:
         )
 
 
+# --------------------------------------------------------------------------- hosts method
+
+_MULTIPLICITY_NAMES = {"holm": "Holm", "bonferroni": "Bonferroni", "bh": "Benjamini-Hochberg"}
+
+
+def host_evidence(
+    metrics: Sequence[MetricConfig], cubes: HostCubes, settings: JudgeSettings
+) -> HostEvidence:
+    """Run the hosts method's tests over every metric at once and adjust for multiplicity.
+
+    Parameters
+    ----------
+    metrics : sequence of MetricConfig
+        One per row of ``cubes``.
+    cubes : HostCubes
+        From :func:`canarystats.align.align_hosts` (quiet count buckets already filled).
+    settings : JudgeSettings
+        ``multiplicity`` names the adjustment over the gating (non-muted, decidable) metrics.
+
+    Returns
+    -------
+    HostEvidence
+    """
+    n = len(metrics)
+    directions = [m.direction for m in metrics]
+    rel = np.array([m.min_effect.relative for m in metrics], dtype=np.float64)
+    absolute = np.array([m.min_effect.absolute for m in metrics], dtype=np.float64)
+    hres = host_test(
+        cubes.canary,
+        cubes.baseline,
+        direction=directions,
+        min_abs_effect=absolute,
+        min_rel_effect=rel,
+    )
+    p_raw = np.array(hres.p_value, dtype=np.float64, copy=True)
+    count_rows = np.array([i for i, m in enumerate(metrics) if m.kind == "count"], dtype=np.int64)
+    counts = None
+    if len(count_rows):
+        sel = [metrics[i] for i in count_rows]
+        # errstate: the kernel multiplies an infinite rate ratio (events against a zero
+        # baseline) by the minimum ratio, which is harmless but warns.
+        with np.errstate(over="ignore"):
+            counts = _count_test(cubes, metrics, count_rows, sel, rel, absolute)
+        p_raw[count_rows] = counts.p_value
+    muted = np.array([m.muted for m in metrics], dtype=bool)
+    family_p = np.where(muted, np.nan, p_raw)
+    adjusted = adjust_p_values(family_p, settings.multiplicity) if n else np.zeros(0)  # type: ignore[arg-type]
+    return HostEvidence(
+        cubes=cubes,
+        hosts=hres,
+        counts=counts,
+        count_rows=count_rows,
+        p_raw=p_raw,
+        p_adjusted=np.asarray(adjusted, dtype=np.float64),
+        family=int(np.sum(~np.isnan(family_p))),
+    )
+
+
+def _count_test(
+    cubes: HostCubes,
+    metrics: Sequence[MetricConfig],
+    rows: NDArray[np.int64],
+    sel: list[MetricConfig],
+    rel: NDArray[np.float64],
+    absolute: NDArray[np.float64],
+) -> CountTestResult:
+    return count_rate_test(
+        cubes.canary[rows],
+        cubes.baseline[rows],
+        canary_exposure=cubes.exposure_totals(metrics, "canary")[rows],
+        baseline_exposure=cubes.exposure_totals(metrics, "baseline")[rows],
+        direction=[m.direction for m in sel],
+        min_rate_ratio=1.0 + rel[rows],
+        min_rate_diff=absolute[rows],
+    )
+
+
+def _f(x: Any) -> float | None:
+    v = float(x)
+    return v if math.isfinite(v) else None
+
+
+def host_diagnostics(ev: HostEvidence, i: int) -> dict[str, Any]:
+    """Diagnostics of metric ``i``: units, per-host summaries, host variance share, lag-1 ACF.
+
+    The numbers are those of the host test whatever the method, so a ``kayenta`` run shows
+    too how much its hosts differ and how autocorrelated its points are.
+    """
+    h = ev.hosts
+    cubes = ev.cubes
+    per_host = []
+    for cohort, names, summ in (
+        ("canary", cubes.canary_hosts, h.canary),
+        ("baseline", cubes.baseline_hosts, h.baseline),
+    ):
+        for j, host in enumerate(names):
+            if summ.n_points[i, j] == 0:
+                continue
+            per_host.append(
+                {
+                    "host": host,
+                    "cohort": cohort,
+                    "n_points": int(summ.n_points[i, j]),
+                    "location": _f(summ.location[i, j]),
+                    "trend": _f(summ.trend[i, j]),
+                    "jitter": _f(summ.jitter[i, j]),
+                }
+            )
+    return {
+        "units": "hosts",
+        "n_canary_hosts": int(h.n_canary_hosts[i]),
+        "n_baseline_hosts": int(h.n_baseline_hosts[i]),
+        "between_host_share": _f(h.between_host_share[i]),
+        "lag1_autocorrelation": _f(h.lag1_autocorrelation[i]),
+        "hosts": per_host,
+    }
+
+
+def _component_sign(h: HostTestResult, i: int) -> float:
+    comp = str(h.component[i])
+    if comp == "trend":
+        return float(np.sign(h.trend_effect_abs[i]))
+    if comp == "jitter":
+        return 1.0
+    return float(np.sign(h.effect_abs[i]))
+
+
+def classify_hosts(
+    metrics: Sequence[MetricConfig], evidence: Evidence, settings: JudgeSettings
+) -> list[MetricClassification]:
+    """The host-aware method: hosts as units, multiplicity control, minimum practical effects.
+
+    Parameters
+    ----------
+    metrics : sequence of MetricConfig
+        One per row of the evidence.
+    evidence : Evidence
+        ``evidence.hosts`` from :func:`host_evidence`; the pooled descriptions give thresholds.
+    settings : JudgeSettings
+        ``alpha`` and ``multiplicity``.
+
+    Returns
+    -------
+    list of MetricClassification
+        High/Low where the adjusted p-value is below ``alpha`` and the change reaches the
+        minimum effect; Nodata (NodataFailMetric with ``must_have_data`` and no data) with the
+        test's reason where no decision is supported; Pass otherwise.
+    """
+    ev = evidence.hosts
+    if ev is None:
+        raise ValueError("the hosts method needs Evidence.hosts (see host_evidence)")
+    count_pos = {int(r): j for j, r in enumerate(ev.count_rows)}
+    cs = evidence.canary_stats
+    n_c = np.asarray(cs.n, dtype=np.int64).reshape(len(metrics))
+    results: list[MetricClassification] = []
+    for i, metric in enumerate(metrics):
+        text = _HostText(metric, settings, ev, i, count_pos.get(i))
+        diag = host_diagnostics(ev, i)
+        diag.update(text.numbers())
+        threshold_value = threshold_statistic(metric, cs, i)
+        fields: dict[str, Any] = {
+            "estimate": text.shift,
+            "ci_low": math.nan,
+            "ci_high": math.nan,
+            "bound": text.floor,
+            "effect": text.ratio,
+            "threshold_value": threshold_value,
+            "diagnostics": diag,
+        }
+        breach = _threshold_breach(metric, threshold_value) if n_c[i] > 0 else None
+        if breach is not None:
+            label = HIGH if breach == "max" else LOW
+            reason = _Text(metric, settings, (0.0, 0.0), (0, 0), math.nan, 0.0).threshold(
+                breach, threshold_value
+            )
+            results.append(MetricClassification(label, metric.critical, reason, **fields))
+            continue
+        if text.inconclusive:
+            no_data = text.no_data
+            if no_data and metric.must_have_data and not metric.critical:
+                label, crit = NODATA_FAIL, False
+            else:
+                label, crit = NODATA, metric.critical
+            results.append(MetricClassification(label, crit, text.nodata(label), **fields))
+            continue
+        p_adj = float(ev.p_adjusted[i]) if not metric.muted else float(ev.p_raw[i])
+        failed = text.practical and p_adj < settings.alpha
+        if failed:
+            label = HIGH if text.sign > 0 else LOW
+            results.append(
+                MetricClassification(label, metric.critical, text.changed(label, p_adj), **fields)
+            )
+        else:
+            results.append(MetricClassification(PASS, False, text.passed(p_adj), **fields))
+    return results
+
+
+class _HostText:
+    """Numbers and sentences of one metric judged by the hosts method."""
+
+    def __init__(
+        self,
+        metric: MetricConfig,
+        settings: JudgeSettings,
+        ev: HostEvidence,
+        i: int,
+        count_row: int | None,
+    ) -> None:
+        self.m, self.settings, self.ev, self.i = metric, settings, ev, i
+        h = ev.hosts
+        self.count = count_row is not None and ev.counts is not None
+        self.p_raw = float(ev.p_raw[i])
+        if self.count:
+            assert ev.counts is not None and count_row is not None
+            c, j = ev.counts, count_row
+            self.c_rate, self.b_rate = float(c.canary_rate[j]), float(c.baseline_rate[j])
+            self.shift = float(c.rate_diff[j])
+            self.ratio = float(c.rate_ratio[j])
+            self.practical = bool(c.practical[j])
+            self.inconclusive = bool(c.inconclusive[j])
+            self.kernel_reason = str(c.reason[j])
+            self.sign = float(np.sign(self.shift))
+            self.floor = max(metric.min_effect.absolute, 0.0)
+            self.test = "count-rate"
+            self.no_data = bool(
+                c.canary_events[j] + c.baseline_events[j] == 0
+                and (c.canary_exposure[j] == 0 or c.baseline_exposure[j] == 0)
+            )
+        else:
+            centre = float(h.baseline_centre[i])
+            self.shift = float(h.effect_abs[i])
+            self.ratio = (centre + self.shift) / centre if centre != 0 else math.nan
+            self.practical = bool(h.practical[i])
+            self.inconclusive = bool(h.inconclusive[i])
+            self.kernel_reason = str(h.reason[i])
+            self.sign = _component_sign(h, i)
+            self.floor = max(metric.min_effect.absolute, metric.min_effect.relative * abs(centre))
+            self.test = f"hosts-{h.location_test[i]}"
+            self.no_data = "no data" in self.kernel_reason
+        if metric.muted:
+            self.inconclusive = self.inconclusive and self.no_data
+
+    def numbers(self) -> dict[str, Any]:
+        h, i = self.ev.hosts, self.i
+        out: dict[str, Any] = {
+            "test": self.test,
+            "component": None if self.count else (str(h.component[i]) or None),
+            "p_raw": _f(self.ev.p_raw[i]),
+            "p_adjusted": _f(self.ev.p_adjusted[i]),
+            "multiplicity": self.settings.multiplicity,
+            "family_size": self.ev.family,
+            "alpha": self.settings.alpha,
+            "effect_abs": _f(self.shift),
+            "effect_rel": _f(self.ratio - 1.0),
+            "min_effect": {
+                "relative": self.m.min_effect.relative,
+                "absolute": self.m.min_effect.absolute,
+            },
+            "practical": self.practical,
+        }
+        if self.count:
+            c, j = self.ev.counts, int(np.searchsorted(self.ev.count_rows, i))
+            assert c is not None
+            out["counts"] = {
+                "canary_events": _f(c.canary_events[j]),
+                "baseline_events": _f(c.baseline_events[j]),
+                "canary_exposure": _f(c.canary_exposure[j]),
+                "baseline_exposure": _f(c.baseline_exposure[j]),
+                "canary_rate": _f(c.canary_rate[j]),
+                "baseline_rate": _f(c.baseline_rate[j]),
+                "dispersion": _f(c.dispersion[j]),
+                "exposure": self.m.exposure or "buckets",
+            }
+        else:
+            out["components"] = {
+                "p_location": _f(h.p_location[i]),
+                "p_trend": _f(h.p_trend[i]),
+                "p_jitter": _f(h.p_jitter[i]),
+                "trend_effect_abs": _f(h.trend_effect_abs[i]),
+                "jitter_effect_abs": _f(h.jitter_effect_abs[i]),
+                "baseline_centre": _f(h.baseline_centre[i]),
+                "baseline_scale": _f(h.baseline_scale[i]),
+            }
+        return out
+
+    def _v(self, x: float) -> str:
+        unit = f" {self.m.unit}" if self.m.unit else ""
+        return f"{fmt_number(x)}{unit}"
+
+    def _p(self, p_adj: float) -> str:
+        fam = self.ev.family
+        name = _MULTIPLICITY_NAMES.get(self.settings.multiplicity)
+        if self.m.muted or name is None or fam <= 1:
+            return f"p={fmt_number(p_adj)}"
+        raw = f", raw p={fmt_number(self.p_raw)}" if self.p_raw != p_adj else ""
+        return f"p={fmt_number(p_adj)} after {name} over {fam} metrics{raw}"
+
+    def _min(self) -> str:
+        me = self.m.min_effect
+        parts = []
+        if me.relative > 0:
+            parts.append(f"{me.relative * 100:g}%")
+        if me.absolute > 0:
+            parts.append(self._v(me.absolute))
+        return "minimum effect " + (" and ".join(parts) if parts else "none")
+
+    def _pct(self) -> str:
+        h, i = self.ev.hosts, self.i
+        comp = "" if self.count else str(h.component[i])
+        if comp in ("trend", "jitter"):
+            diff = h.trend_effect_abs[i] if comp == "trend" else h.jitter_effect_abs[i]
+            return f"difference {fmt_signed(float(diff))}"
+        if math.isnan(self.ratio) or math.isinf(self.ratio):
+            return fmt_signed(self.shift)
+        return f"{fmt_signed(100.0 * (self.ratio - 1.0))}%"
+
+    def _canary_host(self, values: NDArray[np.float64]) -> tuple[str, float] | None:
+        names = self.ev.cubes.canary_hosts
+        row = values[self.i]
+        ok = ~np.isnan(row)
+        if not ok.any():
+            return None
+        keyed = np.where(ok, row * (self.sign if self.sign != 0 else 1.0), -np.inf)
+        j = int(np.argmax(keyed))
+        return names[j], float(row[j])
+
+    def _describe(self) -> str:
+        h, i = self.ev.hosts, self.i
+        if self.count:
+            c, j = self.ev.counts, int(np.searchsorted(self.ev.count_rows, i))
+            assert c is not None
+            per = "per request" if self.m.exposure else "per host-bucket"
+            return (
+                f"Canary {fmt_number(float(c.canary_events[j]))} events in "
+                f"{fmt_number(float(c.canary_exposure[j]))} ({fmt_number(self.c_rate)} {per}) "
+                f"against baseline {fmt_number(float(c.baseline_events[j]))} in "
+                f"{fmt_number(float(c.baseline_exposure[j]))} ({fmt_number(self.b_rate)} {per})"
+            )
+        comp = str(h.component[i]) or "location"
+        k = int(h.n_canary_hosts[i])
+        if comp == "trend":
+            summ_c, summ_b = h.canary.trend, h.baseline.trend
+            verb, noun = "moves by", "across the window"
+        elif comp == "jitter":
+            summ_c, summ_b = h.canary.jitter, h.baseline.jitter
+            verb, noun = "jitters by", "step to step"
+        else:
+            summ_c, summ_b = h.canary.location, h.baseline.location
+            verb, noun = "averages", ""
+        worst = self._canary_host(summ_c)
+        b = summ_b[i]
+        with np.errstate(all="ignore"):
+            centre = float(np.nanmean(b)) if np.any(~np.isnan(b)) else math.nan
+            spread = float(np.nanstd(b, ddof=1)) if np.sum(~np.isnan(b)) > 1 else math.nan
+        base = f"baseline hosts {fmt_number(centre)}±{self._v(spread)}"
+        suffix = f" {noun}" if noun else ""
+        if worst is None:
+            return f"Canary hosts against {base}{suffix}"
+        host, value = worst
+        who = f"Canary host {host}" if k <= 1 else f"Canary host {host} (of {k})"
+        return f"{who} {verb} {self._v(value)}{suffix} against {base}"
+
+    def changed(self, label: str, p_adj: float) -> str:
+        crit = "; the metric is critical, so the canary fails" if self.m.critical else ""
+        return f"{self._describe()} ({self._pct()}, {self._p(p_adj)}); {self._min()}{crit}."
+
+    def passed(self, p_adj: float) -> str:
+        if self.m.muted:
+            return f"{self._describe()} ({self._pct()}, {self._p(p_adj)}); muted, so not judged."
+        harmless = (self.m.direction == "increase" and self.shift < 0) or (
+            self.m.direction == "decrease" and self.shift > 0
+        )
+        if not self.practical and harmless:
+            why = f"only {self.m.direction}s are judged for this metric"
+        elif not self.practical:
+            why = f"the change is below the {self._min()}"
+        else:
+            why = f"not significant at alpha {fmt_number(self.settings.alpha)}"
+        return f"{self._describe()} ({self._pct()}, {self._p(p_adj)}); {why}, so it passes."
+
+    def nodata(self, label: str) -> str:
+        reason = self.kernel_reason or "no decision is supported by the data"
+        text = f"Inconclusive: {reason}"
+        if label == NODATA_FAIL:
+            return f"{text}, and must_have_data is set, so the metric counts as failed."
+        if self.m.critical:
+            return f"{text}; the metric is critical, so the canary cannot pass without it."
+        return f"{text}, so the metric was not judged."
+
+
 #: judging methods by the name used in ``judge.method``
-CLASSIFIERS: dict[str, Classifier] = {"kayenta": classify_kayenta}
+CLASSIFIERS: dict[str, Classifier] = {"hosts": classify_hosts, "kayenta": classify_kayenta}

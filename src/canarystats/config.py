@@ -29,8 +29,13 @@ OUTLIER_STRATEGIES = ("keep", "remove")
 EFFECT_MEASURES = ("mean_ratio", "cles")
 THRESHOLD_STATISTICS = ("mean", "median", "p95", "p99", "max", "min", "sum")
 METRIC_KINDS = ("gauge", "count")
-#: judging methods; issue 8 adds a host-aware one (classify.py holds one function per method)
-METHODS = ("kayenta",)
+#: judging methods (classify.py holds one function per method); the first is the default
+METHODS = ("hosts", "kayenta")
+#: multiplicity adjustments across a run's gating metrics (canarystats.stats.multiplicity)
+MULTIPLICITY = ("holm", "bonferroni", "bh", "none")
+#: minimum practical effect of the hosts method, relative to the baseline level: the smallest
+#: that kept healthy false failures at or below 5% on the real-fleet evaluation (docs/methods.md)
+DEFAULT_MIN_RELATIVE_EFFECT = 0.08
 
 DEFAULT_GROUP = "default"
 DEFAULT_STEP = 60
@@ -42,15 +47,19 @@ class JudgeSettings:
 
     ``confidence`` is the two-sided confidence level of the Mann-Whitney shift interval and
     ``tolerance`` the fraction of the shift estimate the interval must clear (Kayenta's
-    hard-coded 0.98 and 0.25 are the defaults).  ``pass_score`` and ``marginal_score`` are the
-    score thresholds (percent) of the ``pass`` and ``marginal`` verdicts.
+    hard-coded 0.98 and 0.25 are the defaults; they apply to ``method: kayenta``).
+    ``pass_score`` and ``marginal_score`` are the score thresholds (percent) of the ``pass`` and
+    ``marginal`` verdicts.  ``multiplicity`` and ``alpha`` are how the ``hosts`` method decides:
+    a metric fails when its p-value, adjusted over the run's gating metrics, is below ``alpha``.
     """
 
-    method: str = "kayenta"
+    method: str = "hosts"
     confidence: float = 0.98
     tolerance: float = 0.25
     pass_score: float = 95.0
     marginal_score: float = 75.0
+    multiplicity: str = "holm"
+    alpha: float = 0.05
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,18 @@ class EffectSize:
     allowed_decrease: float = 1.0
     critical_increase: float = 1.0
     critical_decrease: float = 1.0
+
+
+@dataclass(frozen=True)
+class MinEffect:
+    """Minimum practical effect of the ``hosts`` method: a smaller change never fails a metric.
+
+    A change must be at least ``relative`` times the baseline level and at least ``absolute``
+    (in the metric's unit) to count, whatever its p-value.
+    """
+
+    relative: float = DEFAULT_MIN_RELATIVE_EFFECT
+    absolute: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -106,6 +127,8 @@ class MetricConfig:
     threshold: Threshold | None = None
     kind: str = "gauge"
     unit: str = ""
+    min_effect: MinEffect = field(default_factory=MinEffect)
+    exposure: str | None = None
 
 
 @dataclass(frozen=True)
@@ -146,6 +169,8 @@ class CanaryConfig:
             "tolerance": self.judge.tolerance,
             "pass_score": self.judge.pass_score,
             "marginal_score": self.judge.marginal_score,
+            "multiplicity": self.judge.multiplicity,
+            "alpha": self.judge.alpha,
         }
         for key, value in overrides.items():
             if key not in merged:
@@ -195,6 +220,10 @@ def load_config(source: str | Path | Mapping[str, Any]) -> CanaryConfig:
 
     if isinstance(data, Mapping) and is_kayenta_config(data):
         data = convert_kayenta_config(data, source=label)
+        # A Kayenta config was written for Kayenta's rule: keep judging it that way.
+        judge = dict(data.get("judge") or {})
+        judge.setdefault("method", "kayenta")
+        data = {**data, "judge": judge}
     return _config(_Ctx(label), data)
 
 
@@ -362,7 +391,15 @@ def _step(ctx: _Ctx, value: Any, path: str) -> int:
 
 
 _TOP_KEYS = ("name", "judge", "groups", "scopes", "step", "metrics")
-_JUDGE_KEYS = ("method", "confidence", "tolerance", "pass_score", "marginal_score")
+_JUDGE_KEYS = (
+    "method",
+    "confidence",
+    "tolerance",
+    "pass_score",
+    "marginal_score",
+    "multiplicity",
+    "alpha",
+)
 _METRIC_KEYS = (
     "name",
     "query",
@@ -379,7 +416,10 @@ _METRIC_KEYS = (
     "threshold",
     "kind",
     "unit",
+    "min_effect",
+    "exposure",
 )
+_MIN_EFFECT_KEYS = ("relative", "absolute")
 _EFFECT_KEYS = (
     "measure",
     "allowed_increase",
@@ -421,6 +461,7 @@ def _config(ctx: _Ctx, data: Any) -> CanaryConfig:
         seen[metric.name] = i
         metrics.append(metric)
     _check_group_weights(ctx, weights, metrics)
+    _check_exposures(ctx, metrics)
     return CanaryConfig(
         name=name,
         metrics=tuple(metrics),
@@ -463,7 +504,24 @@ def _judge_settings(ctx: _Ctx, raw: Any, path: str) -> JudgeSettings:
             f"{_fmt(marginal_score)} is above pass_score {_fmt(pass_score)}; "
             "marginal_score must be <= pass_score",
         )
-    return JudgeSettings(method, confidence, tolerance, pass_score, marginal_score)
+    multiplicity = _choice(
+        ctx,
+        data.get("multiplicity", d.multiplicity),
+        _join(path, "multiplicity"),
+        MULTIPLICITY,
+    )
+    alpha = _number(
+        ctx,
+        data.get("alpha", d.alpha),
+        _join(path, "alpha"),
+        lo=0.0,
+        hi=1.0,
+        lo_open=True,
+        hi_open=True,
+    )
+    return JudgeSettings(
+        method, confidence, tolerance, pass_score, marginal_score, multiplicity, alpha
+    )
 
 
 def _scopes(ctx: _Ctx, raw: Any) -> Scopes:
@@ -559,7 +617,41 @@ def _metric(ctx: _Ctx, raw: Any, path: str, default_step: int) -> MetricConfig:
         threshold=threshold,
         kind=_choice(ctx, data.get("kind", d.kind), _join(path, "kind"), METRIC_KINDS),
         unit=_string(ctx, data.get("unit", d.unit), _join(path, "unit"), empty=True),
+        min_effect=_min_effect(ctx, data.get("min_effect", {}), _join(path, "min_effect")),
+        exposure=None
+        if data.get("exposure") is None
+        else _string(ctx, data["exposure"], _join(path, "exposure")),
     )
+
+
+def _min_effect(ctx: _Ctx, raw: Any, path: str) -> MinEffect:
+    data = _mapping(ctx, raw, path)
+    _check_keys(ctx, data, path, _MIN_EFFECT_KEYS)
+    d = MinEffect()
+    return MinEffect(
+        relative=_number(ctx, data.get("relative", d.relative), _join(path, "relative"), lo=0.0),
+        absolute=_number(ctx, data.get("absolute", d.absolute), _join(path, "absolute"), lo=0.0),
+    )
+
+
+def _check_exposures(ctx: _Ctx, metrics: list[MetricConfig]) -> None:
+    index = {m.name: i for i, m in enumerate(metrics)}
+    for i, m in enumerate(metrics):
+        if m.exposure is None:
+            continue
+        path = f"metrics[{i}].exposure"
+        if m.kind != "count":
+            raise ctx.error(path, "only a count metric (kind: count) has an exposure; remove it")
+        j = index.get(m.exposure)
+        if j is None:
+            raise ctx.error(
+                path, f"{m.exposure!r} is not the name of a metric of this config; name one"
+            )
+        if j == i or metrics[j].kind != "count":
+            raise ctx.error(
+                path,
+                f"{m.exposure!r} must be another count metric (the requests it served)",
+            )
 
 
 def _groups(ctx: _Ctx, raw: Any, path: str) -> tuple[str, ...]:

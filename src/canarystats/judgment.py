@@ -1,9 +1,12 @@
 """``judge(config, frame)``: align -> preprocess -> statistics -> classify -> score -> Judgment.
 
-All metrics go through the statistics core together: one call of
-:func:`canarystats.stats.mann_whitney` over a 2-D array with a row per metric, and likewise for
-the effect sizes and descriptions.  The :class:`Judgment` carries the verdict, the score and,
-for every metric, its classification, the numbers behind it and one sentence saying why.
+All metrics go through the statistics core together.  The ``hosts`` method (the default) lays
+every metric out as ``(metric, host, time)`` cubes and makes one batched host test, one batched
+count-rate test and one multiplicity adjustment; the ``kayenta`` method pools each cohort's points
+and makes one call of :func:`canarystats.stats.mann_whitney` over a 2-D array with a row per
+metric.  Effect sizes and descriptions of the pooled values are batched likewise for both.
+The :class:`Judgment` carries the verdict, the score and, for every metric, its classification,
+the numbers behind it, diagnostics and one sentence saying why.
 """
 
 from __future__ import annotations
@@ -18,9 +21,9 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from canarystats import stats
-from canarystats.align import align, remove_outliers
-from canarystats.classify import Evidence, classify
-from canarystats.config import CanaryConfig, MetricConfig, load_config
+from canarystats.align import HostCubes, align, align_hosts, remove_outliers
+from canarystats.classify import Evidence, classify, host_diagnostics, host_evidence
+from canarystats.config import CanaryConfig, JudgeSettings, MetricConfig, load_config
 from canarystats.score import ScoredMetric, score
 
 # load_config is re-exported: the docstring examples and most callers use it with judge.
@@ -62,6 +65,13 @@ class MetricResult:
     ``effect_size`` is the value the gates compared (``effect_measure``), ``mean_ratio`` is
     always reported.  ``threshold`` echoes the absolute bounds and ``threshold_value`` is the
     canary statistic compared with them.
+
+    With the ``hosts`` method ``units`` is ``"hosts"``, ``estimate`` is the canary hosts' shift
+    from the baseline hosts' mean (a rate difference for counts; no interval), ``tolerance_bound``
+    the minimum practical effect in the metric's unit, ``effect_size`` the ratio canary/baseline,
+    ``p_value`` the p-value after the multiplicity adjustment and ``p_raw`` before it.
+    ``diagnostics`` holds, for every method, the per-host summaries, the share of variance
+    between hosts, the lag-1 autocorrelation and (hosts method) the test's components.
     """
 
     name: str
@@ -88,6 +98,9 @@ class MetricResult:
     allowed_decrease: float
     threshold: Mapping[str, Any] | None
     threshold_value: float | None
+    units: str = "points"
+    p_raw: float = math.nan
+    diagnostics: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def data_points(self) -> dict[str, int]:
@@ -115,6 +128,8 @@ class Judgment:
     tolerance: float
     pass_score: float
     marginal_score: float
+    multiplicity: str = "holm"
+    alpha: float = 0.05
     schema_version: str = field(default=SCHEMA_VERSION)
 
     def metric(self, name: str) -> MetricResult:
@@ -150,6 +165,8 @@ class Judgment:
                 "tolerance": self.tolerance,
                 "pass_score": self.pass_score,
                 "marginal_score": self.marginal_score,
+                "multiplicity": self.multiplicity,
+                "alpha": self.alpha,
             },
             "metrics": [_metric_dict(m) for m in self.metrics],
         }
@@ -178,12 +195,14 @@ def _metric_dict(m: MetricResult) -> dict[str, Any]:
         "data_points": m.data_points,
         "canary": _cohort_dict(m.canary),
         "baseline": _cohort_dict(m.baseline),
+        "units": m.units,
         "shift": {
             "estimate": _safe(m.estimate),
             "ci_low": _safe(m.ci_low),
             "ci_high": _safe(m.ci_high),
             "confidence": m.confidence,
             "p_value": _safe(m.p_value),
+            "p_raw": _safe(m.p_raw),
             "tolerance_bound": _safe(m.tolerance_bound),
         },
         "effect_size": {
@@ -197,7 +216,22 @@ def _metric_dict(m: MetricResult) -> dict[str, Any]:
         "threshold": None
         if m.threshold is None
         else {**m.threshold, "value": _safe(m.threshold_value)},
+        "diagnostics": _json_safe(dict(m.diagnostics)),
     }
+
+
+def _json_safe(x: Any) -> Any:
+    if isinstance(x, Mapping):
+        return {str(k): _json_safe(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_json_safe(v) for v in x]
+    if isinstance(x, (np.floating, float)):
+        return _safe(float(x))
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, np.bool_):
+        return bool(x)
+    return x
 
 
 def _rows(values: Any, n: int) -> NDArray[np.float64]:
@@ -214,8 +248,9 @@ def judge(config: CanaryConfig, frame: pd.DataFrame, **overrides: Any) -> Judgme
     frame : pandas.DataFrame
         The tidy frame (metric, cohort, host, timestamp, value) of both cohorts.
     **overrides
-        Judge settings that replace the config's for this run: ``confidence``, ``tolerance``,
-        ``pass_score``, ``marginal_score``, ``method`` (None leaves a setting as configured).
+        Judge settings that replace the config's for this run: ``method``, ``confidence``,
+        ``tolerance``, ``pass_score``, ``marginal_score``, ``multiplicity``, ``alpha`` (None
+        leaves a setting as configured).
 
     Returns
     -------
@@ -231,21 +266,32 @@ def judge(config: CanaryConfig, frame: pd.DataFrame, **overrides: Any) -> Judgme
     Examples
     --------
     >>> cfg = load_config({"name": "web", "metrics": [{"name": "latency", "query": "q"}]})
-    >>> frame = pd.DataFrame({
-    ...     "metric": "latency", "cohort": ["canary"] * 5 + ["baseline"] * 5, "host": "",
-    ...     "timestamp": pd.Timestamp("2026-01-01", tz="UTC"),
-    ...     "value": [20.0, 22, 21, 25, 30, 1, 2.2, 1.1, 2.5, 3]})
+    >>> levels = {"c1": ("canary", 45.0), "b1": ("baseline", 30.0),
+    ...           "b2": ("baseline", 31.0), "b3": ("baseline", 29.0), "b4": ("baseline", 30.5)}
+    >>> frame = pd.DataFrame([
+    ...     {"metric": "latency", "cohort": cohort, "host": host,
+    ...      "timestamp": pd.Timestamp("2026-01-01", tz="UTC") + pd.Timedelta(minutes=t),
+    ...      "value": level + (t % 3) * 0.5}
+    ...     for host, (cohort, level) in levels.items() for t in range(10)])
     >>> j = judge(cfg, frame)
-    >>> j.verdict, j.metric("latency").classification
-    ('fail', 'High')
+    >>> j.verdict, j.metric("latency").classification, j.metric("latency").units
+    ('fail', 'High', 'hosts')
     """
     if overrides:
         config = config.with_judge(**overrides)
     settings = config.judge
     metrics = config.metrics
     n = len(metrics)
-    samples = align(frame, metrics)
-    canary, baseline = _preprocess(samples.canary, samples.baseline, metrics)
+    cubes = align_hosts(frame, metrics)
+    if settings.method == "hosts":
+        # The pooled values of the cubes (quiet count buckets of known hosts as zeros) feed the
+        # descriptions, thresholds and effect sizes; the decision is on hosts.
+        canary, baseline = cubes.pooled("canary"), cubes.pooled("baseline")
+        c_points, b_points = cubes.canary_points, cubes.baseline_points
+    else:
+        samples = align(frame, metrics)
+        canary, baseline = _preprocess(samples.canary, samples.baseline, metrics)
+        c_points, b_points = samples.canary_points, samples.baseline_points
     test = stats.mann_whitney(
         canary,
         baseline,
@@ -264,8 +310,12 @@ def judge(config: CanaryConfig, frame: pd.DataFrame, **overrides: Any) -> Judgme
         cles=_rows(stats.cles(canary, baseline), n),
         canary_stats=stats.describe(canary, PERCENTILES),
         baseline_stats=stats.describe(baseline, PERCENTILES),
+        hosts=host_evidence(metrics, cubes, settings) if settings.method == "hosts" else None,
     )
     classes = classify(settings.method, metrics, evidence, settings)
+    diagnostics: list[dict[str, Any] | None] = [c.diagnostics for c in classes]
+    if settings.method != "hosts":
+        diagnostics = list(_pooled_diagnostics(metrics, cubes, settings))
     scored = score(
         [
             ScoredMetric(m.name, c.label, m.groups, critical=c.critical, muted=m.muted)
@@ -276,8 +326,12 @@ def judge(config: CanaryConfig, frame: pd.DataFrame, **overrides: Any) -> Judgme
         settings.marginal_score,
     )
     p_values = _rows(test.p_value, n)
-    canary_summaries = _summaries(evidence.canary_stats, samples.canary_points)
-    baseline_summaries = _summaries(evidence.baseline_stats, samples.baseline_points)
+    p_raw = p_values.copy()
+    if evidence.hosts is not None:
+        p_raw = evidence.hosts.p_raw
+        p_values = np.where(np.isnan(evidence.hosts.p_adjusted), p_raw, evidence.hosts.p_adjusted)
+    canary_summaries = _summaries(evidence.canary_stats, c_points)
+    baseline_summaries = _summaries(evidence.baseline_stats, b_points)
     results = []
     for i, (m, c) in enumerate(zip(metrics, classes, strict=True)):
         results.append(
@@ -312,6 +366,9 @@ def judge(config: CanaryConfig, frame: pd.DataFrame, **overrides: Any) -> Judgme
                     "min": m.threshold.min,
                 },
                 threshold_value=c.threshold_value,
+                units="hosts" if settings.method == "hosts" else "points",
+                p_raw=float(p_raw[i]),
+                diagnostics=diagnostics[i] or {},
             )
         )
     return Judgment(
@@ -326,7 +383,24 @@ def judge(config: CanaryConfig, frame: pd.DataFrame, **overrides: Any) -> Judgme
         tolerance=settings.tolerance,
         pass_score=settings.pass_score,
         marginal_score=settings.marginal_score,
+        multiplicity=settings.multiplicity,
+        alpha=settings.alpha,
     )
+
+
+def _pooled_diagnostics(
+    metrics: tuple[MetricConfig, ...], cubes: HostCubes, settings: JudgeSettings
+) -> list[dict[str, Any]]:
+    # A kayenta run decides on pooled points, but its report still shows how much the hosts
+    # differ and how autocorrelated the points are: the reasons pooling can mislead.
+    ev = host_evidence(metrics, cubes, settings)
+    out = []
+    for i in range(len(metrics)):
+        d = host_diagnostics(ev, i)
+        d["units"] = "points"
+        d["test"] = "mann-whitney-pooled"
+        out.append(d)
+    return out
 
 
 def _preprocess(

@@ -1,0 +1,468 @@
+"""``plan(config, baseline_frame)``: how long, and with how many hosts, a canary must run.
+
+From recent data of healthy hosts, the plan estimates the power of the ``hosts`` method's test
+to detect a given relative regression of each gating metric, for a grid of canary durations and
+numbers of canary hosts, at the configured false-alarm rate (``judge.alpha`` after the
+``judge.multiplicity`` adjustment over the config's gating metrics).
+
+The power is analytic, on the host-level test the judge runs (:mod:`canarystats.stats.hosts`):
+
+* the yardstick is how much healthy hosts' window means differ.  For each duration ``L`` it is
+  measured directly: the hosts' means over every non-overlapping window of ``L`` buckets of the
+  data, their variance across hosts, averaged over the windows.  Host-to-host differences do not
+  shrink with a longer window, so the gain from waiting longer levels off, while more baseline
+  hosts (degrees of freedom) and more canary hosts (the canary mean) keep helping;
+* the location component's t statistic ``(canary mean - baseline mean) / (s_L sqrt(1/k + 1/m))``
+  with ``k`` canary and ``m`` baseline hosts follows a noncentral t with ``m - 1`` degrees of
+  freedom under a shift; it must pass ``alpha / (family * components)`` (the Bonferroni bound
+  that Holm's first step and the judge's combination of location, trend and jitter apply), one-
+  sided for a metric with a direction;
+* counts are planned on the hosts' log rates (the host part of the count test) and, as the
+  count test also requires, the exact test of the events (normal approximation of the binomial);
+  the power is the smaller of the two.
+
+A change below a metric's ``min_effect`` can never fail it, so its power is 0.  Trend and jitter
+components (leaks, flapping) add power the plan does not count: it answers for a step change.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy import stats as sps
+
+from canarystats.align import align_hosts
+from canarystats.config import CanaryConfig, MetricConfig
+from canarystats.errors import DataError
+from canarystats.stats.hosts import MIN_BASELINE_HOSTS
+
+#: candidate canary durations in minutes (those the data covers are evaluated)
+DURATIONS_MIN = (5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 360, 480, 720, 1440)
+DEFAULT_CANARY_HOSTS = (1, 2, 3, 4)
+
+
+@dataclass(frozen=True)
+class MetricPlan:
+    """The plan of one gating metric.
+
+    ``power[i, j]`` is the power with ``canary_hosts[i]`` canary hosts and ``minutes[j]`` minutes
+    (NaN where the data cannot say); ``minutes_needed`` maps each number of canary hosts to the
+    shortest evaluated duration reaching the target power (None: none does).  ``note`` says why
+    a metric cannot reach it, or is empty.
+    """
+
+    name: str
+    kind: str
+    direction: str
+    level: float
+    change: float
+    host_spread: NDArray[np.float64]
+    power: NDArray[np.float64]
+    minutes_needed: dict[int, int | None]
+    note: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How long and with how many canary hosts a canary must run; see :func:`plan`."""
+
+    config_name: str
+    relative_change: float
+    target_power: float
+    alpha: float
+    multiplicity: str
+    family: int
+    baseline_hosts: int
+    data_minutes: int
+    canary_hosts: tuple[int, ...]
+    minutes: tuple[int, ...]
+    metrics: tuple[MetricPlan, ...]
+    recommendation: dict[int, int | None] = field(default_factory=dict)
+    """Shortest duration per number of canary hosts at which every metric that can reach the
+    power at all (with some number of canary hosts) reaches it; the others are named in
+    :meth:`to_text` and carry a note."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict of the plan (NaN becomes null).
+
+        Examples
+        --------
+        >>> import json
+        >>> p = plan(_example_config(), _example_frame())
+        >>> sorted(p.to_dict())[:3]
+        ['alpha', 'baseline_hosts', 'canary_hosts']
+        >>> _ = json.dumps(p.to_dict(), allow_nan=False)
+        """
+
+        def safe(x: float) -> float | None:
+            return float(x) if math.isfinite(x) else None
+
+        return {
+            "config": self.config_name,
+            "relative_change": self.relative_change,
+            "power": self.target_power,
+            "alpha": self.alpha,
+            "multiplicity": self.multiplicity,
+            "family": self.family,
+            "baseline_hosts": self.baseline_hosts,
+            "data_minutes": self.data_minutes,
+            "canary_hosts": list(self.canary_hosts),
+            "minutes": list(self.minutes),
+            "recommendation": {str(k): v for k, v in self.recommendation.items()},
+            "metrics": [
+                {
+                    "name": m.name,
+                    "kind": m.kind,
+                    "direction": m.direction,
+                    "level": safe(m.level),
+                    "change": safe(m.change),
+                    "host_spread": [safe(x) for x in m.host_spread],
+                    "power": [[safe(x) for x in row] for row in m.power],
+                    "minutes_needed": {str(k): v for k, v in m.minutes_needed.items()},
+                    "note": m.note,
+                }
+                for m in self.metrics
+            ],
+        }
+
+    def to_text(self) -> str:
+        """A short plain-text report: the recommendation, then each metric's needs.
+
+        Examples
+        --------
+        >>> print(plan(_example_config(), _example_frame()).to_text().splitlines()[0])
+        Plan for web: detect a 10% regression with 80% power at alpha 0.05 (Holm over 1 metric).
+        """
+        adj = {"holm": "Holm", "bonferroni": "Bonferroni", "bh": "Benjamini-Hochberg"}
+        how = adj.get(self.multiplicity)
+        over = "metric" if self.family == 1 else "metrics"
+        family = f" ({how} over {self.family} {over})" if how else " (no adjustment)"
+        lines = [
+            f"Plan for {self.config_name}: detect a {self.relative_change * 100:g}% regression "
+            f"with {self.target_power * 100:g}% power at alpha {self.alpha:g}{family}.",
+            f"Baseline: {self.baseline_hosts} hosts, {self.data_minutes} minutes of data "
+            f"(durations up to that are evaluated).",
+        ]
+        never = [m.name for m in self.metrics if all(v is None for v in m.minutes_needed.values())]
+        if never:
+            lines.append(
+                f"Not reachable with up to {self.canary_hosts[-1]} canary hosts in "
+                f"{self.data_minutes} minutes: {', '.join(never)} (see below); for the others:"
+            )
+        for k, minutes in self.recommendation.items():
+            hosts = "canary host" if k == 1 else "canary hosts"
+            if minutes is None:
+                lines.append(f"  {k} {hosts}: not reachable within {self.data_minutes} minutes")
+            else:
+                lines.append(f"  {k} {hosts}: run at least {minutes} minutes")
+        lines.append("Per metric (minutes needed by number of canary hosts):")
+        for m in self.metrics:
+            needs = ", ".join(
+                f"{k}: {'-' if v is None else v}" for k, v in m.minutes_needed.items()
+            )
+            note = f"  ({m.note})" if m.note else ""
+            lines.append(f"  {m.name}: {needs}{note}")
+        return "\n".join(lines) + "\n"
+
+
+def plan(
+    config: CanaryConfig,
+    baseline_frame: pd.DataFrame,
+    *,
+    relative_change: float = 0.1,
+    power: float = 0.8,
+    canary_hosts: Sequence[int] = DEFAULT_CANARY_HOSTS,
+    baseline_hosts: int | None = None,
+    minutes: Sequence[int] | None = None,
+) -> Plan:
+    """Estimate how long, and with how many canary hosts, a canary must run to see a regression.
+
+    Parameters
+    ----------
+    config : CanaryConfig
+        The canary config; its gating (non-muted) metrics, ``min_effect``, ``direction``,
+        ``judge.alpha`` and ``judge.multiplicity`` are used.
+    baseline_frame : pandas.DataFrame
+        Recent tidy data of healthy hosts (either cohort; every host counts as a healthy peer),
+        longer than the longest duration to evaluate.
+    relative_change : float
+        The regression to detect, relative to each metric's level (0.1: 10% worse, in the
+        metric's harmful direction; an increase for ``either``).
+    power : float
+        Target probability of failing a canary with that regression.
+    canary_hosts : sequence of int
+        Numbers of canary hosts to evaluate.
+    baseline_hosts : int, optional
+        Baseline hosts the canary will be compared with; default: the hosts in the data.
+    minutes : sequence of int, optional
+        Durations to evaluate; default :data:`DURATIONS_MIN` up to the data's span.
+
+    Returns
+    -------
+    Plan
+
+    Raises
+    ------
+    canarystats.errors.DataError
+        When the data has fewer than 3 hosts, or no metric of the config.
+
+    Examples
+    --------
+    >>> p = plan(_example_config(), _example_frame(), relative_change=0.1)
+    >>> p.baseline_hosts, p.recommendation[4] is not None
+    (6, True)
+    """
+    if not relative_change > 0.0:
+        raise ValueError(f"relative_change must be positive, got {relative_change}")
+    if not 0.0 < power < 1.0:
+        raise ValueError(f"power must lie in (0, 1), got {power}")
+    ks = tuple(sorted({int(k) for k in canary_hosts}))
+    if not ks or ks[0] < 1:
+        raise ValueError("canary_hosts must list numbers of hosts >= 1")
+    gating = tuple(m for m in config.metrics if not m.muted)
+    if not gating:
+        raise DataError(f"{config.source}: every metric is muted; there is nothing to plan for")
+    cubes = align_hosts(baseline_frame, config.metrics)
+    # Every host of the recent data is a healthy peer, whichever cohort it was fetched as.
+    cube = np.concatenate([cubes.canary, cubes.baseline], axis=1)
+    present = np.any(~np.isnan(cube), axis=2)
+    n_hosts = int(np.max(present.sum(axis=1))) if present.size else 0
+    if n_hosts < MIN_BASELINE_HOSTS:
+        raise DataError(
+            f"the plan's data has {n_hosts} host(s); it needs at least {MIN_BASELINE_HOSTS} "
+            "healthy hosts to measure how much hosts differ"
+        )
+    m_hosts = n_hosts if baseline_hosts is None else int(baseline_hosts)
+    step_min = {m.name: m.step / 60.0 for m in config.metrics}
+    span = int(np.max(cubes.columns * np.array([m.step for m in config.metrics]) // 60))
+    grid = tuple(
+        int(x) for x in (minutes if minutes is not None else DURATIONS_MIN) if int(x) <= span
+    )
+    if not grid:
+        raise DataError(
+            f"the plan's data covers {span} minutes; give at least {DURATIONS_MIN[0]} minutes"
+        )
+    family = len(gating)
+    alpha = config.judge.alpha
+    if config.judge.multiplicity != "none":
+        alpha = alpha / family
+    row_of = {m.name: i for i, m in enumerate(config.metrics)}
+    exposure = _exposures(config.metrics, cube, row_of)
+    plans = []
+    for metric in gating:
+        i = row_of[metric.name]
+        plans.append(
+            _metric_plan(
+                metric,
+                cube[i],
+                exposure[i],
+                step_min[metric.name],
+                grid,
+                ks,
+                m_hosts,
+                relative_change,
+                power,
+                alpha,
+            )
+        )
+    # Metrics that reach the power with some number of canary hosts set the recommendation;
+    # the others are named in the report instead of making every answer "never".
+    deciding = [p for p in plans if any(v is not None for v in p.minutes_needed.values())]
+    recommendation: dict[int, int | None] = {}
+    for a, k in enumerate(ks):
+        ok = np.ones(len(grid), dtype=bool) if deciding else np.zeros(len(grid), dtype=bool)
+        for p in deciding:
+            ok &= np.nan_to_num(p.power[a], nan=0.0) >= power
+        recommendation[k] = grid[int(np.argmax(ok))] if ok.any() else None
+    return Plan(
+        config_name=config.name,
+        relative_change=relative_change,
+        target_power=power,
+        alpha=config.judge.alpha,
+        multiplicity=config.judge.multiplicity,
+        family=family,
+        baseline_hosts=m_hosts,
+        data_minutes=span,
+        canary_hosts=ks,
+        minutes=grid,
+        metrics=tuple(plans),
+        recommendation=recommendation,
+    )
+
+
+def _exposures(
+    metrics: tuple[MetricConfig, ...], cube: NDArray[np.float64], row_of: dict[str, int]
+) -> NDArray[np.float64]:
+    # Per-bucket exposure of each count metric: its requests metric, else one per bucket.
+    out = np.where(np.isnan(cube), np.nan, 1.0)
+    for i, m in enumerate(metrics):
+        if m.exposure is not None and m.exposure in row_of:
+            out[i] = cube[row_of[m.exposure]]
+    return out
+
+
+def window_means(
+    values: NDArray[np.float64], length: int, weights: NDArray[np.float64] | None = None
+) -> NDArray[np.float64]:
+    """Each host's mean over every complete non-overlapping window of ``length`` buckets.
+
+    Parameters
+    ----------
+    values : ndarray
+        ``(host, time)``, NaN for a missing bucket.
+    length : int
+        Buckets per window.
+    weights : ndarray, optional
+        ``(host, time)`` exposure: the window's value is then ``(sum(values) + 0.5) /
+        sum(weights)``, the log-rate input of the count test (before the log).
+
+    Returns
+    -------
+    ndarray
+        ``(host, window)``; NaN for a window without data.
+
+    Examples
+    --------
+    >>> window_means(np.array([[1.0, 3.0, 5.0, 7.0, 9.0]]), 2).tolist()
+    [[2.0, 6.0]]
+    """
+    n_win = values.shape[1] // length
+    v = values[:, : n_win * length].reshape(values.shape[0], n_win, length)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if weights is None:
+            return np.asarray(np.nanmean(v, axis=2))
+        w = weights[:, : n_win * length].reshape(values.shape[0], n_win, length)
+        events = np.nansum(v, axis=2)
+        total = np.nansum(w, axis=2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(total > 0, (events + 0.5) / total, np.nan)
+
+
+def _metric_plan(
+    metric: MetricConfig,
+    values: NDArray[np.float64],
+    exposure: NDArray[np.float64],
+    step_min: float,
+    grid: tuple[int, ...],
+    ks: tuple[int, ...],
+    m_hosts: int,
+    relative_change: float,
+    target: float,
+    alpha: float,
+) -> MetricPlan:
+    count = metric.kind == "count"
+    sign = -1.0 if metric.direction == "decrease" else 1.0
+    two_sided = metric.direction == "either"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if count:
+            level = float(np.nansum(values) / np.nansum(exposure))
+        else:
+            level = float(np.nanmean(np.nanmean(values, axis=1)))
+    change = relative_change * abs(level)
+    spreads = np.full(len(grid), np.nan)
+    events_per_bucket = level if count else math.nan
+    for j, minutes in enumerate(grid):
+        length = max(round(minutes / step_min), 1)
+        if count:
+            means = np.log(window_means(values, length, exposure))
+        else:
+            means = window_means(values, length)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            var = np.nanvar(means, axis=0, ddof=1)  # across hosts, per window
+            spreads[j] = math.sqrt(float(np.nanmean(var))) if np.any(np.isfinite(var)) else math.nan
+    k = np.array(ks, dtype=np.float64)[:, None]
+    lengths = np.array([max(round(x / step_min), 1) for x in grid], dtype=np.float64)[None, :]
+    components = 1 + (lengths >= 4) + (lengths >= 6)  # location, jitter, trend as the judge has
+    a = alpha / components
+    if two_sided:
+        a = a / 2.0
+    df = float(m_hosts - 1)
+    crit = sps.t.ppf(1.0 - a, df)
+    delta = math.log1p(relative_change) if count else change
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ncp = delta / (spreads[None, :] * np.sqrt(1.0 / k + 1.0 / m_hosts))
+    ncp = np.where(spreads[None, :] == 0, np.inf, ncp)
+    pw = np.asarray(sps.nct.sf(crit, df, np.minimum(ncp, 1e6)), dtype=np.float64)
+    pw = np.where(np.isnan(spreads)[None, :], np.nan, pw)
+    note = ""
+    if count:
+        # The exact events test must agree: canary's share of the events against p0 = k/(k+m).
+        lam = events_per_bucket * lengths  # events per host per window
+        p0 = k / (k + m_hosts)
+        r = 1.0 + relative_change
+        n_events = lam * (k * r + m_hosts)
+        p1 = k * r / (k * r + m_hosts)
+        z = sps.norm.ppf(1.0 - a)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z_pow = (n_events * (p1 - p0) - z * np.sqrt(n_events * p0 * (1 - p0))) / np.sqrt(
+                n_events * p1 * (1 - p1)
+            )
+        pw = np.fmin(pw, np.asarray(sps.norm.cdf(z_pow)))
+        if level <= 0:
+            pw[:] = np.nan
+            note = "no regression to scale: the baseline has no events (any events are judged)"
+    if np.all(np.isnan(values)):
+        pw = np.full_like(pw, np.nan)
+        note = "no data for this metric in the plan's data"
+    floor = max(metric.min_effect.relative, metric.min_effect.absolute / abs(level) if level else 0)
+    if not note and relative_change < floor:
+        pw = np.zeros_like(pw)
+        note = f"{relative_change * 100:g}% is below the metric's minimum effect ({floor * 100:g}%)"
+    if not note and m_hosts < MIN_BASELINE_HOSTS:
+        pw = np.full_like(pw, np.nan)
+        note = f"{m_hosts} baseline hosts: the judge needs {MIN_BASELINE_HOSTS}"
+    needed: dict[int, int | None] = {}
+    for a_i, kk in enumerate(ks):
+        ok = np.nan_to_num(pw[a_i], nan=0.0) >= target
+        needed[kk] = grid[int(np.argmax(ok))] if ok.any() else None
+    if not note and all(v is None for v in needed.values()):
+        best = float(np.nanmax(pw)) if np.any(np.isfinite(pw)) else math.nan
+        note = (
+            f"best power {best * 100:.0f}% (with {ks[-1]} canary hosts): healthy hosts differ "
+            "too much for this change; more baseline or canary hosts help more than waiting"
+        )
+    _ = sign  # the harmful direction only matters through one- versus two-sided tests
+    return MetricPlan(
+        name=metric.name,
+        kind=metric.kind,
+        direction=metric.direction,
+        level=level,
+        change=change,
+        host_spread=spreads,
+        power=pw,
+        minutes_needed=needed,
+        note=note,
+    )
+
+
+def _example_config() -> CanaryConfig:
+    from canarystats.config import load_config
+
+    return load_config({"name": "web", "metrics": [{"name": "latency", "query": "q"}]})
+
+
+def _example_frame() -> pd.DataFrame:
+    # Six healthy hosts, one point a minute for two hours: levels 100 +- 2, noise sd 1.
+    rng = np.random.default_rng(0)
+    hosts, minutes = 6, 120
+    level = 100 + rng.normal(0, 2, (hosts, 1)) + rng.normal(0, 1, (hosts, minutes))
+    t0 = pd.Timestamp("2026-03-01", tz="UTC")
+    return pd.DataFrame(
+        {
+            "metric": "latency",
+            "cohort": "baseline",
+            "host": np.repeat([f"h{i}" for i in range(hosts)], minutes),
+            "timestamp": np.tile(t0 + pd.to_timedelta(np.arange(minutes), unit="min"), hosts),
+            "value": level.ravel(),
+        }
+    )
