@@ -229,6 +229,42 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--name", default="canary", help="config name (default canary)")
     init.add_argument("--output", metavar="FILE", help="write the YAML here, not stdout")
 
+    plan = sub.add_parser(
+        "plan",
+        help="how long, and with how many hosts, a canary must run to see a regression",
+        description="From recent data of healthy hosts (--data, or the baseline scope fetched "
+        "from Datadog over --lookback, default 2h), estimate per metric how many minutes and "
+        "canary hosts the default (hosts) method needs to fail a canary with the given "
+        "relative regression at the given power, at the config's alpha and multiplicity.",
+    )
+    plan.add_argument("config", metavar="CONFIG")
+    _add_window(plan)
+    plan.add_argument("--data", metavar="FILE", help="recent tidy frame of healthy hosts")
+    plan.add_argument(
+        "--change",
+        type=_positive_float("change"),
+        default=0.1,
+        metavar="FRACTION",
+        help="relative regression to detect (default 0.1: 10%% worse)",
+    )
+    plan.add_argument(
+        "--power",
+        type=_positive_float("power"),
+        default=0.8,
+        metavar="P",
+        help="probability of catching it (default 0.8)",
+    )
+    plan.add_argument(
+        "--canary-hosts",
+        type=_positive_int,
+        nargs="+",
+        default=None,
+        metavar="N",
+        help="numbers of canary hosts to evaluate (default 1 2 3 4)",
+    )
+    plan.add_argument("--baseline-hosts", type=_positive_int, metavar="N")
+    plan.add_argument("--format", choices=("text", "json"), default="text")
+
     sub.add_parser(
         "serve-fake-datadog",
         help="serve a Datadog-compatible API on 127.0.0.1 for tests and demos",
@@ -591,12 +627,44 @@ def _cmd_init(args: argparse.Namespace, console: _Console) -> int:
     return EXIT_PASS
 
 
+def _cmd_plan(args: argparse.Namespace, console: _Console) -> int:
+    from canarystats.plan import DEFAULT_CANARY_HOSTS, plan
+
+    if not 0.0 < args.power < 1.0:
+        raise _UsageError(f"canarystats: --power {args.power} must be between 0 and 1")
+    config = _load(args)
+    if args.data is not None:
+        frame, _window, _scopes_used = _read_data(config, args, console)
+    else:
+        if args.lookback is None and args.start is None:
+            args.lookback = "2h"
+        # Only the baseline's healthy hosts are the yardstick; no canary is running yet.
+        baseline = _scopes(config, args)["baseline"]
+        args.canary = baseline
+        frame, _window, _scopes_used = _fetch(config, args, console)
+        frame = frame[frame["cohort"] == "baseline"].reset_index(drop=True)
+    result = plan(
+        config,
+        frame,
+        relative_change=args.change,
+        power=args.power,
+        canary_hosts=tuple(args.canary_hosts or DEFAULT_CANARY_HOSTS),
+        baseline_hosts=args.baseline_hosts,
+    )
+    if args.format == "json":
+        console.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
+    else:
+        console.stdout.write(result.to_text().rstrip("\n") + "\n")
+    return EXIT_PASS
+
+
 _COMMANDS = {
     "judge": _cmd_judge,
     "fetch": _cmd_fetch,
     "validate": _cmd_validate,
     "history": _cmd_history,
     "init": _cmd_init,
+    "plan": _cmd_plan,
 }
 
 
@@ -633,7 +701,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(done.code or 0)
         if args.command is None:
             raise _UsageError(
-                "canarystats: give a command (judge, fetch, validate, history, init, "
+                "canarystats: give a command (judge, fetch, validate, plan, history, init, "
                 "serve-fake-datadog); see canarystats --help"
             )
         with _logging_to(console):
