@@ -821,11 +821,18 @@ class _HostText:
         if self.count:
             c, j = self.ev.counts, int(np.searchsorted(self.ev.count_rows, i))
             assert c is not None
-            per = "per request" if self.m.exposure else "per host-bucket"
+            # A count's unit is a rate ("failed jobs/min"); its total is of the thing counted.
+            unit = (self.m.unit or "events").split("/")[0].strip() or "events"
+            if self.m.exposure:
+                over, per = f"{self.m.exposure}", "per request"
+            else:
+                # Without an exposure metric each reported host-bucket is one unit.
+                bucket = "host-minutes" if self.m.step == 60 else f"host-buckets of {self.m.step} s"
+                over, per = bucket, f"per {bucket.removesuffix('s').replace('buckets', 'bucket')}"
             return (
-                f"Canary {fmt_number(float(c.canary_events[j]))} events in "
-                f"{fmt_number(float(c.canary_exposure[j]))} ({fmt_number(self.c_rate)} {per}) "
-                f"against baseline {fmt_number(float(c.baseline_events[j]))} in "
+                f"Canary {fmt_number(float(c.canary_events[j]))} {unit} over "
+                f"{fmt_number(float(c.canary_exposure[j]))} {over} ({fmt_number(self.c_rate)} "
+                f"{per}) against baseline {fmt_number(float(c.baseline_events[j]))} over "
                 f"{fmt_number(float(c.baseline_exposure[j]))} ({fmt_number(self.b_rate)} {per})"
             )
         comp = str(h.component[i]) or "location"

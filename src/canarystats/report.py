@@ -196,6 +196,29 @@ def _signed(x: float) -> str:
     return f"{x:+.3g}"
 
 
+def _diagnostics_line(m: MetricResult) -> str:
+    """What the test stood on: its units, the raw p-value, how hosts differ, autocorrelation."""
+    d = m.diagnostics
+    parts = []
+    if m.units == "hosts" and "n_canary_hosts" in d:
+        parts.append(
+            f"units: hosts ({d['n_canary_hosts']} canary, {d['n_baseline_hosts']} baseline)"
+        )
+    elif m.units:
+        parts.append(f"units: {m.units}")
+    if m.p_raw == m.p_raw and m.p_raw != m.p_value:
+        family = d.get("family_size")
+        adjust = d.get("multiplicity", "adjusted")
+        parts.append(f"raw p={_num(m.p_raw)} ({adjust} over {family} metrics)")
+    share = d.get("between_host_share")
+    if isinstance(share, float) and share == share:
+        parts.append(f"between-host share of variance {100 * share:.0f}%")
+    lag1 = d.get("lag1_autocorrelation")
+    if isinstance(lag1, float) and lag1 == lag1:
+        parts.append(f"lag-1 autocorrelation {lag1:.2f}")
+    return "  ".join(parts)
+
+
 def _shift(m: MetricResult) -> str:
     if not math.isfinite(m.estimate):
         return "n/a"
@@ -293,6 +316,9 @@ def _text(
         lines.append("    " + _cohort_line("canary", m, "canary"))
         lines.append("    " + _cohort_line("baseline", m, "baseline"))
         lines.append(f"    shift {_shift(m)}  p={_num(m.p_value)}  mean ratio {_num(m.mean_ratio)}")
+        diag = _diagnostics_line(m)
+        if diag:
+            lines.append(f"    {diag}")
         for cohort, url in _links_for(m, config, window, scopes, site).items():
             lines.append(f"    Datadog {cohort}: {url}")
     return "\n".join(lines) + "\n"
