@@ -23,12 +23,15 @@ from canarystats.errors import (
 )
 
 if TYPE_CHECKING:
+    from canarystats.backtesting import backtest, backtest_sweep
     from canarystats.config import CanaryConfig, load_config
     from canarystats.judgment import Judgment, MetricResult, judge
 
 __version__ = "0.1.0"
 
 _LAZY = {
+    "backtest": "canarystats.backtesting",
+    "backtest_sweep": "canarystats.backtesting",
     "CanaryConfig": "canarystats.config",
     "load_config": "canarystats.config",
     "Judgment": "canarystats.judgment",
@@ -46,6 +49,8 @@ __all__ = [
     "MetricResult",
     "SourceError",
     "__version__",
+    "backtest",
+    "backtest_sweep",
     "judge",
     "load_config",
 ]

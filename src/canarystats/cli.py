@@ -265,6 +265,21 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--baseline-hosts", type=_positive_int, metavar="N")
     plan.add_argument("--format", choices=("text", "json"), default="text")
 
+    backtest = sub.add_parser(
+        "backtest",
+        help="judge a history of deploys and count false alarms and caught incidents",
+        description="Judge every deploy of DEPLOYS (CSV: deploy, canary_scope, baseline_scope, "
+        "start, end, optional outcome good|bad) on the saved tidy frame --data, in-process or on "
+        "a Dask cluster (--scheduler), and write one row per deploy as CSV.  Exit 0 when the "
+        "backtest ran, 2 usage, 3 when the scheduler or data could not be used.",
+    )
+    backtest.add_argument("config", metavar="CONFIG")
+    backtest.add_argument("deploys", metavar="DEPLOYS")
+    backtest.add_argument("--data", metavar="FILE", required=True, help="saved tidy frame")
+    backtest.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address")
+    backtest.add_argument("--output", metavar="FILE", help="write the CSV here, not stdout")
+    backtest.add_argument("--marginal-ok", action="store_true", help="a marginal verdict passes")
+
     sub.add_parser(
         "serve-fake-datadog",
         help="serve a Datadog-compatible API on 127.0.0.1 for tests and demos",
@@ -452,22 +467,12 @@ def _read_data(
     return frame, (start, end), scopes
 
 
-def _exit_code(verdict: str, marginal_ok: bool) -> int:
-    if verdict == "pass":
-        return EXIT_PASS
-    if verdict == "marginal":
-        return EXIT_PASS if marginal_ok else EXIT_FAIL
-    if verdict == "fail":
-        return EXIT_FAIL
-    return EXIT_NO_VERDICT
-
-
 # --------------------------------------------------------------------------- commands
 
 
 def _cmd_judge(args: argparse.Namespace, console: _Console) -> int:
     from canarystats.errors import SourceError
-    from canarystats.judgment import judge
+    from canarystats.judgment import exit_code, judge
     from canarystats.report import render
 
     if args.history is not None and Path(args.history).is_dir():
@@ -491,7 +496,7 @@ def _cmd_judge(args: argparse.Namespace, console: _Console) -> int:
         return _finish(args, console, None, config, code, window, scopes)
     console.progress(f"judging {len(config.metrics)} metrics")
     judgment = judge(config, frame)
-    code = _exit_code(judgment.verdict, args.marginal_ok)
+    code = exit_code(judgment.verdict, marginal_ok=args.marginal_ok)
     report = render(
         judgment,
         args.format,
@@ -658,6 +663,21 @@ def _cmd_plan(args: argparse.Namespace, console: _Console) -> int:
     return EXIT_PASS
 
 
+def _cmd_backtest(args: argparse.Namespace, console: _Console) -> int:
+    from canarystats.backtesting import run_backtest_cli
+
+    return run_backtest_cli(
+        args.config,
+        args.deploys,
+        args.data,
+        scheduler=args.scheduler,
+        output=args.output,
+        marginal_ok=args.marginal_ok,
+        stdout=console.stdout,
+        stderr=console.stderr,
+    )
+
+
 _COMMANDS = {
     "judge": _cmd_judge,
     "fetch": _cmd_fetch,
@@ -665,6 +685,7 @@ _COMMANDS = {
     "history": _cmd_history,
     "init": _cmd_init,
     "plan": _cmd_plan,
+    "backtest": _cmd_backtest,
 }
 
 
@@ -701,8 +722,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(done.code or 0)
         if args.command is None:
             raise _UsageError(
-                "canarystats: give a command (judge, fetch, validate, plan, history, init, "
-                "serve-fake-datadog); see canarystats --help"
+                "canarystats: give a command (judge, fetch, validate, plan, backtest, history, "
+                "init, serve-fake-datadog); see canarystats --help"
             )
         with _logging_to(console):
             return _COMMANDS[args.command](args, console)

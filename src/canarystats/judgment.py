@@ -27,7 +27,7 @@ from canarystats.config import CanaryConfig, JudgeSettings, MetricConfig, load_c
 from canarystats.score import ScoredMetric, score
 
 # load_config is re-exported: the docstring examples and most callers use it with judge.
-__all__ = ["CohortSummary", "Judgment", "MetricResult", "judge", "load_config"]
+__all__ = ["CohortSummary", "Judgment", "MetricResult", "exit_code", "judge", "load_config"]
 
 #: version of the layout of :meth:`Judgment.to_dict` (``schemas/judgment.schema.json``)
 SCHEMA_VERSION = "1"
@@ -431,3 +431,22 @@ def _summaries(d: stats.Description, points: NDArray[np.int64]) -> list[CohortSu
         )
         for i in range(k)
     ]
+
+
+def exit_code(verdict: str, *, marginal_ok: bool = False) -> int:
+    """The exit code ``canarystats judge`` gives a verdict (DESIGN.md): 0, 1 or 3.
+
+    ``marginal`` counts as a failure unless ``marginal_ok``; ``nodata`` is "no verdict".
+
+    Examples
+    --------
+    >>> exit_code("pass"), exit_code("marginal"), exit_code("marginal", marginal_ok=True)
+    (0, 1, 0)
+    >>> exit_code("fail"), exit_code("nodata")
+    (1, 3)
+    """
+    if verdict == "pass" or (verdict == "marginal" and marginal_ok):
+        return 0
+    if verdict in ("marginal", "fail"):
+        return 1
+    return 3

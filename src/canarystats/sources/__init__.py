@@ -17,12 +17,14 @@ from canarystats.sources.base import (
 )
 from canarystats.sources.datadog import DatadogSource, parse_response
 from canarystats.sources.files import read_datadog_response, read_frame, write_frame
+from canarystats.sources.history import HistorySource, read_deploys
 from canarystats.sources.query import group_name, render_query
 
 __all__ = [
     "COHORTS",
     "TIDY_COLUMNS",
     "DatadogSource",
+    "HistorySource",
     "MetricQuery",
     "Source",
     "check_window",
@@ -30,6 +32,7 @@ __all__ = [
     "group_name",
     "parse_response",
     "read_datadog_response",
+    "read_deploys",
     "read_frame",
     "render_query",
     "validate_frame",

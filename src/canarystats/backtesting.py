@@ -1,0 +1,642 @@
+"""Backtests: judge many past deploys with one config, and score the judge against what happened.
+
+Before a team trusts an automated judge it replays its past: would this config have stopped last
+month's bad deploy, and how often would it have stopped a good one?  :func:`backtest` answers
+that for a table of deploys (scopes, window, known outcome) and a :class:`~canarystats.sources.
+Source` that still has their metrics; :func:`backtest_sweep` repeats it as settings move.
+
+The history is fetched as a batch (one call for a source with ``fetch_deploys``, such as
+:class:`~canarystats.sources.history.HistorySource`), and within each deploy every metric goes
+through the statistics core in one 2-D call.  Deploys themselves are judged one
+:func:`~canarystats.judgment.judge` call each: the default ``hosts`` method lays a run's metrics
+on one host/time grid and adjusts p-values over the run's metrics, so stacking deploys as rows of
+one call would change the answers (a (deploy, metric)-row stacking was tried: exact for
+``kayenta``, wrong for ``hosts``, and slower, since the grid becomes the union of all windows).
+One batched call per partition needs a run key in the judge; until then the result for a deploy
+is by construction exactly ``judge(config, that deploy's frame)``.  Scale comes from Dask.
+
+With a :class:`dask.distributed.Client` the deploys are cut into partitions, the source is sent
+to every worker once, and each worker fetches and judges its partitions, one batch each; the
+frames are concatenated in deploy order, identical to the in-process result.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import fields, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+import numpy as np
+import pandas as pd
+
+from canarystats.classify import HIGH, LOW, NODATA_FAIL
+from canarystats.config import CanaryConfig, EffectSize, JudgeSettings, MetricConfig
+from canarystats.errors import ConfigError, DataError
+from canarystats.judgment import exit_code, judge
+from canarystats.sources.base import MetricQuery, Source
+from canarystats.sources.history import DeployTable as Deploys
+from canarystats.sources.history import read_deploys
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+__all__ = [
+    "RESULT_COLUMNS",
+    "SUMMARY_COLUMNS",
+    "apply_settings",
+    "backtest",
+    "backtest_sweep",
+    "exit_code",
+    "fetch_deploys",
+    "judge_deploys",
+    "run_backtest_cli",
+    "summarize",
+]
+
+#: columns of :func:`backtest`'s frame, one row per deploy, in the deploy table's order
+RESULT_COLUMNS = (
+    "deploy",
+    "canary_scope",
+    "baseline_scope",
+    "start",
+    "end",
+    "outcome",
+    "verdict",
+    "score",
+    "failing_metrics",
+    "exit_code",
+    "stopped",
+    "correct",
+    "false_alarm",
+    "missed",
+)
+#: columns of :func:`summarize` (and, after the swept settings, of :func:`backtest_sweep`)
+SUMMARY_COLUMNS = (
+    "deploys",
+    "good",
+    "bad",
+    "nodata",
+    "false_alarms",
+    "caught",
+    "missed",
+    "false_alarm_rate",
+    "catch_rate",
+)
+#: judge settings a sweep or ``overrides`` may move (``CanaryConfig.with_judge``)
+JUDGE_SETTINGS = tuple(f.name for f in fields(JudgeSettings))
+#: per-metric settings a sweep may move, as ``"<metric>.<field>"`` (``"*.<field>"``: all)
+METRIC_SETTINGS = (
+    "allowed_increase",
+    "allowed_decrease",
+    "critical_increase",
+    "critical_decrease",
+    "threshold_max",
+    "threshold_min",
+    "outlier_factor",
+    "min_effect_relative",
+    "min_effect_absolute",
+)
+_FAILING = (HIGH, LOW, NODATA_FAIL)
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def backtest(
+    config: CanaryConfig,
+    deploys: Deploys,
+    source: Source,
+    *,
+    client: Client | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    marginal_ok: bool = False,
+    partitions: int | None = None,
+) -> pd.DataFrame:
+    """Judge every deploy of a history with one config and say where the judge was right.
+
+    Parameters
+    ----------
+    config : CanaryConfig
+        The config to test.
+    deploys : DataFrame, list of dicts, or path of a CSV
+        One row per deploy: ``canary_scope``, ``baseline_scope``, ``start``, ``end``, and
+        optionally ``deploy`` (id) and ``outcome`` (``good``/``bad``/empty); see
+        :func:`canarystats.sources.history.read_deploys`.
+    source : Source
+        Where the deploys' metrics are (a :class:`~canarystats.sources.history.HistorySource`
+        for a saved history, or Datadog for a recent one).
+    client : dask.distributed.Client, optional
+        Spread the deploys over the cluster's workers; without one, run in this process.
+    overrides : mapping, optional
+        Settings for this run, as in :func:`apply_settings` (judge settings such as
+        ``confidence``, or ``"<metric>.<field>"``).
+    marginal_ok : bool
+        Let ``marginal`` deploys through (exit 0), as ``judge --marginal-ok``.
+    partitions : int, optional
+        How many batches to cut the deploys into on a cluster (default: 4 per worker).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`RESULT_COLUMNS`, one row per deploy in the table's order, plus the table's other
+        columns (``problem``, ``note``).  ``failing_metrics`` names the High, Low and
+        NodataFailMetric metrics (comma separated).  ``stopped`` is ``exit_code != 0``: the
+        pipeline halts on a failure AND on no verdict.  ``correct``, ``false_alarm`` (good but
+        stopped) and ``missed`` (bad but let through) are NA where the outcome is unknown.
+
+    Raises
+    ------
+    canarystats.errors.DataError
+        For a malformed deploy table or frame.
+    canarystats.errors.ConfigError
+        For an unknown or invalid override.
+
+    Examples
+    --------
+    >>> from canarystats import load_config
+    >>> from canarystats.sources.history import HistorySource
+    >>> config = load_config("examples/web-backtest.yaml")  # doctest: +SKIP
+    >>> source = HistorySource.from_files("fixtures/history/history.csv",
+    ...                                   "fixtures/history/deploys.csv")  # doctest: +SKIP
+    >>> result = backtest(config, "fixtures/history/deploys.csv", source)  # doctest: +SKIP
+    >>> summarize(result)[["false_alarm_rate", "catch_rate"]]  # doctest: +SKIP
+    """
+    table = read_deploys(deploys)
+    config = apply_settings(config, overrides or {})
+    if client is None:
+        return _backtest_partition(config, table, source, [{}], marginal_ok)[0]
+    parts = _on_cluster(client, config, table, source, [{}], marginal_ok, partitions)
+    return parts[0]
+
+
+def backtest_sweep(
+    config: CanaryConfig,
+    deploys: Deploys,
+    source: Source,
+    grid: Mapping[str, Iterable[Any]],
+    *,
+    client: Client | None = None,
+    marginal_ok: bool = False,
+    partitions: int | None = None,
+) -> pd.DataFrame:
+    """Backtest every combination of settings in ``grid``: the data is fetched once.
+
+    Parameters
+    ----------
+    config, deploys, source, client, marginal_ok, partitions
+        As in :func:`backtest`.
+    grid : mapping of setting to values
+        Keys as in :func:`apply_settings`, e.g. ``{"confidence": [0.9, 0.95, 0.99],
+        "*.allowed_increase": [1.1, 1.5]}``; every combination is run.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per combination: a column per setting, then :data:`SUMMARY_COLUMNS`.  Feed it
+        to :func:`canarystats.plot.plot_backtest`.
+
+    Examples
+    --------
+    >>> sweep = backtest_sweep(config, deploys, source,
+    ...                        {"confidence": [0.9, 0.98, 0.995]})  # doctest: +SKIP
+    >>> plot_backtest(sweep, param="confidence")  # doctest: +SKIP
+    """
+    table = read_deploys(deploys)
+    keys = list(grid)
+    if not keys:
+        raise ConfigError("sweep grid is empty; give at least one setting and its values")
+    values = []
+    for key in keys:
+        raw = grid[key]
+        options = [raw] if isinstance(raw, (str, bytes)) else list(raw)
+        if not options:
+            raise ConfigError(f"sweep grid {key!r} has no values; list at least one")
+        values.append(options)
+    settings = [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*values)]
+    for s in settings:
+        apply_settings(config, s)  # fail on a bad setting before any data moves
+    if client is None:
+        results = _backtest_partition(config, table, source, settings, marginal_ok)
+    else:
+        results = _on_cluster(client, config, table, source, settings, marginal_ok, partitions)
+    rows = [{**s, **summarize(r)} for s, r in zip(settings, results, strict=True)]
+    return pd.DataFrame(rows, columns=[*keys, *SUMMARY_COLUMNS])
+
+
+def summarize(results: pd.DataFrame) -> dict[str, float]:
+    """Count false alarms and caught bad deploys of a :func:`backtest` frame.
+
+    ``false_alarm_rate`` is false alarms / good deploys and ``catch_rate`` caught / bad deploys
+    (NaN when there are none); deploys of unknown outcome count only in ``deploys`` and
+    ``nodata``.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"outcome": ["good", "good", "bad", None],
+    ...                   "verdict": ["pass", "fail", "fail", "nodata"],
+    ...                   "stopped": [False, True, True, True]})
+    >>> s = summarize(r)
+    >>> s["false_alarm_rate"], s["catch_rate"], s["nodata"]
+    (0.5, 1.0, 1)
+    """
+    outcome = results["outcome"]
+    stopped = results["stopped"].astype(bool)
+    good = outcome == "good"
+    bad = outcome == "bad"
+    n_good, n_bad = int(good.sum()), int(bad.sum())
+    false_alarms = int((good & stopped).sum())
+    caught = int((bad & stopped).sum())
+    return {
+        "deploys": len(results),
+        "good": n_good,
+        "bad": n_bad,
+        "nodata": int((results["verdict"] == "nodata").sum()),
+        "false_alarms": false_alarms,
+        "caught": caught,
+        "missed": n_bad - caught,
+        "false_alarm_rate": false_alarms / n_good if n_good else math.nan,
+        "catch_rate": caught / n_bad if n_bad else math.nan,
+    }
+
+
+def apply_settings(config: CanaryConfig, settings: Mapping[str, Any]) -> CanaryConfig:
+    """Return ``config`` with judge or metric settings replaced.
+
+    Keys are judge settings (``confidence``, ``tolerance``, ``pass_score``,
+    ``marginal_score``, ``method``) or ``"<metric>.<field>"`` with a field of
+    :data:`METRIC_SETTINGS`; ``"*.<field>"`` sets it on every metric (``threshold_*`` only on
+    metrics that have a threshold).
+
+    Raises
+    ------
+    canarystats.errors.ConfigError
+        Naming the unknown key or the invalid value.
+
+    Examples
+    --------
+    >>> from canarystats import load_config
+    >>> cfg = load_config({"name": "w", "metrics": [{"name": "lat", "query": "q"}]})
+    >>> new = apply_settings(cfg, {"confidence": 0.9, "lat.allowed_increase": 1.2})
+    >>> new.judge.confidence, new.metric("lat").effect_size.allowed_increase
+    (0.9, 1.2)
+    """
+    judge_part = {k: v for k, v in settings.items() if k in JUDGE_SETTINGS}
+    if judge_part:
+        config = config.with_judge(**judge_part)
+    metrics = list(config.metrics)
+    for key, value in settings.items():
+        if key in JUDGE_SETTINGS:
+            continue
+        name, dot, field = str(key).rpartition(".")
+        if not dot or field not in METRIC_SETTINGS:
+            raise ConfigError(
+                f"setting {key!r} is unknown; use one of {', '.join(JUDGE_SETTINGS)} or "
+                f"'<metric>.<field>' with a field of {', '.join(METRIC_SETTINGS)}"
+            )
+        if name != "*" and name not in {m.name for m in metrics}:
+            raise ConfigError(f"setting {key!r} names no metric of config {config.name!r}")
+        number = _setting_number(key, value)
+        for i, m in enumerate(metrics):
+            if name in ("*", m.name):
+                metrics[i] = _with_metric_setting(m, field, number, key, star=name == "*")
+    return replace(config, metrics=tuple(metrics))
+
+
+def fetch_deploys(config: CanaryConfig, deploys: Deploys, source: Source) -> pd.DataFrame:
+    """Fetch every deploy's metrics from ``source`` into one tidy frame with a ``deploy`` column.
+
+    A source with a ``fetch_deploys(queries, table)`` method answers in one call (one batched
+    request); any other is asked deploy by deploy with its scopes and window.
+
+    Examples
+    --------
+    >>> frame = fetch_deploys(config, "fixtures/history/deploys.csv", source)  # doctest: +SKIP
+    >>> sorted(frame.columns)  # doctest: +SKIP
+    ['cohort', 'deploy', 'host', 'metric', 'timestamp', 'value']
+    """
+    table = read_deploys(deploys)
+    queries = [MetricQuery(m.name, m.query, m.step, m.kind) for m in config.metrics]
+    batched = getattr(source, "fetch_deploys", None)
+    if callable(batched):
+        return batched(queries, table)
+    parts = []
+    for d, c, b, start, end in zip(
+        table["deploy"],
+        table["canary_scope"],
+        table["baseline_scope"],
+        table["start"],
+        table["end"],
+        strict=True,
+    ):
+        part = source.fetch(
+            queries, {"canary": c, "baseline": b}, start.to_pydatetime(), end.to_pydatetime()
+        )
+        parts.append(part.assign(deploy=d))
+    if not parts:
+        return pd.DataFrame(columns=["deploy", "metric", "cohort", "host", "timestamp", "value"])
+    return pd.concat(parts, ignore_index=True)
+
+
+def judge_deploys(
+    config: CanaryConfig,
+    frame: pd.DataFrame,
+    deploys: Deploys,
+    *,
+    marginal_ok: bool = False,
+) -> pd.DataFrame:
+    """Judge the deploys of a multi-deploy tidy frame in ONE batched judge call.
+
+    Parameters
+    ----------
+    config : CanaryConfig
+        The config (settings already applied).
+    frame : pandas.DataFrame
+        The tidy frame with a ``deploy`` column (from :func:`fetch_deploys`).
+    deploys : DataFrame, list of dicts, or path
+        The deploy table; rows of ``frame`` of other deploys are ignored.
+    marginal_ok : bool
+        As in :func:`backtest`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`backtest`.
+
+    Examples
+    --------
+    >>> result = judge_deploys(config, fetch_deploys(config, deploys, source),
+    ...                        deploys)  # doctest: +SKIP
+    """
+    table = read_deploys(deploys)
+    if "deploy" not in frame.columns:
+        raise DataError(
+            "the history frame has no 'deploy' column; add one naming each row's deploy"
+        )
+    names = [m.name for m in config.metrics]
+    frame = frame[frame["metric"].isin(names)]
+    # One groupby, not a filter per deploy: the frame of a large history has millions of rows.
+    by_deploy = dict(tuple(frame.groupby(frame["deploy"].astype(str), sort=False)))
+    empty = frame.iloc[:0]
+    verdicts: list[str] = []
+    scores: list[float] = []
+    failing: list[str] = []
+    for d in table["deploy"]:
+        # Each deploy is its own run: the hosts method lays a run's metrics on one host/time
+        # grid and adjusts p-values over the run's metrics, so deploys cannot share a call
+        # without a run key in the judge (asked of judgment.py; see docs/backtesting.md).
+        j = judge(config, by_deploy.get(d, empty))
+        verdicts.append(j.verdict)
+        scores.append(j.score)
+        failing.append(
+            ", ".join(m.name for m in j.metrics if m.classification in _FAILING and not m.muted)
+        )
+    codes = np.array([exit_code(v, marginal_ok=marginal_ok) for v in verdicts], dtype=np.int64)
+    return _result_frame(table, verdicts, scores, failing, codes)
+
+
+def run_backtest_cli(
+    config_path: str | os.PathLike[str],
+    deploys_path: str | os.PathLike[str],
+    data_path: str | os.PathLike[str],
+    scheduler: str | None = None,
+    output: str | os.PathLike[str] | None = None,
+    *,
+    marginal_ok: bool = False,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    """``canarystats backtest CONFIG DEPLOYS.csv --data FRAME [--scheduler ADDR] [--output F]``.
+
+    Writes the per-deploy frame as CSV to ``output`` (or ``stdout``) and one summary line to
+    ``stderr``; returns 0 when the backtest ran (whatever the judge got wrong).  User mistakes
+    raise :class:`~canarystats.errors.CanaryStatsError` subclasses, for the CLI to print.
+
+    Examples
+    --------
+    >>> run_backtest_cli("examples/web-backtest.yaml", "fixtures/history/deploys.csv",
+    ...                  "fixtures/history/history.csv", output="bt.csv")  # doctest: +SKIP
+    0
+    """
+    from canarystats.config import load_config
+    from canarystats.sources.history import HistorySource
+
+    out = stdout if stdout is not None else sys.stdout
+    err = stderr if stderr is not None else sys.stderr
+    config = load_config(Path(config_path))
+    table = read_deploys(deploys_path)
+    source = HistorySource.from_files(data_path, table)
+    if scheduler is None:
+        result = backtest(config, table, source, marginal_ok=marginal_ok)
+    else:
+        client = _connect(scheduler)
+        try:
+            result = backtest(config, table, source, client=client, marginal_ok=marginal_ok)
+        finally:
+            client.close()
+    text = _to_csv(result)
+    if output is None:
+        out.write(text)
+        out.flush()
+    else:
+        _write_atomic(Path(output), text)
+    s = summarize(result)
+    err.write(
+        f"backtest of {s['deploys']} deploys: {s['false_alarms']} false alarms in {s['good']} "
+        f"good, {s['caught']} of {s['bad']} bad caught, {s['nodata']} without a verdict"
+        + (f"; results written to {output}" if output is not None else "")
+        + "\n"
+    )
+    return 0
+
+
+# --------------------------------------------------------------------------- internals
+
+
+def _setting_number(key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(f"setting {key!r} is {value!r}; give a finite number")
+    if value < 0:
+        raise ConfigError(f"setting {key!r} is {value!r}; give a number >= 0")
+    return float(value)
+
+
+def _with_metric_setting(
+    m: MetricConfig, field: str, value: float, key: str, *, star: bool
+) -> MetricConfig:
+    if field == "outlier_factor":
+        if value <= 0:
+            raise ConfigError(f"setting {key!r} is {value!r}; give a number > 0")
+        return replace(m, outlier_factor=value)
+    if field.startswith("min_effect_"):
+        floor = (
+            replace(m.min_effect, relative=value)
+            if field == "min_effect_relative"
+            else replace(m.min_effect, absolute=value)
+        )
+        return replace(m, min_effect=floor)
+    if field.startswith("threshold_"):
+        bound = field.removeprefix("threshold_")
+        if m.threshold is None:
+            if star:
+                return m
+            raise ConfigError(f"setting {key!r}: metric {m.name!r} has no threshold to move")
+        t = replace(m.threshold, max=value) if bound == "max" else replace(m.threshold, min=value)
+        if t.max is not None and t.min is not None and t.min > t.max:
+            raise ConfigError(f"setting {key!r} puts threshold min above max; keep min <= max")
+        return replace(m, threshold=t)
+    if m.effect_size.measure == "cles" and value > 1:
+        if star:
+            return m
+        raise ConfigError(f"setting {key!r} is {value!r}; a CLES bound lies in [0, 1]")
+    effect: EffectSize = replace(m.effect_size, **{field: value})  # type: ignore[arg-type]
+    return replace(m, effect_size=effect)
+
+
+def _result_frame(
+    table: pd.DataFrame,
+    verdicts: list[str],
+    scores: list[float],
+    failing: list[str],
+    codes: np.ndarray,
+) -> pd.DataFrame:
+    stopped = codes != 0
+    outcome = table["outcome"]
+    known = outcome.isin(["good", "bad"]).to_numpy()
+    bad = (outcome == "bad").to_numpy()
+
+    def flag(values: np.ndarray) -> pd.Series:
+        return pd.Series(pd.array(np.where(known, values, False), dtype="boolean")).where(
+            known, pd.NA
+        )
+
+    out = pd.DataFrame(
+        {
+            "deploy": table["deploy"].to_numpy(),
+            "canary_scope": table["canary_scope"].to_numpy(),
+            "baseline_scope": table["baseline_scope"].to_numpy(),
+            "start": table["start"].reset_index(drop=True),
+            "end": table["end"].reset_index(drop=True),
+            "outcome": outcome.to_numpy(),
+            "verdict": verdicts,
+            "score": np.asarray(scores, dtype=np.float64),
+            "failing_metrics": failing,
+            "exit_code": codes,
+            "stopped": stopped,
+            "correct": flag(stopped == bad),
+            "false_alarm": flag(stopped & ~bad),
+            "missed": flag(~stopped & bad),
+        }
+    )
+    out["start"] = (
+        out["start"].dt.tz_localize("UTC") if out["start"].dt.tz is None else out["start"]
+    )
+    out["end"] = out["end"].dt.tz_localize("UTC") if out["end"].dt.tz is None else out["end"]
+    extra = [c for c in table.columns if c not in RESULT_COLUMNS]
+    for c in extra:
+        out[c] = table[c].to_numpy()
+    return out
+
+
+def _backtest_partition(
+    config: CanaryConfig,
+    table: pd.DataFrame,
+    source: Source,
+    settings: list[dict[str, Any]],
+    marginal_ok: bool,
+) -> list[pd.DataFrame]:
+    """Fetch one batch of deploys once and judge it under each setting (one judge call each)."""
+    frame = fetch_deploys(config, table, source)
+    return [
+        judge_deploys(apply_settings(config, s), frame, table, marginal_ok=marginal_ok)
+        for s in settings
+    ]
+
+
+def _partition_task(
+    table: pd.DataFrame,
+    *,
+    config: CanaryConfig,
+    source: Source,
+    settings: list[dict[str, Any]],
+    marginal_ok: bool,
+) -> list[pd.DataFrame]:
+    # client.map passes the mapped partition first.
+    return _backtest_partition(config, table, source, settings, marginal_ok)
+
+
+def _on_cluster(
+    client: Client,
+    config: CanaryConfig,
+    table: pd.DataFrame,
+    source: Source,
+    settings: list[dict[str, Any]],
+    marginal_ok: bool,
+    partitions: int | None,
+) -> list[pd.DataFrame]:
+    if partitions is None:
+        workers = max(1, len(client.scheduler_info().get("workers", {})))
+        partitions = 4 * workers
+    if partitions < 1:
+        raise ConfigError(f"partitions is {partitions}; give at least 1")
+    bounds = np.linspace(0, len(table), min(partitions, max(len(table), 1)) + 1).astype(int)
+    chunks = [table.iloc[a:b].reset_index(drop=True) for a, b in itertools.pairwise(bounds)]
+    # The source (a saved history can be large) goes to each worker once, not with every task.
+    remote = client.scatter(source, broadcast=True)
+    futures = client.map(
+        _partition_task,
+        chunks,
+        config=config,
+        source=remote,
+        settings=settings,
+        marginal_ok=marginal_ok,
+        pure=False,
+    )
+    parts: list[list[pd.DataFrame]] = client.gather(futures)
+    return [
+        pd.concat([p[i] for p in parts], ignore_index=True) if parts else pd.DataFrame()
+        for i in range(len(settings))
+    ]
+
+
+def _connect(address: str) -> Client:
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ConfigError(
+            "--scheduler needs dask: pip install 'canarystats[distributed]'"
+        ) from None
+    try:
+        return Client(address, timeout=30)
+    except (OSError, TimeoutError, ValueError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(
+            f"--scheduler {address}: cannot connect to the Dask scheduler ({first}); "
+            "check the address (tcp://host:8786)"
+        ) from None
+
+
+def _to_csv(result: pd.DataFrame) -> str:
+    out = result.copy()
+    for c in ("start", "end"):
+        out[c] = out[c].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(out.to_csv(index=False))
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    import tempfile
+
+    if not path.parent.is_dir():
+        raise DataError(f"--output {path}: folder {path.parent} does not exist; create it first")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
