@@ -163,7 +163,8 @@ def test_replace_section_keeps_other_sections(
         "# Benchmark results\n\n<!-- quality:start -->\nquality table\n<!-- quality:end -->\n"
     )
     monkeypatch.setattr(run_mod, "RESULTS", results)
-    figures = {
+    figures: dict[str, list[dict[str, object]]] = {name: [] for name in run_mod.BENCHMARKS}
+    figures |= {
         "scaling": [
             {
                 "what": "w",
@@ -187,8 +188,10 @@ def test_replace_section_keeps_other_sections(
     assert history is not None
     assert sum(line.startswith("- ") for line in history.splitlines()) == 2
     assert "exponent in M: judge 1.00" in history
-    # A quick run replaces its sections but adds nothing to the history.
+    # A quick run, or a run of some benchmarks only, replaces its sections but adds nothing to
+    # the history.
     run_mod.write(figures, quick=True, command="cmd", seconds=1.0)
+    run_mod.write({"scaling": figures["scaling"]}, quick=False, command="cmd", seconds=1.0)
     assert run_mod.section("history", results.read_text()) == history
 
 
