@@ -305,9 +305,14 @@ def align_hosts(
     names = tuple(m.name for m in metrics)
     row_of = {name: i for i, name in enumerate(names)}
     n = len(names)
-    part = frame[frame["metric"].isin(row_of)]
-    codes = pd.Categorical(part["metric"], categories=list(names)).codes
-    rows = np.asarray(codes, dtype=np.int64)
+    # String columns are factorised once and handled as integer codes from then on: turning
+    # pandas' Arrow strings into Python objects dominated the time of large runs.
+    metric_codes, metric_names = pd.factorize(frame["metric"], sort=False)
+    to_row = np.array([row_of.get(str(name), -1) for name in metric_names], dtype=np.int64)
+    all_rows = to_row[metric_codes] if len(metric_codes) else np.zeros(0, dtype=np.int64)
+    keep = all_rows >= 0
+    part = frame[keep]
+    rows = all_rows[keep]
     ts = _time_key(part["timestamp"])
     steps = np.array([m.step for m in metrics], dtype=np.int64)
     # One grid per step: metrics sharing a step share the timestamps, so a count metric that no
@@ -339,20 +344,26 @@ def align_hosts(
         values = np.where(np.isnan(values) & replace_rows[rows], 0.0, values)
     is_count = np.array([m.kind == "count" for m in metrics], dtype=bool)
     in_grid = np.arange(width)[None, :] < columns[:, None]
-    cohort_col = part["cohort"].to_numpy()
-    host_col = part["host"].astype(str).to_numpy()
+    cohort_codes, cohort_names = pd.factorize(part["cohort"], sort=False)
+    host_codes, host_index = pd.factorize(part["host"].astype(str), sort=False)
+    host_names = np.asarray([str(h) for h in host_index], dtype=object)
     out: dict[
         str, tuple[NDArray[np.float64], tuple[str, ...], NDArray[np.bool_], NDArray[np.int64]]
     ]
     out = {}
     extra = known_hosts or {}
     for cohort in COHORTS:
-        sel = cohort_col == cohort
+        which = [i for i, name in enumerate(cohort_names) if name == cohort]
+        sel = cohort_codes == which[0] if which else np.zeros(len(cohort_codes), dtype=bool)
         listed = [str(h) for h in extra.get(cohort, ())]
-        hosts = tuple(sorted(set(host_col[sel].tolist()) | set(listed)))
+        present = np.unique(host_codes[sel])
+        hosts = tuple(sorted(set(host_names[present].tolist()) | set(listed)))
         host_idx = {h: j for j, h in enumerate(hosts)}
         cube = np.full((n, max(len(hosts), 0), width), np.nan)
-        h = np.asarray(pd.Categorical(host_col[sel], categories=list(hosts)).codes, dtype=np.int64)
+        # Map each factorised host code to its column in this cohort's sorted host list.
+        code_to_col = np.full(len(host_names), -1, dtype=np.int64)
+        code_to_col[present] = [host_idx[str(host_names[c])] for c in present]
+        h = code_to_col[host_codes[sel]]
         cube[rows[sel], h, cols[sel]] = values[sel]
         known = np.zeros(len(hosts), dtype=bool)
         known[np.unique(h)] = True
