@@ -17,7 +17,9 @@ _BRACES = re.compile(r"\{([^{}]*)\}")
 _BY_BEFORE = re.compile(r"\bby\s*$", re.IGNORECASE)
 # Datadog refuses filters that mix symbols (",", "!") with boolean words, so a filter written
 # with words gets the scope joined by AND instead of a comma.
-_WORDS = re.compile(r"\b(AND|OR|NOT|IN)\b", re.IGNORECASE)
+# Boolean operators stand between whitespace-separated terms; a tag never holds whitespace, so
+# a tag value like "region:in" is not an operator.
+_WORDS = re.compile(r"(?:^|\s)(AND|OR|NOT|IN)(?=\s|\(|$)", re.IGNORECASE)
 
 
 def render_query(query: str, scope: str) -> str:
