@@ -105,7 +105,8 @@ def test_one_batched_statistics_call(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(calls) == 1
     (c_shape, b_shape, kw) = calls[0]
     assert c_shape[0] == 4 and b_shape[0] == 4
-    assert kw == {"exact": False, "continuity": True, "confidence": 0.9}
+    # Kayenta's pooled method decides on the interval, so it is computed.
+    assert kw == {"exact": False, "continuity": True, "confidence": 0.9, "conf_int": True}
 
 
 def test_overrides_replace_judge_settings() -> None:

@@ -301,6 +301,9 @@ def judge(config: CanaryConfig, frame: pd.DataFrame, **overrides: Any) -> Judgme
         exact=False,
         continuity=True,
         confidence=settings.confidence,
+        # The hosts method decides, and reports its shift, on hosts: the pooled interval of
+        # every metric would be computed for nothing.
+        conf_int=settings.method != "hosts",
     )
     evidence = Evidence(
         canary=canary,
