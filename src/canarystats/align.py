@@ -109,16 +109,24 @@ def align(frame: pd.DataFrame, metrics: Sequence[MetricConfig]) -> Samples:
     names = tuple(m.name for m in metrics)
     row_of = {name: i for i, name in enumerate(names)}
     replace_rows = np.array([m.nan_strategy == "replace" for m in metrics], dtype=bool)
+    # Strings become integer codes once (sorted host codes keep the hosts' order): sorting and
+    # mapping pandas' Arrow strings as Python objects dominated large runs.
+    metric_codes, metric_names = pd.factorize(frame["metric"], sort=False)
+    to_row = np.array([row_of.get(str(name), -1) for name in metric_names], dtype=np.int64)
+    all_rows = to_row[metric_codes] if len(metric_codes) else np.zeros(0, dtype=np.int64)
+    host_codes, _ = pd.factorize(frame["host"].astype(str), sort=True)
+    cohort_codes, cohort_names = pd.factorize(frame["cohort"], sort=False)
+    times = _time_key(frame["timestamp"])
+    all_values = frame["value"].to_numpy(dtype=np.float64)
     sides = []
     for cohort in COHORTS:
-        part = frame[(frame["cohort"] == cohort) & frame["metric"].isin(row_of)]
-        rows = part["metric"].map(row_of).to_numpy(dtype=np.int64)
+        code = [i for i, name in enumerate(cohort_names) if name == cohort]
+        sel = (cohort_codes == (code[0] if code else -2)) & (all_rows >= 0)
+        rows = all_rows[sel]
         # Order by host then time so a sample reads naturally; the statistics ignore order.
-        order = np.lexsort(
-            (_time_key(part["timestamp"]), part["host"].astype(str).to_numpy(), rows)
-        )
+        order = np.lexsort((times[sel], host_codes[sel], rows))
         rows = rows[order]
-        values = part["value"].to_numpy(dtype=np.float64)[order]
+        values = all_values[sel][order]
         counts = np.bincount(rows, minlength=len(names)).astype(np.int64)
         starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
         cols = np.arange(len(rows)) - starts[rows]
