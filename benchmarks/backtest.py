@@ -29,9 +29,11 @@ from canarystats import load_config
 from canarystats.backtesting import backtest, summarize
 from canarystats.sources.history import HistorySource
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from results_md import RESULTS, write_section
+
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-START, END = "<!-- backtest:start -->", "<!-- backtest:end -->"
 
 
 def load_generator():  # type: ignore[no-untyped-def]
@@ -120,19 +122,6 @@ def section(r: dict[str, object]) -> str:
     )
 
 
-def write_section(markdown: str, path: Path = RESULTS) -> None:
-    """Replace (or append) this benchmark's section of the shared RESULTS.md."""
-    block = f"{START}\n{markdown}{END}\n"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n\n"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        _, tail = rest.split(END, 1)
-        text = head + block + tail.lstrip("\n")
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    path.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-deploys", type=int, default=10_000)
@@ -144,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     markdown = section(result)
     print(markdown)
     if args.write:
-        write_section(markdown)
+        write_section("backtest", markdown)
         print(f"wrote {RESULTS}", file=sys.stderr)
     return 0
 

@@ -38,6 +38,7 @@ from numpy.typing import NDArray
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from realdata import ASD, Cases, find_asd, healthy_cases, incident_cases, load_asd
+from results_md import RESULTS, write_section
 
 from canarystats.stats import MannWhitneyResult, mann_whitney
 from canarystats.stats.hosts import host_test
@@ -49,8 +50,6 @@ KAYENTA_TOLERANCE = 0.25
 KAYENTA_CONFIDENCE = 0.98
 #: minimum practical effects (share of the baseline level) shown in the sensitivity table
 MIN_EFFECTS = (0.0, 0.05, 0.08, 0.1, 0.15)
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-START, END = "<!-- quality:start -->", "<!-- quality:end -->"
 
 
 def _pooled(cases: Cases) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -244,19 +243,6 @@ def render(result: dict[str, object], seconds: float, quick: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(markdown: str, path: Path = RESULTS) -> None:
-    """Replace (or append) the quality section of the shared RESULTS.md between its markers."""
-    block = f"{START}\n{markdown}{END}\n"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n\n"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        _, tail = rest.split(END, 1)
-        text = head + block + tail.lstrip("\n")
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    path.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer healthy draws (< 1 minute)")
@@ -273,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     markdown = render(result, time.perf_counter() - start, args.quick)
     print(markdown)
     if args.write:
-        write_section(markdown)
+        write_section("quality", markdown)
         print(f"wrote {RESULTS}", file=sys.stderr)
     return 0
 

@@ -20,7 +20,6 @@ regressions show.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 from collections.abc import Callable
@@ -35,6 +34,7 @@ import memory
 import scaling
 import source_fetch
 import stats_kernels
+from results_md import replace_section, section
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 HISTORY_KEEP = 12
@@ -97,34 +97,6 @@ BENCHMARKS: dict[str, tuple[str, Callable[[bool], Results], Callable[[Results], 
         "`benchmarks/scaling.py`: least-squares exponents of log time on log size.",
     ),
 }
-
-
-def replace_section(text: str, name: str, body: str) -> str:
-    """Put ``body`` between ``name``'s markers in ``text`` (appended when the markers are absent).
-
-    Examples
-    --------
-    >>> replace_section("a\\n<!-- x:start -->\\nold\\n<!-- x:end -->\\nb", "x", "new")
-    'a\\n<!-- x:start -->\\nnew\\n<!-- x:end -->\\nb'
-    >>> replace_section("a\\n", "y", "z")
-    'a\\n\\n<!-- y:start -->\\nz\\n<!-- y:end -->\\n'
-    """
-    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
-    block = f"{start}\n{body.strip()}\n{end}"
-    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
-    if pattern.search(text):
-        return pattern.sub(lambda _: block, text, count=1)
-    return text.rstrip("\n") + "\n\n" + block + "\n"
-
-
-def section(name: str, text: str) -> str | None:
-    """The body between ``name``'s markers, or None."""
-    m = re.search(
-        re.escape(f"<!-- {name}:start -->") + r"\n?(.*?)\n?" + re.escape(f"<!-- {name}:end -->"),
-        text,
-        re.DOTALL,
-    )
-    return m.group(1) if m else None
 
 
 def headline(results: dict[str, Results], stamp: str) -> str:
