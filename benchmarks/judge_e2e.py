@@ -167,8 +167,8 @@ def run(quick: bool) -> list[dict[str, Any]]:
     return out
 
 
-def breakdown(m: int = 10_000, n: int = 300, method: str | None = None) -> dict[str, Any]:
-    """Where one judgment's time goes: cProfile, canarystats functions and the hottest others."""
+def _profiled_judgment(m: int, n: int, method: str | None) -> tuple[cProfile.Profile, float, str]:
+    """One ``judge`` call on a generated fleet, after a warm-up, under cProfile."""
     fleet = make_fleet(m, HOSTS, n // HOSTS)
     frame = tidy_frame(fleet)
     config = canarystats.load_config(config_dict(fleet, method))
@@ -178,7 +178,12 @@ def breakdown(m: int = 10_000, n: int = 300, method: str | None = None) -> dict[
     prof.enable()
     canarystats.judge(config, frame)
     prof.disable()
-    wall = time.perf_counter() - t0
+    return prof, time.perf_counter() - t0, config.judge.method
+
+
+def breakdown(m: int = 10_000, n: int = 300, method: str | None = None) -> dict[str, Any]:
+    """Where one judgment's time goes: cProfile, canarystats functions and the hottest others."""
+    prof, wall, judged_by = _profiled_judgment(m, n, method)
     st = pstats.Stats(prof)
     rows = []
     for (path, line, func), (_, calls, tottime, cumtime, _) in st.stats.items():  # type: ignore[attr-defined]
@@ -188,7 +193,7 @@ def breakdown(m: int = 10_000, n: int = 300, method: str | None = None) -> dict[
     ours = sorted((r for r in rows if r[4]), key=lambda r: -r[3])[:12]
     hot = sorted(rows, key=lambda r: -r[2])[:8]
     return {
-        "what": f"profile, M={m:,}, n={n}, method {config.judge.method}",
+        "what": f"profile, M={m:,}, n={n}, method {judged_by}",
         "profile_wall_s": wall,
         "cumulative": [(f, c, ct) for f, c, _, ct, _ in ours],
         "self_time": [(f, c, tt) for f, c, tt, _, _ in hot],
@@ -197,21 +202,12 @@ def breakdown(m: int = 10_000, n: int = 300, method: str | None = None) -> dict[
 
 def profile(m: int = 10_000, n: int = 300, method: str | None = None, top: int = 25) -> str:
     """cProfile of one ``judge`` call (after a warm-up): the top functions by cumulative time."""
-    fleet = make_fleet(m, HOSTS, n // HOSTS)
-    frame = tidy_frame(fleet)
-    config = canarystats.load_config(config_dict(fleet, method))
-    _warm_up(method, n)
-    prof = cProfile.Profile()
-    t0 = time.perf_counter()
-    prof.enable()
-    canarystats.judge(config, frame)
-    prof.disable()
-    wall = time.perf_counter() - t0
+    prof, wall, judged_by = _profiled_judgment(m, n, method)
     buf = io.StringIO()
     st = pstats.Stats(prof, stream=buf)
     st.sort_stats("cumulative").print_stats(top)
     st.sort_stats("tottime").print_stats(top // 2)
-    head = f"# judge profile, M={m:,}, n={n}, method {config.judge.method}: {wall:.2f} s\n"
+    head = f"# judge profile, M={m:,}, n={n}, method {judged_by}: {wall:.2f} s\n"
     return head + buf.getvalue()
 
 

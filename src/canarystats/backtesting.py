@@ -38,7 +38,7 @@ from canarystats.classify import HIGH, LOW, NODATA_FAIL
 from canarystats.config import CanaryConfig, EffectSize, JudgeSettings, MetricConfig
 from canarystats.errors import ConfigError, DataError
 from canarystats.judgment import exit_code, judge
-from canarystats.sources.base import MetricQuery, Source
+from canarystats.sources.base import Source, metric_queries
 from canarystats.sources.history import DeployTable as Deploys
 from canarystats.sources.history import read_deploys
 
@@ -320,7 +320,7 @@ def fetch_deploys(config: CanaryConfig, deploys: Deploys, source: Source) -> pd.
     ['cohort', 'deploy', 'host', 'metric', 'timestamp', 'value']
     """
     table = read_deploys(deploys)
-    queries = [MetricQuery(m.name, m.query, m.step, m.kind) for m in config.metrics]
+    queries = metric_queries(config)
     batched = getattr(source, "fetch_deploys", None)
     if callable(batched):
         return batched(queries, table)

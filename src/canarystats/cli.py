@@ -413,13 +413,13 @@ def _scopes(config: CanaryConfig, args: argparse.Namespace) -> dict[str, str]:
 def _fetch(
     config: CanaryConfig, args: argparse.Namespace, console: _Console
 ) -> tuple[pd.DataFrame, tuple[datetime, datetime], dict[str, str]]:
-    from canarystats.sources import DatadogSource, MetricQuery
+    from canarystats.sources import DatadogSource, metric_queries
     from canarystats.timeparse import resolve_window
 
     scopes = _scopes(config, args)
     start, end = resolve_window(args.start, args.end, args.lookback)
     source = DatadogSource(deadline=args.deadline)
-    queries = [MetricQuery(m.name, m.query, m.step, m.kind) for m in config.metrics]
+    queries = metric_queries(config)
     console.progress(
         f"fetching {len(queries)} metrics for {len(scopes)} cohorts from {source.host} "
         f"({start.isoformat()} to {end.isoformat()})"

@@ -13,6 +13,7 @@ from canarystats.sources.base import (
     Source,
     check_window,
     empty_frame,
+    metric_queries,
     validate_frame,
 )
 from canarystats.sources.datadog import DatadogSource, parse_response
@@ -30,6 +31,7 @@ __all__ = [
     "check_window",
     "empty_frame",
     "group_name",
+    "metric_queries",
     "parse_response",
     "read_datadog_response",
     "read_deploys",

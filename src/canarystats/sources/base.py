@@ -12,12 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
 
 from canarystats.errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    from canarystats.config import CanaryConfig
 
 #: the two sides a canary run compares, in the order sources query them
 COHORTS: tuple[str, ...] = ("canary", "baseline")
@@ -62,6 +65,11 @@ class MetricQuery:
             raise ConfigError(
                 f"metric {self.name!r} has step {self.step!r}: use a whole number of seconds > 0"
             )
+
+
+def metric_queries(config: CanaryConfig) -> list[MetricQuery]:
+    """What a source must fetch for ``config``: each metric's name, query, step and kind."""
+    return [MetricQuery(m.name, m.query, step=m.step, kind=m.kind) for m in config.metrics]
 
 
 @runtime_checkable
