@@ -6,8 +6,9 @@ For M metrics with n points per cohort (5 hosts per cohort, n / 5 points per hos
 * **judge** -- ``judge(config, frame)``: validation, alignment of the tidy frame into arrays,
   preprocessing, the statistics, classification, scoring and the per-metric results;
 * **kernels** -- the batched calls the judge's maths needs, on arrays already in memory:
-  ``mann_whitney`` (normal approximation, 98% interval) + ``mean_ratio`` + ``cles`` + ``describe``
-  of both cohorts, and, when the method is host-aware, ``host_test`` over the
+  ``mann_whitney`` (normal approximation; the 98% interval only for ``kayenta``, as the hosts
+  method reports none) + ``mean_ratio`` + ``cles`` + ``describe`` of both cohorts, and, when the
+  method is host-aware, ``host_test`` over the
   ``(metric, host, time)`` cubes, ``count_rate_test`` of the counters and the Holm adjustment.
 
 The judge's overhead over its maths is ``judge / kernels - 1`` (target: under 25%).  Both the
@@ -61,7 +62,15 @@ def kernels(fleet: Fleet, method: str) -> Callable[[], Any]:
 
     def run() -> Any:
         out = [
-            stats.mann_whitney(canary, baseline, exact=False, continuity=True, confidence=0.98),
+            # The hosts method reports no pooled interval, so the judge does not compute it.
+            stats.mann_whitney(
+                canary,
+                baseline,
+                exact=False,
+                continuity=True,
+                confidence=0.98,
+                conf_int=not host_aware,
+            ),
             stats.mean_ratio(canary, baseline),
             stats.cles(canary, baseline),
             stats.describe(canary, (50.0, 95.0, 99.0)),

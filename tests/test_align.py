@@ -143,6 +143,8 @@ def test_remove_outliers_only_on_selected_rows() -> None:
             st.floats(-1e6, 1e6),
         ),
         max_size=40,
+        # a tidy frame has one point per metric, cohort, host and timestamp
+        unique_by=lambda r: r[:4],
     )
 )
 def test_align_keeps_each_cohorts_multiset(rows: list[tuple[str, str, str, int, float]]) -> None:
@@ -245,3 +247,9 @@ def test_align_hosts_does_not_depend_on_row_order(order: list[int]) -> None:
     got = align_hosts(frame([rows[i] for i in order]), [MetricConfig("m", "q")])
     np.testing.assert_array_equal(got.canary, ref.canary)
     np.testing.assert_array_equal(got.baseline, ref.baseline)
+
+
+def test_two_points_for_one_host_and_timestamp_are_a_data_error_naming_them() -> None:
+    f = frame([("cpu", "canary", "a", 0, 1.0), ("cpu", "baseline", "a", 0, 2.0)] * 2)
+    with pytest.raises(DataError, match=r"metric 'cpu' has two points for one canary host .*'a'"):
+        align(f, [metric("cpu")])

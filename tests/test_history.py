@@ -30,7 +30,8 @@ def _judgment(canary: list[float], baseline: list[float]):  # type: ignore[no-un
             "metric": "m",
             "cohort": ["canary"] * len(canary) + ["baseline"] * len(baseline),
             "host": "",
-            "timestamp": pd.Timestamp("2026-03-10", tz="UTC"),
+            "timestamp": pd.Timestamp("2026-03-10", tz="UTC")
+            + pd.to_timedelta(list(range(len(canary))) + list(range(len(baseline))), unit="min"),
             "value": canary + baseline,
         }
     )

@@ -9,8 +9,9 @@ NaN means "no value" everywhere, which is what the statistics kernels expect.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -63,12 +64,9 @@ def validate_frame(frame: pd.DataFrame) -> pd.DataFrame:
             f"the data is missing column(s) {', '.join(missing)}; "
             f"a tidy frame has columns {', '.join(FRAME_COLUMNS)}"
         )
-    bad = sorted({str(v) for v in pd.unique(frame["cohort"]) if v not in COHORTS})
-    if bad:
-        shown = ", ".join(repr(v) for v in bad[:3])
-        raise DataError(
-            f"column cohort has value(s) {shown}; only 'canary' and 'baseline' are allowed"
-        )
+    _cohorts(frame["cohort"])
+    if frame["value"].dtype == np.float64:
+        return frame
     try:
         values = pd.to_numeric(frame["value"], errors="raise").astype(np.float64)
     except (ValueError, TypeError):
@@ -105,45 +103,34 @@ def align(frame: pd.DataFrame, metrics: Sequence[MetricConfig]) -> Samples:
     >>> s.canary.tolist(), s.baseline.tolist(), s.canary_points.tolist()
     ([[1.0, 0.0]], [[2.0]], [2])
     """
-    frame = validate_frame(frame)
-    names = tuple(m.name for m in metrics)
-    row_of = {name: i for i, name in enumerate(names)}
-    replace_rows = np.array([m.nan_strategy == "replace" for m in metrics], dtype=bool)
-    # Strings become integer codes once (sorted host codes keep the hosts' order): sorting and
-    # mapping pandas' Arrow strings as Python objects dominated large runs.
-    metric_codes, metric_names = pd.factorize(frame["metric"], sort=False)
-    to_row = np.array([row_of.get(str(name), -1) for name in metric_names], dtype=np.int64)
-    all_rows = to_row[metric_codes] if len(metric_codes) else np.zeros(0, dtype=np.int64)
-    host_codes, _ = pd.factorize(frame["host"].astype(str), sort=True)
-    cohort_codes, cohort_names = pd.factorize(frame["cohort"], sort=False)
-    times = _time_key(frame["timestamp"])
-    all_values = frame["value"].to_numpy(dtype=np.float64)
-    sides = []
-    for cohort in COHORTS:
-        code = [i for i, name in enumerate(cohort_names) if name == cohort]
-        sel = (cohort_codes == (code[0] if code else -2)) & (all_rows >= 0)
-        rows = all_rows[sel]
-        # Order by host then time so a sample reads naturally; the statistics ignore order.
-        order = np.lexsort((times[sel], host_codes[sel], rows))
-        rows = rows[order]
-        values = all_values[sel][order]
-        counts = np.bincount(rows, minlength=len(names)).astype(np.int64)
-        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-        cols = np.arange(len(rows)) - starts[rows]
-        width = max(int(counts.max()) if len(names) else 0, 1)
-        out = np.full((len(names), width), np.nan)
-        values = np.where(np.isnan(values) & replace_rows[rows], 0.0, values)
-        out[rows, cols] = values
-        sides.append((out, counts))
-    (canary, c_points), (baseline, b_points) = sides
-    return Samples(names, canary, baseline, c_points, b_points)
+    cubes = align_hosts(frame, metrics, fill_counts=False)
+    return Samples(
+        cubes.names,
+        _packed(cubes.pooled("canary"), cubes.canary_points),
+        _packed(cubes.pooled("baseline"), cubes.baseline_points),
+        cubes.canary_points,
+        cubes.baseline_points,
+    )
+
+
+def _packed(rows: NDArray[np.float64], points: NDArray[np.int64]) -> NDArray[np.float64]:
+    # Values first (host after host, in time order), NaN padding after, as wide as the longest.
+    order = np.argsort(np.isnan(rows), axis=1, kind="stable")
+    width = max(int(np.sum(~np.isnan(rows), axis=1).max()) if rows.size else 0, 1)
+    out = np.full((rows.shape[0], width), np.nan)
+    k = min(width, rows.shape[1])
+    out[:, :k] = np.take_along_axis(rows, order[:, :k], axis=1)
+    return out
 
 
 def _time_key(stamps: pd.Series) -> NDArray[np.int64]:
-    # Integer nanoseconds: sorting tz-aware Timestamps as Python objects is slow, and an
-    # unparsable stamp (NaT) only changes where its value sits in the pooled sample.
+    # Integer time in the column's own unit: only order and equality matter, and a datetime
+    # column is read without a copy.  An unparsable stamp (NaT) sorts first.
+    dtype = stamps.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype) or (isinstance(dtype, np.dtype) and dtype.kind == "M"):
+        return np.asarray(stamps.array.view("i8"), dtype=np.int64)
     parsed = pd.to_datetime(stamps, utc=True, errors="coerce")
-    return np.asarray(parsed.astype("int64").to_numpy(), dtype=np.int64)
+    return np.asarray(parsed.array.view("i8"), dtype=np.int64)
 
 
 def iqr_outliers(
@@ -211,58 +198,96 @@ def remove_outliers(
 
 # --------------------------------------------------------------------------- hosts as units
 
+#: frame rows handled at once: bounds the temporaries of a large frame to a few tens of MB
+CHUNK_ROWS = 1 << 20
+
 
 @dataclass(frozen=True)
 class HostCubes:
-    """Every metric's points per cohort as ``(metric, host, time)`` arrays, for the hosts method.
+    """Every metric's points per cohort as ``(row, host, time)`` arrays, for the hosts method.
+
+    A row is one metric of one run: ``row = run * len(names) + metric``.  A frame judged as a
+    single run (the usual case) has rows in config order.
 
     Attributes
     ----------
     names : tuple of str
-        Metric names, rows in config order.
+        Metric names in config order.
     canary, baseline : ndarray
-        NaN-padded ``(metric, host, time)`` cubes on one time grid per metric step (the union of
-        the timestamps any metric of that step has in either cohort), columns in time order.
-        Count metrics have their quiet buckets filled: a known host's missing bucket is 0.
-    canary_hosts, baseline_hosts : tuple of str
-        Host of each host row, sorted (stable whatever order the source returned).
-    canary_known, baseline_known : ndarray of bool
-        ``(host,)``: hosts known to be in the cohort (they report any metric of the run, or
-        were listed by the caller).
+        NaN-padded ``(row, host, time)`` cubes.  Each run has one time grid per metric step
+        (the union of the timestamps any metric of that step has in that run, in either cohort),
+        columns in time order; each run's hosts of a cohort fill the first host slots in name
+        order.  Count metrics have their quiet buckets filled: a known host's missing bucket is 0.
+    canary_host_table, baseline_host_table : tuple of tuple of str
+        Per run, the host of each host slot (sorted, whatever order the source returned).
     columns : ndarray of int
-        ``(metric,)``: how many time columns of each row belong to its grid (the rest pad).
+        ``(row,)``: how many time columns of each row belong to its grid (the rest pad).
     canary_points, baseline_points : ndarray of int
-        Points the source returned per metric, nulls included.
+        ``(row,)``: points the source returned, nulls included.
+    runs : tuple
+        The run keys, sorted, when the frame was aligned with ``run=``; empty otherwise.
     """
 
     names: tuple[str, ...]
     canary: NDArray[np.float64]
     baseline: NDArray[np.float64]
-    canary_hosts: tuple[str, ...]
-    baseline_hosts: tuple[str, ...]
-    canary_known: NDArray[np.bool_]
-    baseline_known: NDArray[np.bool_]
+    canary_host_table: tuple[tuple[str, ...], ...]
+    baseline_host_table: tuple[tuple[str, ...], ...]
     columns: NDArray[np.int64]
     canary_points: NDArray[np.int64]
     baseline_points: NDArray[np.int64]
+    runs: tuple[Any, ...] = ()
+
+    @property
+    def n_runs(self) -> int:
+        """Runs in the cubes (1 when aligned without ``run=``)."""
+        return max(len(self.runs), 1)
+
+    @property
+    def canary_hosts(self) -> tuple[str, ...]:
+        """Canary hosts of a single run (see :meth:`hosts` for cubes of several runs)."""
+        return self._single(self.canary_host_table)
+
+    @property
+    def baseline_hosts(self) -> tuple[str, ...]:
+        """Baseline hosts of a single run (see :meth:`hosts` for cubes of several runs)."""
+        return self._single(self.baseline_host_table)
+
+    def _single(self, table: tuple[tuple[str, ...], ...]) -> tuple[str, ...]:
+        if len(table) > 1:
+            raise ValueError("these cubes hold several runs: use hosts(cohort, row)")
+        return table[0] if table else ()
+
+    def hosts(self, cohort: str, row: int) -> tuple[str, ...]:
+        """The hosts of ``cohort`` in the run of ``row``, one per host slot."""
+        table = self.canary_host_table if cohort == "canary" else self.baseline_host_table
+        return table[row // len(self.names)] if self.names and table else ()
+
+    def known(self, cohort: str) -> NDArray[np.bool_]:
+        """``(row, host)``: slots holding a host known to be in the cohort in that row's run."""
+        table = self.canary_host_table if cohort == "canary" else self.baseline_host_table
+        cube = self.canary if cohort == "canary" else self.baseline
+        sizes = np.array([len(t) for t in table], dtype=np.int64)
+        per_row = np.repeat(sizes, len(self.names)) if len(sizes) else np.zeros(0, np.int64)
+        return np.arange(cube.shape[1])[None, :] < per_row[:, None]
 
     def pooled(self, cohort: str) -> NDArray[np.float64]:
-        """All points of each metric of ``cohort`` as one NaN-padded row (host after host)."""
+        """All points of each row of ``cohort`` as one NaN-padded row (host after host)."""
         cube = self.canary if cohort == "canary" else self.baseline
         return cube.reshape(cube.shape[0], -1)
 
     def exposure_totals(self, metrics: Sequence[MetricConfig], cohort: str) -> NDArray[np.float64]:
-        """Per ``(metric, host)`` exposure: the named ``exposure`` metric's total, else buckets.
+        """Per ``(row, host)`` exposure: the named ``exposure`` metric's total, else buckets.
 
         A host with no exposure contributes nothing: a row of 0.
         """
         cube = self.canary if cohort == "canary" else self.baseline
         row_of = {name: i for i, name in enumerate(self.names)}
-        buckets = np.sum(~np.isnan(cube), axis=2).astype(np.float64)
-        out = buckets.copy()
+        out = np.sum(~np.isnan(cube), axis=2).astype(np.float64)
+        firsts = np.arange(self.n_runs) * len(self.names)
         for i, m in enumerate(metrics):
             if m.exposure is not None and m.exposure in row_of:
-                out[i] = np.nansum(cube[row_of[m.exposure]], axis=1)
+                out[firsts + i] = np.nansum(cube[firsts + row_of[m.exposure]], axis=2)
         return out
 
 
@@ -270,24 +295,38 @@ def align_hosts(
     frame: pd.DataFrame,
     metrics: Sequence[MetricConfig],
     *,
-    known_hosts: dict[str, Sequence[str]] | None = None,
+    known_hosts: Mapping[str, Sequence[str]] | None = None,
+    run: str | None = None,
+    fill_counts: bool = True,
 ) -> HostCubes:
-    """Lay each metric's points out as ``(metric, host, time)`` cubes per cohort.
+    """Lay each metric's points out as ``(row, host, time)`` cubes per cohort.
 
     Parameters
     ----------
     frame : pandas.DataFrame
-        The tidy frame.
+        The tidy frame, one point per (metric, cohort, host, timestamp) and run.
     metrics : sequence of MetricConfig
         Rows come out in this order; metrics absent from the frame get rows of NaN (or zeros
         for known hosts of a count metric).
     known_hosts : dict, optional
         ``{"canary": [...], "baseline": [...]}``: hosts known to be in a cohort besides those
         that report any metric (e.g. listed by the scope).  Their quiet count buckets are zeros.
+        Only for a single run.
+    run : str, optional
+        A column of ``frame`` that tells runs apart (a deploy id): each run gets its own rows,
+        hosts and time grid, so many runs are judged in one batch as if one by one.
+    fill_counts : bool
+        Fill the quiet buckets of count metrics (the hosts method); the Kayenta method pools
+        only the points the source returned.
 
     Returns
     -------
     HostCubes
+
+    Raises
+    ------
+    canarystats.errors.DataError
+        For a frame that is not tidy, or with two points for one metric, host and timestamp.
 
     Notes
     -----
@@ -295,6 +334,9 @@ def align_hosts(
     agent stops sending a counter a few minutes after its last event, so a quiet, healthy host
     has null buckets or no series at all.  ``nan_strategy: replace`` turns the nulls the source
     returned into 0 for gauges too (as in Kayenta), never a gap of the grid.
+
+    The frame is read in chunks of :data:`CHUNK_ROWS` rows and its text columns become integer
+    codes once, so aligning adds little beyond the cubes themselves.
 
     Examples
     --------
@@ -310,92 +352,256 @@ def align_hosts(
     ([[[5.0, 6.0]], [[1.0, 0.0]]], [[[nan, 4.0]], [[0.0, 0.0]]])
     """
     frame = validate_frame(frame)
-    names = tuple(m.name for m in metrics)
-    row_of = {name: i for i, name in enumerate(names)}
-    n = len(names)
-    # String columns are factorised once and handled as integer codes from then on: turning
-    # pandas' Arrow strings into Python objects dominated the time of large runs.
-    metric_codes, metric_names = pd.factorize(frame["metric"], sort=False)
-    to_row = np.array([row_of.get(str(name), -1) for name in metric_names], dtype=np.int64)
-    all_rows = to_row[metric_codes] if len(metric_codes) else np.zeros(0, dtype=np.int64)
-    keep = all_rows >= 0
-    part = frame[keep]
-    rows = all_rows[keep]
-    ts = _time_key(part["timestamp"])
-    steps = np.array([m.step for m in metrics], dtype=np.int64)
-    # One grid per step: metrics sharing a step share the timestamps, so a count metric that no
-    # host reported still spans the window the other metrics cover.
-    step_ids, group = (
-        np.unique(steps, return_inverse=True) if n else (np.zeros(0), np.zeros(0, np.int64))
-    )
-    group = np.asarray(group, dtype=np.int64).reshape(-1)
-    point_group = group[rows] if len(rows) else np.zeros(0, dtype=np.int64)
-    if len(rows):
-        # Rank each point's timestamp among the distinct timestamps of its step's grid.
-        order = np.lexsort((ts, point_group))
-        g_sorted, t_sorted = point_group[order], ts[order]
-        new = np.ones(len(order), dtype=bool)
-        new[1:] = (g_sorted[1:] != g_sorted[:-1]) | (t_sorted[1:] != t_sorted[:-1])
-        distinct = np.cumsum(new) - 1  # index of the (group, time) pair, over all groups
-        sizes = np.bincount(g_sorted[new], minlength=len(step_ids))
-        starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-        cols = np.empty(len(order), dtype=np.int64)
-        cols[order] = distinct - starts[g_sorted]
-    else:
-        sizes = np.zeros(len(step_ids), dtype=np.int64)
-        cols = np.zeros(0, dtype=np.int64)
-    columns = sizes[group].astype(np.int64) if n else np.zeros(0, dtype=np.int64)
-    width = max(int(columns.max()) if n else 0, 1)
-    replace_rows = np.array([m.nan_strategy == "replace" for m in metrics], dtype=bool)
-    values = part["value"].to_numpy(dtype=np.float64)
-    if len(rows):
-        values = np.where(np.isnan(values) & replace_rows[rows], 0.0, values)
-    is_count = np.array([m.kind == "count" for m in metrics], dtype=bool)
-    in_grid = np.arange(width)[None, :] < columns[:, None]
-    cohort_codes, cohort_names = pd.factorize(part["cohort"], sort=False)
-    host_codes, host_index = pd.factorize(part["host"].astype(str), sort=False)
-    host_names = np.asarray([str(h) for h in host_index], dtype=object)
-    out: dict[
-        str, tuple[NDArray[np.float64], tuple[str, ...], NDArray[np.bool_], NDArray[np.int64]]
-    ]
-    out = {}
-    extra = known_hosts or {}
-    for cohort in COHORTS:
-        which = [i for i, name in enumerate(cohort_names) if name == cohort]
-        sel = cohort_codes == which[0] if which else np.zeros(len(cohort_codes), dtype=bool)
-        listed = [str(h) for h in extra.get(cohort, ())]
-        present = np.unique(host_codes[sel])
-        hosts = tuple(sorted(set(host_names[present].tolist()) | set(listed)))
-        host_idx = {h: j for j, h in enumerate(hosts)}
-        cube = np.full((n, max(len(hosts), 0), width), np.nan)
-        # Map each factorised host code to its column in this cohort's sorted host list.
-        code_to_col = np.full(len(host_names), -1, dtype=np.int64)
-        code_to_col[present] = [host_idx[str(host_names[c])] for c in present]
-        h = code_to_col[host_codes[sel]]
-        cube[rows[sel], h, cols[sel]] = values[sel]
-        known = np.zeros(len(hosts), dtype=bool)
-        known[np.unique(h)] = True
-        for x in listed:
-            known[host_idx[x]] = True
-        if is_count.any() and len(hosts):
-            from canarystats.stats.counts import fill_quiet_buckets
+    if run is not None and run not in frame.columns:
+        raise DataError(f"the data has no column {run!r} to tell the runs apart")
+    if run is not None and known_hosts:
+        raise ValueError("known_hosts applies to a single run; give each run's hosts as data")
+    codes = _Codes(frame, metrics, known_hosts or {}, run)
+    return codes.cubes(fill_counts)
 
-            filled = fill_quiet_buckets(cube[is_count], known)
+
+def _encode(column: pd.Series) -> tuple[NDArray[np.integer[Any]], list[Any]]:
+    """Integer codes of ``column`` (-1 for missing) and the value of each code.
+
+    Categorical columns give their codes as they are; others are factorised chunk by chunk
+    into 32-bit codes, so a long frame costs 4 bytes a row, not a Python object per row.
+    """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return np.asarray(column.cat.codes), list(column.cat.categories)
+    if len(column) <= CHUNK_ROWS:
+        found, uniques = pd.factorize(column)
+        return found, list(uniques)
+    out = np.empty(len(column), dtype=np.int32)
+    index: dict[Any, int] = {}
+    for a in range(0, len(column), CHUNK_ROWS):
+        found, uniques = pd.factorize(column.iloc[a : a + CHUNK_ROWS])
+        lookup = [index.setdefault(u, len(index)) for u in uniques]
+        out[a : a + len(found)] = np.array([*lookup, -1], dtype=np.int32)[found]
+    return out, list(index)
+
+
+def _sorted_keys(keys: list[Any]) -> list[int]:
+    """Positions of ``keys`` in sorted order (first-seen order where they do not sort)."""
+    try:
+        return sorted(range(len(keys)), key=lambda k: keys[k])
+    except TypeError:
+        return list(range(len(keys)))
+
+
+class _Codes:
+    """The tidy frame as integer codes, and the two passes that lay it out as cubes."""
+
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        metrics: Sequence[MetricConfig],
+        known_hosts: Mapping[str, Sequence[str]],
+        run: str | None,
+    ) -> None:
+        self.frame, self.metrics = frame, metrics
+        self.names = tuple(m.name for m in metrics)
+        row_of = {name: i for i, name in enumerate(self.names)}
+        metric_codes, metric_names = _encode(frame["metric"])
+        self.metric_codes = metric_codes
+        # code -> row; the appended -1 maps a missing metric (code -1) to "not judged"
+        self.to_row = np.array([row_of.get(str(x), -1) for x in metric_names] + [-1], np.int64)
+        self.cohort = _cohorts(frame["cohort"])
+        host_codes, host_values = _encode(frame["host"])
+        position: dict[str, int] = {}
+        lookup = [
+            position.setdefault("" if pd.isna(h) else str(h), len(position)) for h in host_values
+        ]
+        # A missing host (code -1, the last entry) is ungrouped data, as "".
+        lookup.append(position.setdefault("", len(position)) if (host_codes < 0).any() else 0)
+        listed = {
+            c: [position.setdefault(str(h), len(position)) for h in known_hosts.get(cohort, ())]
+            for c, cohort in enumerate(COHORTS)
+        }
+        host_names = list(position)
+        # Hosts are ranked by name, so each run's hosts come out sorted.
+        by_name = np.argsort(np.array(host_names, dtype=object), kind="stable")
+        rank = np.empty(len(host_names), dtype=np.int64)
+        rank[by_name] = np.arange(len(host_names))
+        self.host_codes = host_codes
+        self.host_rank = (
+            rank[np.array(lookup, dtype=np.int64)] if host_names else np.zeros(1, np.int64)
+        )
+        self.listed = {c: rank[np.array(p, dtype=np.int64)] for c, p in listed.items() if p}
+        self.host_by_rank = [host_names[k] for k in by_name]
+        self.n_host_names = len(host_names)
+        self.run = run
+        if run is None:
+            self.run_codes: NDArray[np.integer[Any]] | None = None
+            self.runs: tuple[Any, ...] = ()
+        else:
+            run_codes, run_values = _encode(frame[run])
+            if (run_codes < 0).any():
+                raise DataError(f"column {run!r} has empty cells; every point needs its run")
+            order = _sorted_keys(run_values)
+            remap = np.empty(len(order), dtype=np.int64)
+            remap[order] = np.arange(len(order))
+            self.run_codes = remap[run_codes] if len(order) else run_codes
+            self.runs = tuple(run_values[k] for k in order)
+        self.n_runs = max(len(self.runs), 1)
+        self.times = _time_key(frame["timestamp"])
+        self.values = frame["value"].to_numpy(dtype=np.float64)
+        steps = np.array([x.step for x in metrics], dtype=np.int64)
+        step_ids, group = np.unique(steps, return_inverse=True)
+        self.n_groups = max(len(step_ids), 1)
+        self.group = np.asarray(group, dtype=np.int64).reshape(-1)
+        self.replace = np.array([x.nan_strategy == "replace" for x in metrics], dtype=bool)
+
+    def chunks(self) -> Any:
+        """Per chunk of rows to judge: run, metric row, cohort, host rank, time, value."""
+        n = len(self.values)
+        for a in range(0, n, CHUNK_ROWS):
+            b = min(n, a + CHUNK_ROWS)
+            row = self.to_row[self.metric_codes[a:b]]
+            keep = row >= 0
+            run = (
+                np.zeros(int(keep.sum()), dtype=np.int64)
+                if self.run_codes is None
+                else np.asarray(self.run_codes[a:b][keep], dtype=np.int64)
+            )
+            yield (
+                run,
+                row[keep],
+                self.cohort[a:b][keep].astype(np.int64),
+                self.host_rank[self.host_codes[a:b][keep]],
+                self.times[a:b][keep],
+                self.values[a:b][keep],
+            )
+
+    def cubes(self, fill_counts: bool) -> HostCubes:
+        m, runs, g, hn = len(self.names), self.n_runs, self.n_groups, self.n_host_names
+        # Pass 1: points, the hosts of each (run, cohort), the timestamps of each (run, step).
+        points = np.zeros(runs * m * 2, dtype=np.int64)
+        host_keys = [c * hn + ranks for c, ranks in self.listed.items()]
+        host_keys.append(np.zeros(0, dtype=np.int64))
+        time_pairs: list[tuple[NDArray[np.int64], NDArray[np.int64]]] = []
+        for run, row, cohort, host, ts, _ in self.chunks():
+            points += np.bincount((run * m + row) * 2 + cohort, minlength=len(points))
+            host_keys.append(pd.unique((run * 2 + cohort) * hn + host))
+            local, stamps = pd.factorize(ts)
+            stamps = np.asarray(stamps, dtype=np.int64)
+            pairs = pd.unique((run * g + self.group[row]) * len(stamps) + local)
+            time_pairs.append((pairs // max(len(stamps), 1), stamps[pairs % max(len(stamps), 1)]))
+        hosts = np.unique(np.concatenate(host_keys))
+        host_sets = (
+            np.bincount(hosts // max(hn, 1), minlength=runs * 2)
+            if hn
+            else np.zeros(runs * 2, dtype=np.int64)
+        )
+        host_start = np.concatenate(([0], np.cumsum(host_sets)[:-1]))
+        # Each cohort is as wide as its largest run's host set (one canary host: one slot).
+        width_h = [int(host_sets[c::2].max()) if len(host_sets) else 0 for c in (0, 1)]
+        rg = np.concatenate([p[0] for p in time_pairs]) if time_pairs else np.zeros(0, np.int64)
+        ts = np.concatenate([p[1] for p in time_pairs]) if time_pairs else np.zeros(0, np.int64)
+        stamps = np.unique(ts)
+        grid = np.unique(rg * len(stamps) + np.searchsorted(stamps, ts))
+        grid_sizes = np.bincount(grid // max(len(stamps), 1), minlength=runs * g)
+        grid_start = np.concatenate(([0], np.cumsum(grid_sizes)[:-1]))
+        width_t = max(int(grid_sizes.max()) if len(grid_sizes) else 0, 1)
+        row_run = np.repeat(np.arange(runs), m)
+        row_metric = np.tile(np.arange(m), runs)
+        columns = grid_sizes[row_run * g + self.group[row_metric]].astype(np.int64)
+        # Pass 2: scatter every value into its cell; a cell written twice is a duplicate point.
+        shapes = [(runs * m, width_h[c], width_t) for c in (0, 1)]
+        cubes = [np.full(shape, np.nan) for shape in shapes]
+        filled = [np.zeros(shape, dtype=bool) for shape in shapes]
+        for run, row, cohort, host, t, value in self.chunks():
+            set_key = run * 2 + cohort
+            h = np.searchsorted(hosts, set_key * hn + host) - host_start[set_key]
+            rgk = run * g + self.group[row]
+            col = np.searchsorted(grid, rgk * len(stamps) + np.searchsorted(stamps, t))
+            at_row, at_col = run * m + row, col - grid_start[rgk]
+            value = np.where(np.isnan(value) & self.replace[row], 0.0, value)
+            for c in (0, 1):
+                sel = cohort == c
+                flat = (at_row[sel] * width_h[c] + h[sel]) * width_t + at_col[sel]
+                cubes[c].reshape(-1)[flat] = value[sel]
+                filled[c].reshape(-1)[flat] = True
+        per_row = points.reshape(runs * m, 2)
+        for c in (0, 1):
+            cells = filled[c].reshape(runs * m, -1).sum(axis=1)
+            if np.any(cells < per_row[:, c]):
+                self._duplicate(int(np.flatnonzero(cells < per_row[:, c])[0]), COHORTS[c])
+        del filled
+        tables = []
+        for c in (0, 1):
+            table = []
+            for r in range(runs):
+                k = r * 2 + c
+                ranks = hosts[host_start[k] : host_start[k] + host_sets[k]] % max(hn, 1)
+                table.append(tuple(self.host_by_rank[int(x)] for x in ranks))
+            tables.append(tuple(table))
+        out = HostCubes(
+            names=self.names,
+            canary=cubes[0],
+            baseline=cubes[1],
+            canary_host_table=tables[0],
+            baseline_host_table=tables[1],
+            columns=columns,
+            canary_points=np.ascontiguousarray(per_row[:, 0]),
+            baseline_points=np.ascontiguousarray(per_row[:, 1]),
+            runs=self.runs,
+        )
+        if fill_counts:
+            fill_count_buckets(out, self.metrics)
+        return out
+
+    def _duplicate(self, row: int, cohort: str) -> None:
+        m = len(self.names)
+        name = self.names[row % m]
+        f = self.frame
+        sub = f[(f["metric"].astype(str) == name) & (f["cohort"].astype(str) == cohort)]
+        keys = ["host", "timestamp"] + ([self.run] if self.run else [])
+        dup = sub[sub.duplicated(keys, keep=False)]
+        where = ""
+        if len(dup):
+            first = dup.iloc[0]
+            where = f" (host {first['host']!r} at {first['timestamp']})"
+        run = f" of run {self.runs[row // m]!r}" if self.runs else ""
+        raise DataError(
+            f"metric {name!r}{run} has two points for one {cohort} host and timestamp{where}; "
+            "a tidy frame has one point per metric, cohort, host and timestamp"
+        )
+
+
+def _cohorts(column: pd.Series) -> NDArray[np.int8]:
+    """0 for canary, 1 for baseline; any other value is a DataError naming it."""
+    canary = np.asarray((column == "canary").to_numpy(dtype=bool, na_value=False))
+    baseline = np.asarray((column == "baseline").to_numpy(dtype=bool, na_value=False))
+    bad = ~(canary | baseline)
+    if bad.any():
+        shown = ", ".join(repr(str(v)) for v in sorted({str(v) for v in column[bad].unique()})[:3])
+        raise DataError(
+            f"column cohort has value(s) {shown}; only 'canary' and 'baseline' are allowed"
+        )
+    return baseline.view(np.int8)
+
+
+def fill_count_buckets(cubes: HostCubes, metrics: Sequence[MetricConfig]) -> None:
+    """Zero the quiet buckets of known hosts in the count metrics' rows of ``cubes``, in place.
+
+    :func:`align_hosts` does this unless told not to (``fill_counts=False``, for a method that
+    first needs the points as returned).
+    """
+    count = np.array([m.kind == "count" for m in metrics], dtype=bool)
+    if count.any() and cubes.canary.shape[1] + cubes.baseline.shape[1]:
+        _fill_counts(cubes, np.flatnonzero(np.tile(count, cubes.n_runs)))
+
+
+def _fill_counts(cubes: HostCubes, rows: NDArray[np.int64]) -> None:
+    from canarystats.stats.counts import fill_quiet_buckets
+
+    width = cubes.canary.shape[2]
+    for cohort, cube in (("canary", cubes.canary), ("baseline", cubes.baseline)):
+        known = cubes.known(cohort)
+        block = max(1, CHUNK_ROWS // max(cube[0].size, 1))
+        for a in range(0, len(rows), block):
+            sel = rows[a : a + block]
+            filled = fill_quiet_buckets(cube[sel], known[sel])
             # Only the metric's own grid holds zero events; padding beyond it stays missing.
-            cube[is_count] = np.where(in_grid[is_count][:, None, :], filled, np.nan)
-        points = np.bincount(rows[sel], minlength=n).astype(np.int64)
-        out[cohort] = (cube, hosts, known, points)
-    c_cube, c_hosts, c_known, c_points = out["canary"]
-    b_cube, b_hosts, b_known, b_points = out["baseline"]
-    return HostCubes(
-        names=names,
-        canary=c_cube,
-        baseline=b_cube,
-        canary_hosts=c_hosts,
-        baseline_hosts=b_hosts,
-        canary_known=c_known,
-        baseline_known=b_known,
-        columns=columns,
-        canary_points=c_points,
-        baseline_points=b_points,
-    )
+            in_grid = np.arange(width)[None, :] < cubes.columns[sel][:, None]
+            cube[sel] = np.where(in_grid[:, None, :], filled, np.nan)

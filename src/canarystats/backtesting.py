@@ -6,14 +6,10 @@ that for a table of deploys (scopes, window, known outcome) and a :class:`~canar
 Source` that still has their metrics; :func:`backtest_sweep` repeats it as settings move.
 
 The history is fetched as a batch (one call for a source with ``fetch_deploys``, such as
-:class:`~canarystats.sources.history.HistorySource`), and within each deploy every metric goes
-through the statistics core in one 2-D call.  Deploys themselves are judged one
-:func:`~canarystats.judgment.judge` call each: the default ``hosts`` method lays a run's metrics
-on one host/time grid and adjusts p-values over the run's metrics, so stacking deploys as rows of
-one call would change the answers (a (deploy, metric)-row stacking was tried: exact for
-``kayenta``, wrong for ``hosts``, and slower, since the grid becomes the union of all windows).
-One batched call per partition needs a run key in the judge; until then the result for a deploy
-is by construction exactly ``judge(config, that deploy's frame)``.  Scale comes from Dask.
+:class:`~canarystats.sources.history.HistorySource`) and judged as a batch: every deploy's
+metrics are rows of the same statistics calls (:func:`~canarystats.judgment.judge_runs`, with the
+deploy id as the run key), while each deploy keeps its own hosts, time grid, multiplicity family
+and score, so the result for a deploy is exactly ``judge(config, that deploy's frame)``.
 
 With a :class:`dask.distributed.Client` the deploys are cut into partitions, the source is sent
 to every worker once, and each worker fetches and judges its partitions, one batch each; the
@@ -37,7 +33,7 @@ import pandas as pd
 from canarystats.classify import HIGH, LOW, NODATA_FAIL
 from canarystats.config import CanaryConfig, EffectSize, JudgeSettings, MetricConfig
 from canarystats.errors import ConfigError, DataError
-from canarystats.judgment import exit_code, judge
+from canarystats.judgment import Judgment, exit_code, judge, judge_runs
 from canarystats.sources.base import Source, metric_queries
 from canarystats.sources.history import DeployTable as Deploys
 from canarystats.sources.history import read_deploys
@@ -377,19 +373,20 @@ def judge_deploys(
         raise DataError(
             "the history frame has no 'deploy' column; add one naming each row's deploy"
         )
-    names = [m.name for m in config.metrics]
-    frame = frame[frame["metric"].isin(names)]
-    # One groupby, not a filter per deploy: the frame of a large history has millions of rows.
-    by_deploy = dict(tuple(frame.groupby(frame["deploy"].astype(str), sort=False)))
-    empty = frame.iloc[:0]
+    ids = frame["deploy"].astype(str)
+    wanted = ids.isin(set(table["deploy"]))
+    # One batched judgment of every deploy (the deploy id is the run key), not a call each.
+    judged = judge_runs(config, frame[wanted].assign(deploy=ids[wanted]), run="deploy")
+    nothing: Judgment | None = None
     verdicts: list[str] = []
     scores: list[float] = []
     failing: list[str] = []
     for d in table["deploy"]:
-        # Each deploy is its own run: the hosts method lays a run's metrics on one host/time
-        # grid and adjusts p-values over the run's metrics, so deploys cannot share a call
-        # without a run key in the judge (asked of judgment.py; see docs/backtesting.md).
-        j = judge(config, by_deploy.get(d, empty))
+        j = judged.get(d)
+        if j is None:
+            # A deploy without a single point: judged once, as judge() judges an empty frame.
+            nothing = nothing or judge(config, frame.iloc[:0])
+            j = nothing
         verdicts.append(j.verdict)
         scores.append(j.score)
         failing.append(

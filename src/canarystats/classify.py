@@ -83,7 +83,7 @@ class HostEvidence:
     diagnostics for all); ``counts`` the one batched rate test over the count rows
     (``count_rows`` maps its rows back).  ``p_raw`` is each metric's p-value (NaN for an
     inconclusive or muted metric), ``p_adjusted`` the same after multiplicity adjustment over
-    the ``family`` gating metrics.
+    the ``family`` gating metrics of the row's run (an array over rows).
     """
 
     cubes: HostCubes
@@ -92,7 +92,7 @@ class HostEvidence:
     count_rows: NDArray[np.int64]
     p_raw: NDArray[np.float64]
     p_adjusted: NDArray[np.float64]
-    family: int
+    family: NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -140,14 +140,47 @@ def _row(values: object, n: int) -> NDArray[np.float64]:
     return np.broadcast_to(np.asarray(values, dtype=np.float64), (n,)).astype(np.float64)
 
 
+def _floats(values: object) -> list[float]:
+    # One conversion per array: the per-metric loops then read Python floats, not numpy scalars.
+    return np.asarray(values, dtype=np.float64).reshape(-1).tolist()
+
+
+def _statistic(stats: Description, name: str) -> NDArray[np.float64]:
+    pct = name in ("p95", "p99")
+    value = stats.percentiles[float(name[1:])] if pct else getattr(stats, name)
+    return np.asarray(value, dtype=np.float64).reshape(-1)
+
+
 def threshold_statistic(metric: MetricConfig, stats: Description, i: int) -> float | None:
     """The canary statistic named by ``metric.threshold`` for row ``i`` (None without one)."""
     if metric.threshold is None:
         return None
-    name = metric.threshold.statistic
-    pct = name in ("p95", "p99")
-    value = stats.percentiles[float(name[1:])] if pct else getattr(stats, name)
-    return float(np.asarray(value, dtype=np.float64).reshape(-1)[i])
+    return float(_statistic(stats, metric.threshold.statistic)[i])
+
+
+def threshold_statistics(metrics: Sequence[MetricConfig], stats: Description) -> list[float | None]:
+    """:func:`threshold_statistic` of every metric (row ``i`` is ``metrics[i]``), each column once.
+
+    Examples
+    --------
+    >>> from canarystats.config import Threshold
+    >>> from canarystats.stats import describe
+    >>> d = describe(np.array([[1.0, 3.0], [2.0, 6.0]]))
+    >>> ms = [MetricConfig("a", "q", threshold=Threshold("max", max=2.0)), MetricConfig("b", "q")]
+    >>> threshold_statistics(ms, d)
+    [3.0, None]
+    """
+    columns: dict[str, list[float]] = {}
+    out: list[float | None] = []
+    for i, m in enumerate(metrics):
+        if m.threshold is None:
+            out.append(None)
+            continue
+        name = m.threshold.statistic
+        if name not in columns:
+            columns[name] = _floats(_statistic(stats, name))
+        out.append(columns[name][i])
+    return out
 
 
 def _identical_rows(
@@ -197,7 +230,10 @@ def classify_kayenta(
     bmin, bmax = _row(bs.min, n), _row(bs.max, n)
 
     empty = (n_c == 0) | (n_b == 0)
-    identical = ~empty & (n_c == n_b) & _identical_rows(evidence.canary, evidence.baseline)
+    # Only samples of the same size can be identical: the others need no sorting.
+    same_size = ~empty & (n_c == n_b)
+    identical = np.zeros(n, dtype=bool)
+    identical[same_size] = _identical_rows(evidence.canary[same_size], evidence.baseline[same_size])
     single = ~empty & ~identical & (np.fmin(cmin, bmin) == np.fmax(cmax, bmax))
     constant = ~empty & ~identical & ~single & (cmin == cmax) & (bmin == bmax)
 
@@ -224,7 +260,6 @@ def classify_kayenta(
     crit_dec = np.array([m.effect_size.critical_decrease for m in metrics], dtype=np.float64)
     up_ok = np.array([m.direction in ("increase", "either") for m in metrics], dtype=bool)
     down_ok = np.array([m.direction in ("decrease", "either") for m in metrics], dtype=bool)
-    is_critical = np.array([m.critical for m in metrics], dtype=bool)
 
     bound = settings.tolerance * np.abs(est)
     with np.errstate(invalid="ignore"):
@@ -239,62 +274,64 @@ def classify_kayenta(
         crit_up = np.isnan(effect) | (effect >= crit_inc)
         crit_down = np.isnan(effect) | (effect <= crit_dec)
 
-    thresholds = [threshold_statistic(m, cs, i) for i, m in enumerate(metrics)]
-    c_mean, b_mean = _row(cs.mean, n), _row(bs.mean, n)
-    ratio = _row(evidence.mean_ratio, n)
+    thresholds = threshold_statistics(metrics, cs)
+    # Everything the loop reads, converted to Python scalars once: the loop only formats.
+    est_, lo_, hi_, bound_, effect_ = (_floats(a) for a in (est, lo, hi, bound, effect))
+    c_mean, b_mean = _floats(_row(cs.mean, n)), _floats(_row(bs.mean, n))
+    ratio, cmin_ = _floats(_row(evidence.mean_ratio, n)), _floats(cmin)
+    nc, nb = n_c.tolist(), n_b.tolist()
+    empty_, identical_, single_, error_ = (a.tolist() for a in (empty, identical, single, error))
+    high_, low_, sig_up_, sig_down_ = (a.tolist() for a in (high, low, sig_up, sig_down))
+    up_ok_, down_ok_, crit_up_, crit_down_ = (
+        a.tolist() for a in (up_ok, down_ok, crit_up, crit_down)
+    )
     results: list[MetricClassification] = []
     for i, metric in enumerate(metrics):
         fields: dict[str, Any] = {
-            "estimate": float(est[i]),
-            "ci_low": float(lo[i]),
-            "ci_high": float(hi[i]),
-            "bound": float(bound[i]),
-            "effect": float(effect[i]),
+            "estimate": est_[i],
+            "ci_low": lo_[i],
+            "ci_high": hi_[i],
+            "bound": bound_[i],
+            "effect": effect_[i],
             "threshold_value": thresholds[i],
         }
-        text = _Text(
-            metric,
-            settings,
-            (float(c_mean[i]), float(b_mean[i])),
-            (int(n_c[i]), int(n_b[i])),
-            float(ratio[i]),
-            float(cmin[i]),
-        )
-        breach = _threshold_breach(metric, thresholds[i]) if n_c[i] > 0 else None
+        text = _Text(metric, settings, (c_mean[i], b_mean[i]), (nc[i], nb[i]), ratio[i], cmin_[i])
+        breach = _threshold_breach(metric, thresholds[i]) if nc[i] > 0 else None
         if breach is not None:
             label = HIGH if breach == "max" else LOW
             reason = text.threshold(breach, thresholds[i])
             results.append(MetricClassification(label, metric.critical, reason, **fields))
             continue
-        if empty[i]:
-            if metric.must_have_data and not metric.critical:
+        critical = metric.critical
+        if empty_[i]:
+            if metric.must_have_data and not critical:
                 label, crit = NODATA_FAIL, False
             else:
-                label, crit = NODATA, bool(is_critical[i])
-            reason = text.nodata(label, int(n_c[i]), int(n_b[i]))
-        elif identical[i]:
+                label, crit = NODATA, critical
+            reason = text.nodata(label, nc[i], nb[i])
+        elif identical_[i]:
             label, crit, reason = PASS, False, text.identical()
-        elif single[i]:
+        elif single_[i]:
             label, crit, reason = PASS, False, text.single_value()
-        elif error[i]:
-            label, crit, reason = ERROR, bool(is_critical[i]), text.error()
-        elif high[i]:
-            crit = bool(is_critical[i] and crit_up[i])
+        elif error_[i]:
+            label, crit, reason = ERROR, critical, text.error()
+        elif high_[i]:
+            crit = critical and crit_up_[i]
             label, reason = HIGH, text.changed(HIGH, fields, crit)
-        elif low[i]:
-            crit = bool(is_critical[i] and crit_down[i])
+        elif low_[i]:
+            crit = critical and crit_down_[i]
             label, reason = LOW, text.changed(LOW, fields, crit)
         else:
             label, crit = PASS, False
-            if sig_up[i] and not up_ok[i]:
+            if sig_up_[i] and not up_ok_[i]:
                 reason = text.wrong_direction(HIGH, fields)
-            elif sig_down[i] and not down_ok[i]:
+            elif sig_down_[i] and not down_ok_[i]:
                 reason = text.wrong_direction(LOW, fields)
-            elif sig_up[i] or sig_down[i]:
-                reason = text.below_effect(HIGH if sig_up[i] else LOW, fields)
+            elif sig_up_[i] or sig_down_[i]:
+                reason = text.below_effect(HIGH if sig_up_[i] else LOW, fields)
             else:
                 reason = text.not_significant(fields)
-        results.append(MetricClassification(label, crit, reason, **fields))
+        results.append(MetricClassification(label, bool(crit), reason, **fields))
     return results
 
 
@@ -328,12 +365,17 @@ def fmt_number(x: float) -> str:
         return "0"
     a = abs(x)
     if 1e-4 <= a < 1e6:
-        digits = max(0, 2 - math.floor(math.log10(a)))
-        text = f"{x:.{digits}f}"
-        if "." in text:
-            text = text.rstrip("0").rstrip(".")
-        return text
-    return f"{x:.3g}"
+        digits = 2 - math.floor(math.log10(a))
+        if digits <= 0:
+            return format(x, ".0f")
+        # Reasons format tens of thousands of numbers per run: the specs are built once.
+        spec = _FIXED[digits] if digits < len(_FIXED) else f".{digits}f"
+        return format(x, spec).rstrip("0").rstrip(".")
+    return format(x, ".3g")
+
+
+#: format specs of fmt_number's fixed-point branch, by number of decimals
+_FIXED = tuple(f".{d}f" for d in range(8))
 
 
 def fmt_signed(x: float) -> str:
@@ -503,16 +545,21 @@ def host_evidence(
     Parameters
     ----------
     metrics : sequence of MetricConfig
-        One per row of ``cubes``.
+        The config's metrics: row ``r * len(metrics) + i`` of ``cubes`` is metric ``i`` of run
+        ``r``.
     cubes : HostCubes
         From :func:`canarystats.align.align_hosts` (quiet count buckets already filled).
     settings : JudgeSettings
-        ``multiplicity`` names the adjustment over the gating (non-muted, decidable) metrics.
+        ``multiplicity`` names the adjustment over each run's gating (non-muted, decidable)
+        metrics.
 
     Returns
     -------
     HostEvidence
     """
+    per_run, runs = len(metrics), cubes.n_runs
+    config_metrics = metrics
+    metrics = tuple(metrics) * runs
     n = len(metrics)
     directions = [m.direction for m in metrics]
     rel = np.array([m.min_effect.relative for m in metrics], dtype=np.float64)
@@ -532,19 +579,21 @@ def host_evidence(
         # errstate: the kernel multiplies an infinite rate ratio (events against a zero
         # baseline) by the minimum ratio, which is harmless but warns.
         with np.errstate(over="ignore"):
-            counts = _count_test(cubes, metrics, count_rows, sel, rel, absolute)
+            counts = _count_test(cubes, config_metrics, count_rows, sel, rel, absolute)
         p_raw[count_rows] = counts.p_value
     muted = np.array([m.muted for m in metrics], dtype=bool)
-    family_p = np.where(muted, np.nan, p_raw)
-    adjusted = adjust_p_values(family_p, settings.multiplicity) if n else np.zeros(0)  # type: ignore[arg-type]
+    # One family per run: a (runs, metrics) array, adjusted along each run's row.
+    family_p = np.where(muted, np.nan, p_raw).reshape(runs, per_run)
+    adjusted = adjust_p_values(family_p, settings.multiplicity) if n else np.zeros((runs, 0))  # type: ignore[arg-type]
+    family = np.repeat(np.sum(~np.isnan(family_p), axis=1), per_run).astype(np.int64)
     return HostEvidence(
         cubes=cubes,
         hosts=hres,
         counts=counts,
         count_rows=count_rows,
         p_raw=p_raw,
-        p_adjusted=np.asarray(adjusted, dtype=np.float64),
-        family=int(np.sum(~np.isnan(family_p))),
+        p_adjusted=np.asarray(adjusted, dtype=np.float64).reshape(n),
+        family=family,
     )
 
 
@@ -572,30 +621,42 @@ def _f(x: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
+def _json_floats(values: object) -> Any:
+    # _f of every element at once, nested as tolist() nests: finite floats, None elsewhere.
+    a = np.asarray(values, dtype=np.float64)
+    out = a.astype(object)
+    out[~np.isfinite(a)] = None
+    return out.tolist()
+
+
 def host_diagnostics(ev: HostEvidence, i: int) -> dict[str, Any]:
     """Diagnostics of metric ``i``: units, per-host summaries, host variance share, lag-1 ACF.
 
     The numbers are those of the host test whatever the method, so a ``kayenta`` run shows
-    too how much its hosts differ and how autocorrelated its points are.
+    too how much its hosts differ and how autocorrelated its points are.  This is the
+    definition; :func:`host_diagnostics_all` builds the same dicts for every metric at once.
     """
     h = ev.hosts
     cubes = ev.cubes
     per_host = []
     for cohort, names, summ in (
-        ("canary", cubes.canary_hosts, h.canary),
-        ("baseline", cubes.baseline_hosts, h.baseline),
+        ("canary", cubes.hosts("canary", i), h.canary),
+        ("baseline", cubes.hosts("baseline", i), h.baseline),
     ):
+        # One row as Python numbers, rather than a numpy scalar per host and field.
+        points, location = summ.n_points[i].tolist(), summ.location[i].tolist()
+        trend, jitter = summ.trend[i].tolist(), summ.jitter[i].tolist()
         for j, host in enumerate(names):
-            if summ.n_points[i, j] == 0:
+            if points[j] == 0:
                 continue
             per_host.append(
                 {
                     "host": host,
                     "cohort": cohort,
-                    "n_points": int(summ.n_points[i, j]),
-                    "location": _f(summ.location[i, j]),
-                    "trend": _f(summ.trend[i, j]),
-                    "jitter": _f(summ.jitter[i, j]),
+                    "n_points": int(points[j]),
+                    "location": _f(location[j]),
+                    "trend": _f(trend[j]),
+                    "jitter": _f(jitter[j]),
                 }
             )
     return {
@@ -608,13 +669,239 @@ def host_diagnostics(ev: HostEvidence, i: int) -> dict[str, Any]:
     }
 
 
-def _component_sign(h: HostTestResult, i: int) -> float:
-    comp = str(h.component[i])
-    if comp == "trend":
-        return float(np.sign(h.trend_effect_abs[i]))
-    if comp == "jitter":
-        return 1.0
-    return float(np.sign(h.effect_abs[i]))
+def host_diagnostics_all(ev: HostEvidence) -> list[dict[str, Any]]:
+    """:func:`host_diagnostics` of every metric, in row order.
+
+    Each array is converted to Python numbers once, not one numpy scalar per host, field and
+    metric: the one to call for a whole run (about five times faster at 10,000 metrics).
+
+    Parameters
+    ----------
+    ev : HostEvidence
+        From :func:`host_evidence`.
+
+    Returns
+    -------
+    list of dict
+        Item ``i`` equals ``host_diagnostics(ev, i)``; each dict is a new object the caller
+        may change.
+    """
+    h = ev.hosts
+    n_canary = np.asarray(h.n_canary_hosts, dtype=np.int64).tolist()
+    if not n_canary:
+        return []
+    n_baseline = np.asarray(h.n_baseline_hosts, dtype=np.int64).tolist()
+    share = _json_floats(h.between_host_share)
+    acf = _json_floats(h.lag1_autocorrelation)
+    cubes = ev.cubes
+    hc, hb = cubes.canary.shape[1], cubes.baseline.shape[1]
+    # Host name of each (run, slot), both cohorts side by side; unused slots never show.
+    names = np.full((cubes.n_runs, hc + hb), "", dtype=object)
+    for r, (c_names, b_names) in enumerate(
+        zip(cubes.canary_host_table, cubes.baseline_host_table, strict=True)
+    ):
+        names[r, : len(c_names)] = c_names
+        names[r, hc : hc + len(b_names)] = b_names
+
+    def slots(field: str) -> NDArray[Any]:
+        # Both cohorts' host slots side by side, canary first: walking the kept slots row by
+        # row lists each metric's hosts in the order the diagnostics show them.
+        c, b = getattr(h.canary, field), getattr(h.baseline, field)
+        return np.concatenate([np.asarray(c)[:, :hc], np.asarray(b)[:, :hb]], axis=1)
+
+    n_points = slots("n_points")
+    # A host without points in a metric's window is not one of its hosts.
+    kept = n_points != 0
+    row, slot = np.nonzero(kept)
+    hosts = names[row // max(len(cubes.names), 1), slot].tolist()
+    cohorts = np.array(["canary"] * hc + ["baseline"] * hb, dtype=object)[slot].tolist()
+    points = n_points[kept].astype(np.int64).tolist()
+    location, trend, jitter = (
+        _json_floats(slots(f)[kept]) for f in ("location", "trend", "jitter")
+    )
+    per_host = [
+        {
+            "host": host,
+            "cohort": cohort,
+            "n_points": n,
+            "location": loc,
+            "trend": tr,
+            "jitter": jit,
+        }
+        for host, cohort, n, loc, tr, jit in zip(
+            hosts, cohorts, points, location, trend, jitter, strict=True
+        )
+    ]
+    ends = np.cumsum(np.sum(kept, axis=1)).tolist()
+    return [
+        {
+            "units": "hosts",
+            "n_canary_hosts": nc,
+            "n_baseline_hosts": nb,
+            "between_host_share": sh,
+            "lag1_autocorrelation": ac,
+            "hosts": per_host[start:end],
+        }
+        for start, end, nc, nb, sh, ac in zip(
+            [0, *ends[:-1]], ends, n_canary, n_baseline, share, acf, strict=True
+        )
+    ]
+
+
+def _component_sign(h: HostTestResult) -> NDArray[np.float64]:
+    # The sign of the deciding component's effect: it labels a failure High or Low.
+    comp = np.asarray(h.component)
+    return np.where(
+        comp == "trend",
+        np.sign(h.trend_effect_abs),
+        np.where(comp == "jitter", 1.0, np.sign(h.effect_abs)),
+    ).astype(np.float64)
+
+
+def _component_summaries(
+    comp: NDArray[np.str_],
+    trend: NDArray[np.float64],
+    jitter: NDArray[np.float64],
+    location: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    # Each row's per-host summaries of its deciding component (location without one).
+    return np.where(
+        (comp == "trend")[:, None], trend, np.where((comp == "jitter")[:, None], jitter, location)
+    )
+
+
+def _worst_hosts(
+    values: NDArray[np.float64], sign: NDArray[np.float64]
+) -> tuple[list[int], list[float]]:
+    """Per row, the host slot that moved furthest in the direction of the change, and its value.
+
+    The slot is -1 where no host has a value.  Ties go to the first slot, as ``argmax`` does.
+    """
+    rows, width = values.shape
+    if width == 0:
+        return [-1] * rows, [math.nan] * rows
+    ok = ~np.isnan(values)
+    with np.errstate(invalid="ignore"):
+        keyed = np.where(ok, values * np.where(sign != 0, sign, 1.0)[:, None], -np.inf)
+    j = np.argmax(keyed, axis=1)
+    value = np.take_along_axis(values, j[:, None], axis=1)[:, 0]
+    return np.where(ok.any(axis=1), j, -1).tolist(), _floats(value)
+
+
+def _centre_spread(values: NDArray[np.float64]) -> tuple[list[float], list[float]]:
+    """Mean and sample standard deviation of each row's non-missing values (NaN without data).
+
+    Only rows with enough values reach ``nanmean``/``nanstd``, so no empty-slice warnings.
+    """
+    present = np.sum(~np.isnan(values), axis=1)
+    centre = np.full(len(values), np.nan)
+    spread = np.full(len(values), np.nan)
+    some, several = present > 0, present > 1
+    with np.errstate(all="ignore"):
+        centre[some] = np.nanmean(values[some], axis=1)
+        spread[several] = np.nanstd(values[several], axis=1, ddof=1)
+    return _floats(centre), _floats(spread)
+
+
+class _HostRows:
+    """Every number the hosts method's per-metric loop reads, as Python lists (built once).
+
+    Lists over metrics come from the host test (and the p-values); lists over count rows from
+    the rate test, indexed by ``count_row[i]`` (None: the metric is not judged as a count).
+    """
+
+    def __init__(self, ev: HostEvidence, n: int) -> None:
+        h, c = ev.hosts, ev.counts
+        count_pos = {int(r): j for j, r in enumerate(ev.count_rows)} if c is not None else {}
+        self.count_row: list[int | None] = [count_pos.get(i) for i in range(n)]
+        self.p_raw, self.p_adjusted = _floats(ev.p_raw), _floats(ev.p_adjusted)
+        self.p_raw_json, self.p_adjusted_json = _json_floats(ev.p_raw), _json_floats(ev.p_adjusted)
+        self.centre, self.shift = _floats(h.baseline_centre), _floats(h.effect_abs)
+        self.practical = np.asarray(h.practical, dtype=bool).tolist()
+        self.inconclusive = np.asarray(h.inconclusive, dtype=bool).tolist()
+        self.reason = [str(r) for r in h.reason.tolist()]
+        self.component = [str(x) for x in np.asarray(h.component).tolist()]
+        self.test = [f"hosts-{t}" for t in h.location_test.tolist()]
+        self.trend_effect, self.jitter_effect = (
+            _floats(h.trend_effect_abs),
+            _floats(h.jitter_effect_abs),
+        )
+        self.n_canary_hosts = np.asarray(h.n_canary_hosts, dtype=np.int64).tolist()
+        sign = _component_sign(h)
+        self.sign = _floats(sign)
+        finite = [
+            _json_floats(a)
+            for a in (
+                h.p_location,
+                h.p_trend,
+                h.p_jitter,
+                h.trend_effect_abs,
+                h.jitter_effect_abs,
+                h.baseline_centre,
+                h.baseline_scale,
+            )
+        ]
+        self.components = [
+            {
+                "p_location": p_loc,
+                "p_trend": p_trend,
+                "p_jitter": p_jitter,
+                "trend_effect_abs": trend,
+                "jitter_effect_abs": jitter,
+                "baseline_centre": centre,
+                "baseline_scale": scale,
+            }
+            for p_loc, p_trend, p_jitter, trend, jitter, centre, scale in zip(*finite, strict=True)
+        ]
+        comp = np.asarray(h.component)
+        canary = _component_summaries(comp, h.canary.trend, h.canary.jitter, h.canary.location)
+        baseline = _component_summaries(
+            comp, h.baseline.trend, h.baseline.jitter, h.baseline.location
+        )
+        self.worst_slot, self.worst_value = _worst_hosts(canary, sign)
+        self.cubes = ev.cubes
+        self.family = np.asarray(ev.family, dtype=np.int64).tolist()
+        self.base_centre, self.base_spread = _centre_spread(baseline)
+        if c is not None:
+            self._counts(c)
+
+    def _counts(self, c: CountTestResult) -> None:
+        self.c_rate, self.b_rate = _floats(c.canary_rate), _floats(c.baseline_rate)
+        self.rate_diff, self.rate_ratio = _floats(c.rate_diff), _floats(c.rate_ratio)
+        self.c_practical = np.asarray(c.practical, dtype=bool).tolist()
+        self.c_inconclusive = np.asarray(c.inconclusive, dtype=bool).tolist()
+        self.c_reason = [str(r) for r in c.reason.tolist()]
+        self.c_sign = _floats(np.sign(c.rate_diff))
+        self.no_data = (
+            (c.canary_events + c.baseline_events == 0)
+            & ((c.canary_exposure == 0) | (c.baseline_exposure == 0))
+        ).tolist()
+        self.c_events, self.b_events = _floats(c.canary_events), _floats(c.baseline_events)
+        self.c_exposure, self.b_exposure = _floats(c.canary_exposure), _floats(c.baseline_exposure)
+        finite = [
+            _json_floats(a)
+            for a in (
+                c.canary_events,
+                c.baseline_events,
+                c.canary_exposure,
+                c.baseline_exposure,
+                c.canary_rate,
+                c.baseline_rate,
+                c.dispersion,
+            )
+        ]
+        self.counts = [
+            {
+                "canary_events": ce,
+                "baseline_events": be,
+                "canary_exposure": cx,
+                "baseline_exposure": bx,
+                "canary_rate": cr,
+                "baseline_rate": br,
+                "dispersion": disp,
+            }
+            for ce, be, cx, bx, cr, br, disp in zip(*finite, strict=True)
+        ]
 
 
 def classify_hosts(
@@ -637,110 +924,136 @@ def classify_hosts(
         High/Low where the adjusted p-value is below ``alpha`` and the change reaches the
         minimum effect; Nodata (NodataFailMetric with ``must_have_data`` and no data) with the
         test's reason where no decision is supported; Pass otherwise.
+
+    Notes
+    -----
+    Every number the sentences and diagnostics need is computed over all metrics at once
+    (:class:`_HostRows`, :func:`host_diagnostics_all`); the loop over metrics only decides,
+    formats and builds the results.
     """
     ev = evidence.hosts
     if ev is None:
         raise ValueError("the hosts method needs Evidence.hosts (see host_evidence)")
-    count_pos = {int(r): j for j, r in enumerate(ev.count_rows)}
-    cs = evidence.canary_stats
-    n_c = np.asarray(cs.n, dtype=np.int64).reshape(len(metrics))
+    n = len(metrics)
+    rows = _HostRows(ev, n)
+    diagnostics = host_diagnostics_all(ev)
+    thresholds = threshold_statistics(metrics, evidence.canary_stats)
+    n_c = np.asarray(evidence.canary_stats.n, dtype=np.int64).reshape(n).tolist()
     results: list[MetricClassification] = []
     for i, metric in enumerate(metrics):
-        text = _HostText(metric, settings, ev, i, count_pos.get(i))
-        diag = host_diagnostics(ev, i)
+        text = _HostText(metric, settings, ev, rows, i)
+        diag = diagnostics[i]
         diag.update(text.numbers())
-        threshold_value = threshold_statistic(metric, cs, i)
-        fields: dict[str, Any] = {
-            "estimate": text.shift,
-            "ci_low": math.nan,
-            "ci_high": math.nan,
-            "bound": text.floor,
-            "effect": text.ratio,
-            "threshold_value": threshold_value,
-            "diagnostics": diag,
-        }
+        threshold_value = thresholds[i]
         breach = _threshold_breach(metric, threshold_value) if n_c[i] > 0 else None
         if breach is not None:
-            label = HIGH if breach == "max" else LOW
+            label, crit = (HIGH if breach == "max" else LOW), metric.critical
             reason = _Text(metric, settings, (0.0, 0.0), (0, 0), math.nan, 0.0).threshold(
                 breach, threshold_value
             )
-            results.append(MetricClassification(label, metric.critical, reason, **fields))
-            continue
-        if text.inconclusive:
-            no_data = text.no_data
-            if no_data and metric.must_have_data and not metric.critical:
+        elif text.inconclusive:
+            if text.no_data and metric.must_have_data and not metric.critical:
                 label, crit = NODATA_FAIL, False
             else:
                 label, crit = NODATA, metric.critical
-            results.append(MetricClassification(label, crit, text.nodata(label), **fields))
-            continue
-        p_adj = float(ev.p_adjusted[i]) if not metric.muted else float(ev.p_raw[i])
-        failed = text.practical and p_adj < settings.alpha
-        if failed:
-            label = HIGH if text.sign > 0 else LOW
-            results.append(
-                MetricClassification(label, metric.critical, text.changed(label, p_adj), **fields)
-            )
+            reason = text.nodata(label)
         else:
-            results.append(MetricClassification(PASS, False, text.passed(p_adj), **fields))
+            p_adj = rows.p_adjusted[i] if not metric.muted else rows.p_raw[i]
+            if text.practical and p_adj < settings.alpha:
+                label, crit = (HIGH if text.sign > 0 else LOW), metric.critical
+                reason = text.changed(label, p_adj)
+            else:
+                label, crit, reason = PASS, False, text.passed(p_adj)
+        results.append(
+            MetricClassification(
+                label,
+                crit,
+                reason,
+                estimate=text.shift,
+                ci_low=math.nan,
+                ci_high=math.nan,
+                bound=text.floor,
+                effect=text.ratio,
+                threshold_value=threshold_value,
+                diagnostics=diag,
+            )
+        )
     return results
 
 
 class _HostText:
-    """Numbers and sentences of one metric judged by the hosts method."""
+    """Numbers and sentences of one metric judged by the hosts method (read from ``rows``)."""
+
+    # One instance per metric and run: slots make building and reading them cheaper.
+    __slots__ = (
+        "b_rate",
+        "c_rate",
+        "count",
+        "ev",
+        "floor",
+        "i",
+        "inconclusive",
+        "j",
+        "kernel_reason",
+        "m",
+        "no_data",
+        "p_raw",
+        "practical",
+        "ratio",
+        "rows",
+        "settings",
+        "shift",
+        "sign",
+        "test",
+    )
 
     def __init__(
         self,
         metric: MetricConfig,
         settings: JudgeSettings,
         ev: HostEvidence,
+        rows: _HostRows,
         i: int,
-        count_row: int | None,
     ) -> None:
-        self.m, self.settings, self.ev, self.i = metric, settings, ev, i
-        h = ev.hosts
-        self.count = count_row is not None and ev.counts is not None
-        self.p_raw = float(ev.p_raw[i])
-        if self.count:
-            assert ev.counts is not None and count_row is not None
-            c, j = ev.counts, count_row
-            self.c_rate, self.b_rate = float(c.canary_rate[j]), float(c.baseline_rate[j])
-            self.shift = float(c.rate_diff[j])
-            self.ratio = float(c.rate_ratio[j])
-            self.practical = bool(c.practical[j])
-            self.inconclusive = bool(c.inconclusive[j])
-            self.kernel_reason = str(c.reason[j])
-            self.sign = float(np.sign(self.shift))
+        self.m, self.settings, self.ev, self.rows, self.i = metric, settings, ev, rows, i
+        j = rows.count_row[i]
+        self.j = j
+        self.count = j is not None
+        self.p_raw = rows.p_raw[i]
+        if j is not None:
+            self.c_rate, self.b_rate = rows.c_rate[j], rows.b_rate[j]
+            self.shift = rows.rate_diff[j]
+            self.ratio = rows.rate_ratio[j]
+            self.practical = rows.c_practical[j]
+            self.inconclusive = rows.c_inconclusive[j]
+            self.kernel_reason = rows.c_reason[j]
+            self.sign = rows.c_sign[j]
             self.floor = max(metric.min_effect.absolute, 0.0)
             self.test = "count-rate"
-            self.no_data = bool(
-                c.canary_events[j] + c.baseline_events[j] == 0
-                and (c.canary_exposure[j] == 0 or c.baseline_exposure[j] == 0)
-            )
+            self.no_data = rows.no_data[j]
         else:
-            centre = float(h.baseline_centre[i])
-            self.shift = float(h.effect_abs[i])
+            centre = rows.centre[i]
+            self.shift = rows.shift[i]
             self.ratio = (centre + self.shift) / centre if centre != 0 else math.nan
-            self.practical = bool(h.practical[i])
-            self.inconclusive = bool(h.inconclusive[i])
-            self.kernel_reason = str(h.reason[i])
-            self.sign = _component_sign(h, i)
+            self.practical = rows.practical[i]
+            self.inconclusive = rows.inconclusive[i]
+            self.kernel_reason = rows.reason[i]
+            self.sign = rows.sign[i]
             self.floor = max(metric.min_effect.absolute, metric.min_effect.relative * abs(centre))
-            self.test = f"hosts-{h.location_test[i]}"
+            self.test = rows.test[i]
             self.no_data = "no data" in self.kernel_reason
         if metric.muted:
             self.inconclusive = self.inconclusive and self.no_data
 
     def numbers(self) -> dict[str, Any]:
-        h, i = self.ev.hosts, self.i
+        rows, i = self.rows, self.i
         out: dict[str, Any] = {
             "test": self.test,
-            "component": None if self.count else (str(h.component[i]) or None),
-            "p_raw": _f(self.ev.p_raw[i]),
-            "p_adjusted": _f(self.ev.p_adjusted[i]),
+            "component": None if self.count else (rows.component[i] or None),
+            "p_raw": rows.p_raw_json[i],
+            "p_adjusted": rows.p_adjusted_json[i],
             "multiplicity": self.settings.multiplicity,
-            "family_size": self.ev.family,
+            "family_size": rows.family[i],
             "alpha": self.settings.alpha,
             "effect_abs": _f(self.shift),
             "effect_rel": _f(self.ratio - 1.0),
@@ -750,29 +1063,12 @@ class _HostText:
             },
             "practical": self.practical,
         }
-        if self.count:
-            c, j = self.ev.counts, int(np.searchsorted(self.ev.count_rows, i))
-            assert c is not None
-            out["counts"] = {
-                "canary_events": _f(c.canary_events[j]),
-                "baseline_events": _f(c.baseline_events[j]),
-                "canary_exposure": _f(c.canary_exposure[j]),
-                "baseline_exposure": _f(c.baseline_exposure[j]),
-                "canary_rate": _f(c.canary_rate[j]),
-                "baseline_rate": _f(c.baseline_rate[j]),
-                "dispersion": _f(c.dispersion[j]),
-                "exposure": self.m.exposure or "buckets",
-            }
+        if self.j is not None:
+            counts = rows.counts[self.j]
+            counts["exposure"] = self.m.exposure or "buckets"
+            out["counts"] = counts
         else:
-            out["components"] = {
-                "p_location": _f(h.p_location[i]),
-                "p_trend": _f(h.p_trend[i]),
-                "p_jitter": _f(h.p_jitter[i]),
-                "trend_effect_abs": _f(h.trend_effect_abs[i]),
-                "jitter_effect_abs": _f(h.jitter_effect_abs[i]),
-                "baseline_centre": _f(h.baseline_centre[i]),
-                "baseline_scale": _f(h.baseline_scale[i]),
-            }
+            out["components"] = rows.components[i]
         return out
 
     def _v(self, x: float) -> str:
@@ -780,7 +1076,7 @@ class _HostText:
         return f"{fmt_number(x)}{unit}"
 
     def _p(self, p_adj: float) -> str:
-        fam = self.ev.family
+        fam = self.rows.family[self.i]
         name = _MULTIPLICITY_NAMES.get(self.settings.multiplicity)
         if self.m.muted or name is None or fam <= 1:
             return f"p={fmt_number(p_adj)}"
@@ -797,30 +1093,18 @@ class _HostText:
         return "minimum effect " + (" and ".join(parts) if parts else "none")
 
     def _pct(self) -> str:
-        h, i = self.ev.hosts, self.i
-        comp = "" if self.count else str(h.component[i])
+        comp = "" if self.count else self.rows.component[self.i]
         if comp in ("trend", "jitter"):
-            diff = h.trend_effect_abs[i] if comp == "trend" else h.jitter_effect_abs[i]
-            return f"difference {fmt_signed(float(diff))}"
+            rows, i = self.rows, self.i
+            diff = rows.trend_effect[i] if comp == "trend" else rows.jitter_effect[i]
+            return f"difference {fmt_signed(diff)}"
         if math.isnan(self.ratio) or math.isinf(self.ratio):
             return fmt_signed(self.shift)
         return f"{fmt_signed(100.0 * (self.ratio - 1.0))}%"
 
-    def _canary_host(self, values: NDArray[np.float64]) -> tuple[str, float] | None:
-        names = self.ev.cubes.canary_hosts
-        row = values[self.i]
-        ok = ~np.isnan(row)
-        if not ok.any():
-            return None
-        keyed = np.where(ok, row * (self.sign if self.sign != 0 else 1.0), -np.inf)
-        j = int(np.argmax(keyed))
-        return names[j], float(row[j])
-
     def _describe(self) -> str:
-        h, i = self.ev.hosts, self.i
-        if self.count:
-            c, j = self.ev.counts, int(np.searchsorted(self.ev.count_rows, i))
-            assert c is not None
+        rows, i, j = self.rows, self.i, self.j
+        if j is not None:
             # A count's unit is a rate ("failed jobs/min"); its total is of the thing counted.
             unit = (self.m.unit or "events").split("/")[0].strip() or "events"
             if self.m.exposure:
@@ -830,32 +1114,25 @@ class _HostText:
                 bucket = "host-minutes" if self.m.step == 60 else f"host-buckets of {self.m.step} s"
                 over, per = bucket, f"per {bucket.removesuffix('s').replace('buckets', 'bucket')}"
             return (
-                f"Canary {fmt_number(float(c.canary_events[j]))} {unit} over "
-                f"{fmt_number(float(c.canary_exposure[j]))} {over} ({fmt_number(self.c_rate)} "
-                f"{per}) against baseline {fmt_number(float(c.baseline_events[j]))} over "
-                f"{fmt_number(float(c.baseline_exposure[j]))} ({fmt_number(self.b_rate)} {per})"
+                f"Canary {fmt_number(rows.c_events[j])} {unit} over "
+                f"{fmt_number(rows.c_exposure[j])} {over} ({fmt_number(self.c_rate)} "
+                f"{per}) against baseline {fmt_number(rows.b_events[j])} over "
+                f"{fmt_number(rows.b_exposure[j])} ({fmt_number(self.b_rate)} {per})"
             )
-        comp = str(h.component[i]) or "location"
-        k = int(h.n_canary_hosts[i])
+        comp = rows.component[i] or "location"
+        k = rows.n_canary_hosts[i]
         if comp == "trend":
-            summ_c, summ_b = h.canary.trend, h.baseline.trend
             verb, noun = "moves by", "across the window"
         elif comp == "jitter":
-            summ_c, summ_b = h.canary.jitter, h.baseline.jitter
             verb, noun = "jitters by", "step to step"
         else:
-            summ_c, summ_b = h.canary.location, h.baseline.location
             verb, noun = "averages", ""
-        worst = self._canary_host(summ_c)
-        b = summ_b[i]
-        with np.errstate(all="ignore"):
-            centre = float(np.nanmean(b)) if np.any(~np.isnan(b)) else math.nan
-            spread = float(np.nanstd(b, ddof=1)) if np.sum(~np.isnan(b)) > 1 else math.nan
-        base = f"baseline hosts {fmt_number(centre)}±{self._v(spread)}"
+        base = f"baseline hosts {fmt_number(rows.base_centre[i])}±{self._v(rows.base_spread[i])}"
         suffix = f" {noun}" if noun else ""
-        if worst is None:
+        slot = rows.worst_slot[i]
+        if slot < 0:
             return f"Canary hosts against {base}{suffix}"
-        host, value = worst
+        host, value = rows.cubes.hosts("canary", i)[slot], rows.worst_value[i]
         who = f"Canary host {host}" if k <= 1 else f"Canary host {host} (of {k})"
         return f"{who} {verb} {self._v(value)}{suffix} against {base}"
 

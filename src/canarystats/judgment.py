@@ -21,13 +21,21 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from canarystats import stats
-from canarystats.align import HostCubes, align, align_hosts, remove_outliers
-from canarystats.classify import Evidence, classify, host_diagnostics, host_evidence
+from canarystats.align import HostCubes, align_hosts, fill_count_buckets, remove_outliers
+from canarystats.classify import Evidence, classify, host_diagnostics_all, host_evidence
 from canarystats.config import CanaryConfig, JudgeSettings, MetricConfig, load_config
 from canarystats.score import ScoredMetric, score
 
 # load_config is re-exported: the docstring examples and most callers use it with judge.
-__all__ = ["CohortSummary", "Judgment", "MetricResult", "exit_code", "judge", "load_config"]
+__all__ = [
+    "CohortSummary",
+    "Judgment",
+    "MetricResult",
+    "exit_code",
+    "judge",
+    "judge_runs",
+    "load_config",
+]
 
 #: version of the layout of :meth:`Judgment.to_dict` (``schemas/judgment.schema.json``)
 SCHEMA_VERSION = "1"
@@ -279,19 +287,91 @@ def judge(config: CanaryConfig, frame: pd.DataFrame, **overrides: Any) -> Judgme
     """
     if overrides:
         config = config.with_judge(**overrides)
-    settings = config.judge
+    return _judge_rows(config, *_aligned(config, frame, None))[0]
+
+
+def judge_runs(
+    config: CanaryConfig, frame: pd.DataFrame, run: str = "run", **overrides: Any
+) -> dict[Any, Judgment]:
+    """Judge many runs (deploys) in one batch: each as :func:`judge` would judge it alone.
+
+    Every run's metrics are rows of the same statistics calls, so a history of thousands of
+    deploys costs a handful of batched calls, not thousands of :func:`judge` calls.  Each run has
+    its own hosts, time grid, multiplicity family and score, exactly as if judged alone.
+
+    Parameters
+    ----------
+    config : CanaryConfig
+        From :func:`canarystats.config.load_config`.
+    frame : pandas.DataFrame
+        A tidy frame of many runs with a column ``run`` that tells them apart.
+    run : str
+        The name of that column (e.g. ``"deploy"``).
+    **overrides
+        As in :func:`judge`.
+
+    Returns
+    -------
+    dict
+        Run key -> :class:`Judgment`, in sorted key order.  A run without rows in ``frame``
+        has no entry.
+
+    Raises
+    ------
+    canarystats.errors.DataError
+        When ``frame`` is not a tidy frame or has no column ``run``.
+
+    Examples
+    --------
+    >>> cfg = load_config({"name": "web", "metrics": [{"name": "latency", "query": "q"}]})
+    >>> t0 = pd.Timestamp("2026-01-01", tz="UTC")
+    >>> frame = pd.DataFrame([
+    ...     {"deploy": d, "metric": "latency", "cohort": cohort, "host": f"{cohort}{h}",
+    ...      "timestamp": t0 + pd.Timedelta(minutes=t),
+    ...      "value": 30.0 + h + (t % 3) * 0.5 + (15.0 if d == "bad" and cohort == "canary" else 0)}
+    ...     for d in ("good", "bad") for cohort, hosts in (("canary", 1), ("baseline", 4))
+    ...     for h in range(hosts) for t in range(10)])
+    >>> {d: j.verdict for d, j in judge_runs(cfg, frame, run="deploy").items()}
+    {'bad': 'fail', 'good': 'pass'}
+    """
+    if overrides:
+        config = config.with_judge(**overrides)
+    cubes, canary, baseline = _aligned(config, frame, run)
+    return dict(zip(cubes.runs, _judge_rows(config, cubes, canary, baseline), strict=True))
+
+
+def _aligned(
+    config: CanaryConfig, frame: pd.DataFrame, run: str | None
+) -> tuple[HostCubes, NDArray[np.float64], NDArray[np.float64]]:
+    """The cubes of ``frame`` and the pooled samples the method compares, a row per metric."""
     metrics = config.metrics
-    n = len(metrics)
-    cubes = align_hosts(frame, metrics)
-    if settings.method == "hosts":
+    if config.judge.method == "hosts":
+        cubes = align_hosts(frame, metrics, run=run)
         # The pooled values of the cubes (quiet count buckets of known hosts as zeros) feed the
         # descriptions, thresholds and effect sizes; the decision is on hosts.
-        canary, baseline = cubes.pooled("canary"), cubes.pooled("baseline")
-        c_points, b_points = cubes.canary_points, cubes.baseline_points
-    else:
-        samples = align(frame, metrics)
-        canary, baseline = _preprocess(samples.canary, samples.baseline, metrics)
-        c_points, b_points = samples.canary_points, samples.baseline_points
+        return cubes, cubes.pooled("canary"), cubes.pooled("baseline")
+    # Kayenta pools the points the source returned; the count buckets are filled afterwards for
+    # the host diagnostics only (_preprocess copies the pooled values first).
+    cubes = align_hosts(frame, metrics, run=run, fill_counts=False)
+    rows = metrics * cubes.n_runs
+    canary, baseline = _preprocess(cubes.pooled("canary"), cubes.pooled("baseline"), rows)
+    fill_count_buckets(cubes, metrics)
+    return cubes, canary, baseline
+
+
+def _judge_rows(
+    config: CanaryConfig,
+    cubes: HostCubes,
+    canary: NDArray[np.float64],
+    baseline: NDArray[np.float64],
+) -> list[Judgment]:
+    """Judge every run of ``cubes``: one batched pass over all rows, then a Judgment per run."""
+    settings = config.judge
+    metrics = config.metrics
+    per_run = len(metrics)
+    runs = cubes.n_runs
+    rows = metrics * runs  # the config of each row
+    n = len(rows)
     test = stats.mann_whitney(
         canary,
         baseline,
@@ -315,28 +395,28 @@ def judge(config: CanaryConfig, frame: pd.DataFrame, **overrides: Any) -> Judgme
         baseline_stats=stats.describe(baseline, PERCENTILES),
         hosts=host_evidence(metrics, cubes, settings) if settings.method == "hosts" else None,
     )
-    classes = classify(settings.method, metrics, evidence, settings)
-    diagnostics: list[dict[str, Any] | None] = [c.diagnostics for c in classes]
+    classes = classify(settings.method, rows, evidence, settings)
+    diagnostics: list[Mapping[str, Any] | None] = [c.diagnostics for c in classes]
     if settings.method != "hosts":
         diagnostics = list(_pooled_diagnostics(metrics, cubes, settings))
-    scored = score(
-        [
-            ScoredMetric(m.name, c.label, m.groups, critical=c.critical, muted=m.muted)
-            for m, c in zip(metrics, classes, strict=True)
-        ],
-        config.groups,
-        settings.pass_score,
-        settings.marginal_score,
-    )
     p_values = _rows(test.p_value, n)
     p_raw = p_values.copy()
     if evidence.hosts is not None:
         p_raw = evidence.hosts.p_raw
         p_values = np.where(np.isnan(evidence.hosts.p_adjusted), p_raw, evidence.hosts.p_adjusted)
-    canary_summaries = _summaries(evidence.canary_stats, c_points)
-    baseline_summaries = _summaries(evidence.baseline_stats, b_points)
+    canary_summaries = _summaries(evidence.canary_stats, cubes.canary_points)
+    baseline_summaries = _summaries(evidence.baseline_stats, cubes.baseline_points)
+    units = "hosts" if settings.method == "hosts" else "points"
+    p_values_list, p_raw_list = p_values.tolist(), np.asarray(p_raw).tolist()
+    mean_ratios, cles = evidence.mean_ratio.tolist(), evidence.cles.tolist()
+    thresholds = [
+        None
+        if m.threshold is None
+        else {"statistic": m.threshold.statistic, "max": m.threshold.max, "min": m.threshold.min}
+        for m in metrics
+    ]
     results = []
-    for i, (m, c) in enumerate(zip(metrics, classes, strict=True)):
+    for i, (m, c) in enumerate(zip(rows, classes, strict=True)):
         results.append(
             MetricResult(
                 name=m.name,
@@ -353,42 +433,51 @@ def judge(config: CanaryConfig, frame: pd.DataFrame, **overrides: Any) -> Judgme
                 ci_low=c.ci_low,
                 ci_high=c.ci_high,
                 confidence=settings.confidence,
-                p_value=float(p_values[i]),
+                p_value=p_values_list[i],
                 tolerance_bound=c.bound,
                 effect_measure=m.effect_size.measure,
                 effect_size=c.effect,
-                mean_ratio=float(evidence.mean_ratio[i]),
-                cles=float(evidence.cles[i]),
+                mean_ratio=mean_ratios[i],
+                cles=cles[i],
                 allowed_increase=m.effect_size.allowed_increase,
                 allowed_decrease=m.effect_size.allowed_decrease,
-                threshold=None
-                if m.threshold is None
-                else {
-                    "statistic": m.threshold.statistic,
-                    "max": m.threshold.max,
-                    "min": m.threshold.min,
-                },
+                threshold=thresholds[i % per_run],
                 threshold_value=c.threshold_value,
-                units="hosts" if settings.method == "hosts" else "points",
-                p_raw=float(p_raw[i]),
+                units=units,
+                p_raw=p_raw_list[i],
                 diagnostics=diagnostics[i] or {},
             )
         )
-    return Judgment(
-        config_name=config.name,
-        verdict=scored.verdict,
-        score=scored.score,
-        reason=scored.reason,
-        group_scores=scored.group_scores,
-        metrics=tuple(results),
-        method=settings.method,
-        confidence=settings.confidence,
-        tolerance=settings.tolerance,
-        pass_score=settings.pass_score,
-        marginal_score=settings.marginal_score,
-        multiplicity=settings.multiplicity,
-        alpha=settings.alpha,
-    )
+    judgments = []
+    for r in range(runs):
+        mine = results[r * per_run : (r + 1) * per_run]
+        scored = score(
+            [
+                ScoredMetric(m.name, x.classification, m.groups, critical=x.critical, muted=m.muted)
+                for m, x in zip(metrics, mine, strict=True)
+            ],
+            config.groups,
+            settings.pass_score,
+            settings.marginal_score,
+        )
+        judgments.append(
+            Judgment(
+                config_name=config.name,
+                verdict=scored.verdict,
+                score=scored.score,
+                reason=scored.reason,
+                group_scores=scored.group_scores,
+                metrics=tuple(mine),
+                method=settings.method,
+                confidence=settings.confidence,
+                tolerance=settings.tolerance,
+                pass_score=settings.pass_score,
+                marginal_score=settings.marginal_score,
+                multiplicity=settings.multiplicity,
+                alpha=settings.alpha,
+            )
+        )
+    return judgments
 
 
 def _pooled_diagnostics(
@@ -396,13 +485,10 @@ def _pooled_diagnostics(
 ) -> list[dict[str, Any]]:
     # A kayenta run decides on pooled points, but its report still shows how much the hosts
     # differ and how autocorrelated the points are: the reasons pooling can mislead.
-    ev = host_evidence(metrics, cubes, settings)
-    out = []
-    for i in range(len(metrics)):
-        d = host_diagnostics(ev, i)
+    out = host_diagnostics_all(host_evidence(metrics, cubes, settings))
+    for d in out:
         d["units"] = "points"
         d["test"] = "mann-whitney-pooled"
-        out.append(d)
     return out
 
 
@@ -417,23 +503,14 @@ def _preprocess(
 
 def _summaries(d: stats.Description, points: NDArray[np.int64]) -> list[CohortSummary]:
     k = len(points)
-    n = np.asarray(d.n, dtype=np.int64).reshape(k)
-    columns = [_rows(v, k) for v in (d.mean, d.median, d.std, d.min, d.max)]
-    p95, p99 = _rows(d.percentiles[95.0], k), _rows(d.percentiles[99.0], k)
-    return [
-        CohortSummary(
-            data_points=int(points[i]),
-            n=int(n[i]),
-            mean=float(columns[0][i]),
-            median=float(columns[1][i]),
-            std=float(columns[2][i]),
-            min=float(columns[3][i]),
-            max=float(columns[4][i]),
-            p95=float(p95[i]),
-            p99=float(p99[i]),
-        )
-        for i in range(k)
+    # Python floats once per column: item access on numpy arrays per row is the slow part.
+    columns = [
+        _rows(v, k).tolist()
+        for v in (d.mean, d.median, d.std, d.min, d.max, d.percentiles[95.0], d.percentiles[99.0])
     ]
+    n = np.asarray(d.n, dtype=np.int64).reshape(k).tolist()
+    received = np.asarray(points, dtype=np.int64).tolist()
+    return [CohortSummary(received[i], n[i], *(c[i] for c in columns)) for i in range(k)]
 
 
 def exit_code(verdict: str, *, marginal_ok: bool = False) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -28,3 +30,47 @@ def scalar_or_rows(arr: NDArray[Any], one: bool) -> Any:
     if one:
         return arr[0].item()
     return arr
+
+
+#: values per working block: batched kernels take their rows in blocks of about this many
+#: values, so what a call adds beyond its input stays a small, fixed amount of memory
+BLOCK_VALUES = 1 << 20
+
+
+def row_blocks(rows: int, values_per_row: int) -> list[slice]:
+    """Slices cutting ``rows`` rows into blocks of about :data:`BLOCK_VALUES` values.
+
+    Examples
+    --------
+    >>> row_blocks(5, BLOCK_VALUES // 2)
+    [slice(0, 2, None), slice(2, 4, None), slice(4, 5, None)]
+    """
+    step = max(1, BLOCK_VALUES // max(values_per_row, 1))
+    return [slice(a, min(rows, a + step)) for a in range(0, rows, step)] or [slice(0, 0)]
+
+
+def concat_rows(parts: Sequence[Any]) -> Any:
+    """Join the results of row blocks: arrays along rows, dataclasses, dicts and tuples field by
+    field; anything else (a constant such as a units name) is taken from the first block.
+
+    Examples
+    --------
+    >>> concat_rows([{"a": np.array([1])}, {"a": np.array([2])}])["a"].tolist()
+    [1, 2]
+    """
+    first = parts[0]
+    if len(parts) == 1:
+        return first
+    if isinstance(first, np.ndarray):
+        return np.concatenate(parts, axis=0)
+    if dataclasses.is_dataclass(first) and not isinstance(first, type):
+        joined = {
+            f.name: concat_rows([getattr(p, f.name) for p in parts])
+            for f in dataclasses.fields(first)
+        }
+        return dataclasses.replace(first, **joined)
+    if isinstance(first, dict):
+        return {k: concat_rows([p[k] for p in parts]) for k in first}
+    if isinstance(first, tuple):
+        return tuple(concat_rows([p[i] for p in parts]) for i in range(len(first)))
+    return first

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from canarystats.stats._arrays import as_rows, scalar_or_rows
+from canarystats.stats._arrays import as_rows, concat_rows, row_blocks, scalar_or_rows
 
 
 def _nanmean(rows: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -58,7 +58,10 @@ def mean_ratio(canary: ArrayLike, baseline: ArrayLike) -> float | NDArray[np.flo
     """
     c, one = as_rows(canary)
     b, _ = as_rows(baseline)
-    return scalar_or_rows(_ratio(_nanmean(c), _nanmean(b)), one)
+    out = concat_rows(
+        [_ratio(_nanmean(c[s]), _nanmean(b[s])) for s in row_blocks(len(c), c.shape[1])]
+    )
+    return scalar_or_rows(out, one)
 
 
 def median_ratio(canary: ArrayLike, baseline: ArrayLike) -> float | NDArray[np.float64]:
@@ -90,10 +93,12 @@ def cles(canary: ArrayLike, baseline: ArrayLike) -> float | NDArray[np.float64]:
 
     c, one = as_rows(canary)
     b, _ = as_rows(baseline)
-    u, n1, n2 = u_statistic(c, b)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = u / (n1 * n2)
-    return scalar_or_rows(out, one)
+    parts = []
+    for s in row_blocks(len(c), c.shape[1] + b.shape[1]):
+        u, n1, n2 = u_statistic(c[s], b[s])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            parts.append(u / (n1 * n2))
+    return scalar_or_rows(concat_rows(parts), one)
 
 
 @dataclass(frozen=True)
@@ -136,6 +141,12 @@ def describe(values: ArrayLike, percentiles: Sequence[float] = (50, 95, 99)) -> 
     for q in qs:
         if not 0.0 <= q <= 100.0:
             raise ValueError(f"percentile {q} is outside [0, 100]")
+    if one:
+        return _describe_rows(v, qs, one)
+    return concat_rows([_describe_rows(v[s], qs, one) for s in row_blocks(len(v), v.shape[1])])
+
+
+def _describe_rows(v: NDArray[np.float64], qs: list[float], one: bool) -> Description:
     # One sort per row gives min, max, median and every percentile (NaN sorts last).
     s = np.sort(v, axis=1)
     rows, width = s.shape

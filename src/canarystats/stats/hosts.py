@@ -33,12 +33,14 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats as sps
 from scipy.special import gammaln
+
+from canarystats.stats._arrays import concat_rows, row_blocks
 
 Direction = Literal["either", "increase", "decrease"]
 Location = Literal["mean", "median"]
@@ -496,6 +498,32 @@ def host_test(
     code = _directions(direction, rows)
     min_abs = _per_row(min_abs_effect, rows, "min_abs_effect")
     min_rel = _per_row(min_rel_effect, rows, "min_rel_effect")
+    blocks = row_blocks(rows, (c.shape[1] + b.shape[1]) * c.shape[2])
+    if len(blocks) > 1:
+        # Rows are independent: a block at a time keeps the temporaries of the summaries small.
+        names = _names(code)
+        return cast(
+            HostTestResult,
+            concat_rows(
+                [
+                    host_test(
+                        c[sl],
+                        b[sl],
+                        direction=names[sl],
+                        location=location,
+                        trend=trend,
+                        jitter=jitter,
+                        units_test=units_test,
+                        min_abs_effect=min_abs[sl],
+                        min_rel_effect=min_rel[sl],
+                        min_points=min_points,
+                        min_trend_points=min_trend_points,
+                        min_baseline_hosts=min_baseline_hosts,
+                    )
+                    for sl in blocks
+                ]
+            ),
+        )
 
     cs = summarize_hosts(
         c, location=location, min_points=min_points, min_trend_points=min_trend_points

@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtr, ndtri
 
-from canarystats.stats._arrays import as_rows, scalar_or_rows
+from canarystats.stats._arrays import BLOCK_VALUES, as_rows, scalar_or_rows
 from canarystats.stats._compiled import rank_sum_compiled, select_compiled
 
 Alternative = Literal["two-sided", "less", "greater"]
@@ -38,7 +38,7 @@ _ALTERNATIVES = ("two-sided", "less", "greater")
 EXACT_MAX_N = 50
 #: Elements per working block; rows are processed in chunks of about this many values so that
 #: temporaries stay a small multiple of the input (issue 2: peak memory <= 3x the input).
-_CHUNK_ELEMENTS = 1 << 20
+_CHUNK_ELEMENTS = BLOCK_VALUES
 
 #: Use the compiled kernels when numba is installed (tests and benchmarks switch them off to
 #: exercise and measure the plain numpy paths).
