@@ -25,7 +25,7 @@ from canarystats.errors import (
 if TYPE_CHECKING:
     from canarystats.backtesting import backtest, backtest_sweep
     from canarystats.config import CanaryConfig, load_config
-    from canarystats.judgment import Judgment, MetricResult, judge
+    from canarystats.judgment import Judgment, MetricResult, judge, judge_runs
 
 __version__ = "0.1.0"
 
@@ -37,6 +37,7 @@ _LAZY = {
     "Judgment": "canarystats.judgment",
     "MetricResult": "canarystats.judgment",
     "judge": "canarystats.judgment",
+    "judge_runs": "canarystats.judgment",
 }
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "backtest",
     "backtest_sweep",
     "judge",
+    "judge_runs",
     "load_config",
 ]
 

@@ -199,7 +199,7 @@ def remove_outliers(
 # --------------------------------------------------------------------------- hosts as units
 
 #: frame rows handled at once: bounds the temporaries of a large frame to a few tens of MB
-CHUNK_ROWS = 1 << 20
+CHUNK_ROWS = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -377,6 +377,8 @@ def _encode(column: pd.Series) -> tuple[NDArray[np.integer[Any]], list[Any]]:
         found, uniques = pd.factorize(column.iloc[a : a + CHUNK_ROWS])
         lookup = [index.setdefault(u, len(index)) for u in uniques]
         out[a : a + len(found)] = np.array([*lookup, -1], dtype=np.int32)[found]
+    if len(index) < np.iinfo(np.int16).max:
+        return out.astype(np.int16), list(index)  # hosts, cohorts: half the bytes
     return out, list(index)
 
 
@@ -457,9 +459,11 @@ class _Codes:
         for a in range(0, n, CHUNK_ROWS):
             b = min(n, a + CHUNK_ROWS)
             row = self.to_row[self.metric_codes[a:b]]
-            keep = row >= 0
+            judged = row >= 0
+            # Every row judged (the usual case): views instead of copies.
+            keep: slice | NDArray[np.bool_] = slice(None) if judged.all() else judged
             run = (
-                np.zeros(int(keep.sum()), dtype=np.int64)
+                np.zeros(len(row[keep]), dtype=np.int64)
                 if self.run_codes is None
                 else np.asarray(self.run_codes[a:b][keep], dtype=np.int64)
             )
