@@ -253,3 +253,51 @@ def test_two_points_for_one_host_and_timestamp_are_a_data_error_naming_them() ->
     f = frame([("cpu", "canary", "a", 0, 1.0), ("cpu", "baseline", "a", 0, 2.0)] * 2)
     with pytest.raises(DataError, match=r"metric 'cpu' has two points for one canary host .*'a'"):
         align(f, [metric("cpu")])
+
+
+@pytest.mark.parametrize("dtype", ["category", object])
+def test_align_hosts_reads_categorical_and_object_text_columns_alike(dtype: object) -> None:
+    from canarystats.align import align_hosts
+
+    rows = [
+        ("m", "canary", "h1", 0, 1.0),
+        ("m", "canary", "h2", 1, 2.0),
+        ("m", "baseline", "h3", 0, 3.0),
+        ("n", "baseline", "h4", 2, 5.0),
+        ("other", "canary", "h1", 0, 9.0),
+    ]
+    metrics = [MetricConfig("m", "q"), MetricConfig("n", "q", kind="count")]
+    ref = align_hosts(frame(rows), metrics)
+    text = {"metric": dtype, "cohort": dtype, "host": dtype}
+    got = align_hosts(frame(rows).astype(text), metrics)  # type: ignore[arg-type]
+    np.testing.assert_array_equal(got.canary, ref.canary)
+    np.testing.assert_array_equal(got.baseline, ref.baseline)
+    assert got.canary_hosts == ref.canary_hosts == ("h1", "h2")
+    assert got.baseline_hosts == ref.baseline_hosts == ("h3", "h4")
+
+
+def test_a_missing_host_is_ungrouped_data() -> None:
+    from canarystats.align import align_hosts
+
+    f = frame([("m", "canary", "", 0, 1.0), ("m", "canary", "", 1, 2.0)])
+    f.loc[1, "host"] = None
+    c = align_hosts(f, [MetricConfig("m", "q")])
+    assert c.canary_hosts == ("",)
+    np.testing.assert_array_equal(c.canary[0], [[1.0, 2.0]])
+
+
+def test_align_hosts_in_chunks_equals_one_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
+    import canarystats.align as al
+
+    rng = np.random.default_rng(3)
+    rows = [
+        (f"m{i % 4}", ("canary", "baseline")[i % 2], f"h{i % 5}", i // 20, float(rng.normal()))
+        for i in range(400)
+    ]
+    metrics = [MetricConfig(f"m{k}", "q", kind="count" if k == 3 else "gauge") for k in range(4)]
+    whole = al.align_hosts(frame(rows), metrics)
+    monkeypatch.setattr(al, "CHUNK_ROWS", 7)  # many chunks, and the 32-bit encoding path
+    parts = al.align_hosts(frame(rows), metrics)
+    np.testing.assert_array_equal(parts.canary, whole.canary)
+    np.testing.assert_array_equal(parts.baseline, whole.baseline)
+    assert parts.canary_points.tolist() == whole.canary_points.tolist()

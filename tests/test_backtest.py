@@ -462,3 +462,25 @@ def test_dask_local_cluster_gives_the_same_frame(small: tuple, tmp_path: Path) -
     assert cli_code == 0
     via_cli = pd.read_csv(tmp_path / "out.csv", keep_default_na=False)
     assert via_cli["verdict"].tolist() == local["verdict"].tolist()
+
+
+def test_batches_of_deploys_give_the_same_frame(
+    history: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import canarystats.backtesting as bt
+
+    deploys, source = history
+    cfg = load_config(CONFIG)
+    one_batch = backtest(cfg, deploys, source)
+    calls: list[int] = []
+    real = bt.judge_runs
+
+    def counting(*args: object, **kwargs: object) -> dict:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(bt, "judge_runs", counting)
+    monkeypatch.setattr(bt, "BATCH_POINTS", 500)  # two deploys a batch (~210 points each)
+    many = backtest(cfg, deploys, source)
+    assert len(calls) > 10
+    pd.testing.assert_frame_equal(many, one_batch)

@@ -375,8 +375,7 @@ def judge_deploys(
         )
     ids = frame["deploy"].astype(str)
     wanted = ids.isin(set(table["deploy"]))
-    # One batched judgment of every deploy (the deploy id is the run key), not a call each.
-    judged = judge_runs(config, frame[wanted].assign(deploy=ids[wanted]), run="deploy")
+    judged = _judge_batches(config, frame[wanted].assign(deploy=ids[wanted]))
     nothing: Judgment | None = None
     verdicts: list[str] = []
     scores: list[float] = []
@@ -394,6 +393,33 @@ def judge_deploys(
         )
     codes = np.array([exit_code(v, marginal_ok=marginal_ok) for v in verdicts], dtype=np.int64)
     return _result_frame(table, verdicts, scores, failing, codes)
+
+
+#: points a batch of deploys may pad up to: every deploy of a batch is laid out as wide as the
+#: batch's largest (hosts x buckets), so a day-long deploy among ten-minute ones gets a batch
+#: of its own instead of widening thousands of others
+BATCH_POINTS = 1 << 22
+
+
+def _judge_batches(config: CanaryConfig, frame: pd.DataFrame) -> dict[str, Judgment]:
+    """Judge every deploy of ``frame`` as runs of a few batched judgments (deploy id: run key).
+
+    Deploys are batched by size, smallest first, so padding to a batch's largest deploy stays
+    within :data:`BATCH_POINTS` (a deploy larger than that is a batch alone).
+    """
+    sizes = frame["deploy"].value_counts(sort=False).sort_values(kind="stable")
+    counts = sizes.to_numpy(dtype=np.int64)
+    order = {d: k for k, d in enumerate(sizes.index)}
+    ranked = frame.iloc[np.argsort(frame["deploy"].map(order).to_numpy(), kind="stable")]
+    judged: dict[str, Judgment] = {}
+    first = start = 0
+    for k in range(len(counts)):
+        # Close the batch when the next (larger) deploy would pad it past the budget.
+        if k == len(counts) - 1 or (k - first + 2) * counts[k + 1] > BATCH_POINTS:
+            rows = int(counts[first : k + 1].sum())
+            judged.update(judge_runs(config, ranked.iloc[start : start + rows], run="deploy"))
+            first, start = k + 1, start + rows
+    return judged
 
 
 def run_backtest_cli(
