@@ -2,14 +2,15 @@
 
 ``classify_hosts`` and ``classify_kayenta`` convert the batched evidence to Python numbers once
 and only format in their loop over metrics.  These tests pin what that must not change: the
-batched diagnostics equal the one-metric definition (:func:`host_diagnostics`), the batched
-threshold statistics equal :func:`threshold_statistic`, and the sentences name the host and the
-baseline spread that a hand calculation gives.
+diagnostics, built lazily, hold each host's own numbers; the batched threshold statistics equal
+:func:`threshold_statistic`; and the sentences name the host and the baseline spread that a hand
+calculation gives.
 """
 
 from __future__ import annotations
 
 import math
+import pickle
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,9 @@ import pytest
 import canarystats.judgment as judgment
 from canarystats.classify import (
     Evidence,
+    LazyDiagnostics,
     fmt_number,
     host_diagnostics,
-    host_diagnostics_all,
     threshold_statistic,
     threshold_statistics,
 )
@@ -69,30 +70,25 @@ def fleet_run() -> tuple[Any, pd.DataFrame]:
     return load_config(cfg), frame
 
 
-def test_host_diagnostics_all_is_host_diagnostics_of_every_metric(
-    monkeypatch: pytest.MonkeyPatch, fleet_run: tuple[Any, pd.DataFrame]
+def test_diagnostics_are_built_when_read_and_match_each_hosts_mean(
+    fleet_run: tuple[Any, pd.DataFrame],
 ) -> None:
-    metrics, evidence = _evidence(monkeypatch, *fleet_run)
-    ev = evidence.hosts
-    assert ev is not None
-    batched = host_diagnostics_all(ev)
-    one_by_one = [host_diagnostics(ev, i) for i in range(len(metrics))]
-    # repr tells NaN from None, 3 from 3.0 and a numpy scalar from a float.
-    assert repr(batched) == repr(one_by_one)
-    assert batched is not one_by_one and batched[0] is not one_by_one[0]
-    assert host_diagnostics(ev, -1) == one_by_one[-1]
-    hosts = [h for d in batched for h in d["hosts"]]
-    assert all(type(h["n_points"]) is int and h["n_points"] > 0 for h in hosts)
-    assert all(h["location"] is None or type(h["location"]) is float for h in hosts)
-
-
-def test_host_diagnostics_all_of_no_metrics_is_empty(
-    monkeypatch: pytest.MonkeyPatch, fleet_run: tuple[Any, pd.DataFrame]
-) -> None:
-    _, evidence = _evidence(monkeypatch, *fleet_run)
-    ev = evidence.hosts
-    assert ev is not None
-    assert host_diagnostics_all(ev)[:0] == []
+    config, frame = fleet_run
+    j = judge(config, frame)
+    m = j.metrics[0]  # a latency: no quiet buckets filled, so a host's location is its mean
+    d = m.diagnostics
+    assert isinstance(d, LazyDiagnostics)
+    assert d._data is None  # nothing built until read
+    expected = frame[frame["metric"] == m.name].groupby(["cohort", "host"])["value"].mean()
+    hosts = d["hosts"]
+    assert len(hosts) == d["n_canary_hosts"] + d["n_baseline_hosts"] == 7
+    for h in hosts:
+        assert h["location"] == pytest.approx(expected[(h["cohort"], h["host"])], rel=1e-12)
+        assert type(h["n_points"]) is int and h["n_points"] > 0
+    # a plain dict once pickled (a Dask result, a saved judgment), equal to what was read
+    again = pickle.loads(pickle.dumps(d))
+    assert type(again) is dict and again == dict(d) and repr(again) == repr(d)
+    assert host_diagnostics is not None  # the one-row definition stays public
 
 
 def test_threshold_statistics_are_threshold_statistic_of_every_metric(

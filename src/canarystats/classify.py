@@ -32,8 +32,9 @@ hosts, no data) is Nodata with the kernel's reason, never a silent Pass.  Thresh
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -114,7 +115,7 @@ class MetricClassification:
     bound: float
     effect: float
     threshold_value: float | None
-    diagnostics: dict[str, Any] | None = None
+    diagnostics: Mapping[str, Any] | None = None
 
 
 Classifier = Callable[[Sequence[MetricConfig], Evidence, JudgeSettings], list[MetricClassification]]
@@ -636,116 +637,166 @@ def host_diagnostics(ev: HostEvidence, i: int) -> dict[str, Any]:
     too how much its hosts differ and how autocorrelated its points are.  This is the
     definition; :func:`host_diagnostics_all` builds the same dicts for every metric at once.
     """
-    h = ev.hosts
-    cubes = ev.cubes
-    per_host = []
-    for cohort, names, summ in (
-        ("canary", cubes.hosts("canary", i), h.canary),
-        ("baseline", cubes.hosts("baseline", i), h.baseline),
-    ):
-        # One row as Python numbers, rather than a numpy scalar per host and field.
-        points, location = summ.n_points[i].tolist(), summ.location[i].tolist()
-        trend, jitter = summ.trend[i].tolist(), summ.jitter[i].tolist()
-        for j, host in enumerate(names):
-            if points[j] == 0:
-                continue
-            per_host.append(
-                {
-                    "host": host,
-                    "cohort": cohort,
-                    "n_points": int(points[j]),
-                    "location": _f(location[j]),
-                    "trend": _f(trend[j]),
-                    "jitter": _f(jitter[j]),
-                }
-            )
-    return {
-        "units": "hosts",
-        "n_canary_hosts": int(h.n_canary_hosts[i]),
-        "n_baseline_hosts": int(h.n_baseline_hosts[i]),
-        "between_host_share": _f(h.between_host_share[i]),
-        "lag1_autocorrelation": _f(h.lag1_autocorrelation[i]),
-        "hosts": per_host,
-    }
+    return DiagnosticsTable(ev).hosts_part(i)
 
 
-def host_diagnostics_all(ev: HostEvidence) -> list[dict[str, Any]]:
-    """:func:`host_diagnostics` of every metric, in row order.
+class DiagnosticsTable:
+    """What the diagnostics of every row are built from: the batched results, not the cubes.
 
-    Each array is converted to Python numbers once, not one numpy scalar per host, field and
-    metric: the one to call for a whole run (about five times faster at 10,000 metrics).
-
-    Parameters
-    ----------
-    ev : HostEvidence
-        From :func:`host_evidence`.
-
-    Returns
-    -------
-    list of dict
-        Item ``i`` equals ``host_diagnostics(ev, i)``; each dict is a new object the caller
-        may change.
+    A :class:`LazyDiagnostics` keeps a reference to this table; the cubes (the bulk of a
+    judgment's memory) are free to go once the statistics are done.
     """
-    h = ev.hosts
-    n_canary = np.asarray(h.n_canary_hosts, dtype=np.int64).tolist()
-    if not n_canary:
-        return []
-    n_baseline = np.asarray(h.n_baseline_hosts, dtype=np.int64).tolist()
-    share = _json_floats(h.between_host_share)
-    acf = _json_floats(h.lag1_autocorrelation)
-    cubes = ev.cubes
-    hc, hb = cubes.canary.shape[1], cubes.baseline.shape[1]
-    # Host name of each (run, slot), both cohorts side by side; unused slots never show.
-    names = np.full((cubes.n_runs, hc + hb), "", dtype=object)
-    for r, (c_names, b_names) in enumerate(
-        zip(cubes.canary_host_table, cubes.baseline_host_table, strict=True)
-    ):
-        names[r, : len(c_names)] = c_names
-        names[r, hc : hc + len(b_names)] = b_names
 
-    def slots(field: str) -> NDArray[Any]:
-        # Both cohorts' host slots side by side, canary first: walking the kept slots row by
-        # row lists each metric's hosts in the order the diagnostics show them.
-        c, b = getattr(h.canary, field), getattr(h.baseline, field)
-        return np.concatenate([np.asarray(c)[:, :hc], np.asarray(b)[:, :hb]], axis=1)
+    def __init__(self, ev: HostEvidence, settings: JudgeSettings | None = None) -> None:
+        self.h, self.counts, self.settings = ev.hosts, ev.counts, settings
+        cubes = ev.cubes
+        self.per_run = max(len(cubes.names), 1)
+        self.canary_names, self.baseline_names = cubes.canary_host_table, cubes.baseline_host_table
+        self.count_row = {int(r): j for j, r in enumerate(ev.count_rows)}
+        self.p_raw, self.p_adjusted, self.family = ev.p_raw, ev.p_adjusted, ev.family
 
-    n_points = slots("n_points")
-    # A host without points in a metric's window is not one of its hosts.
-    kept = n_points != 0
-    row, slot = np.nonzero(kept)
-    hosts = names[row // max(len(cubes.names), 1), slot].tolist()
-    cohorts = np.array(["canary"] * hc + ["baseline"] * hb, dtype=object)[slot].tolist()
-    points = n_points[kept].astype(np.int64).tolist()
-    location, trend, jitter = (
-        _json_floats(slots(f)[kept]) for f in ("location", "trend", "jitter")
-    )
-    per_host = [
-        {
-            "host": host,
-            "cohort": cohort,
-            "n_points": n,
-            "location": loc,
-            "trend": tr,
-            "jitter": jit,
-        }
-        for host, cohort, n, loc, tr, jit in zip(
-            hosts, cohorts, points, location, trend, jitter, strict=True
-        )
-    ]
-    ends = np.cumsum(np.sum(kept, axis=1)).tolist()
-    return [
-        {
+    def hosts_part(self, i: int) -> dict[str, Any]:
+        """The per-host part: :func:`host_diagnostics` of row ``i``."""
+        h = self.h
+        run = i // self.per_run
+        per_host = []
+        for cohort, table, summ in (
+            ("canary", self.canary_names, h.canary),
+            ("baseline", self.baseline_names, h.baseline),
+        ):
+            names = table[run] if table else ()
+            # One row as Python numbers, rather than a numpy scalar per host and field.
+            points, location = summ.n_points[i].tolist(), summ.location[i].tolist()
+            trend, jitter = summ.trend[i].tolist(), summ.jitter[i].tolist()
+            for j, host in enumerate(names):
+                if points[j] == 0:
+                    continue
+                per_host.append(
+                    {
+                        "host": host,
+                        "cohort": cohort,
+                        "n_points": int(points[j]),
+                        "location": _f(location[j]),
+                        "trend": _f(trend[j]),
+                        "jitter": _f(jitter[j]),
+                    }
+                )
+        return {
             "units": "hosts",
-            "n_canary_hosts": nc,
-            "n_baseline_hosts": nb,
-            "between_host_share": sh,
-            "lag1_autocorrelation": ac,
-            "hosts": per_host[start:end],
+            "n_canary_hosts": int(h.n_canary_hosts[i]),
+            "n_baseline_hosts": int(h.n_baseline_hosts[i]),
+            "between_host_share": _f(h.between_host_share[i]),
+            "lag1_autocorrelation": _f(h.lag1_autocorrelation[i]),
+            "hosts": per_host,
         }
-        for start, end, nc, nb, sh, ac in zip(
-            [0, *ends[:-1]], ends, n_canary, n_baseline, share, acf, strict=True
+
+    def hosts_method(self, i: int, metric: MetricConfig) -> dict[str, Any]:
+        """Everything the hosts method reports of row ``i``: hosts, test, p-values, effects."""
+        assert self.settings is not None
+        h, settings = self.h, self.settings
+        out = self.hosts_part(i)
+        j = self.count_row.get(i)
+        if j is not None and self.counts is not None:
+            c = self.counts
+            test, component = "count-rate", None
+            shift, ratio = float(c.rate_diff[j]), float(c.rate_ratio[j])
+            practical = bool(c.practical[j])
+        else:
+            centre = float(h.baseline_centre[i])
+            test, component = f"hosts-{h.location_test[i]}", str(h.component[i]) or None
+            shift = float(h.effect_abs[i])
+            ratio = (centre + shift) / centre if centre != 0 else math.nan
+            practical = bool(h.practical[i])
+        out.update(
+            {
+                "test": test,
+                "component": component,
+                "p_raw": _f(self.p_raw[i]),
+                "p_adjusted": _f(self.p_adjusted[i]),
+                "multiplicity": settings.multiplicity,
+                "family_size": int(self.family[i]),
+                "alpha": settings.alpha,
+                "effect_abs": _f(shift),
+                "effect_rel": _f(ratio - 1.0),
+                "min_effect": {
+                    "relative": metric.min_effect.relative,
+                    "absolute": metric.min_effect.absolute,
+                },
+                "practical": practical,
+            }
         )
-    ]
+        if j is not None and self.counts is not None:
+            c = self.counts
+            out["counts"] = {
+                "canary_events": _f(c.canary_events[j]),
+                "baseline_events": _f(c.baseline_events[j]),
+                "canary_exposure": _f(c.canary_exposure[j]),
+                "baseline_exposure": _f(c.baseline_exposure[j]),
+                "canary_rate": _f(c.canary_rate[j]),
+                "baseline_rate": _f(c.baseline_rate[j]),
+                "dispersion": _f(c.dispersion[j]),
+                "exposure": metric.exposure or "buckets",
+            }
+        else:
+            out["components"] = {
+                "p_location": _f(h.p_location[i]),
+                "p_trend": _f(h.p_trend[i]),
+                "p_jitter": _f(h.p_jitter[i]),
+                "trend_effect_abs": _f(h.trend_effect_abs[i]),
+                "jitter_effect_abs": _f(h.jitter_effect_abs[i]),
+                "baseline_centre": _f(h.baseline_centre[i]),
+                "baseline_scale": _f(h.baseline_scale[i]),
+            }
+        return out
+
+    def pooled_method(self, i: int) -> dict[str, Any]:
+        """What a ``kayenta`` run reports of row ``i``: the host diagnostics, units points."""
+        out = self.hosts_part(i)
+        out["units"] = "points"
+        out["test"] = "mann-whitney-pooled"
+        return out
+
+
+class LazyDiagnostics(Mapping[str, Any]):
+    """A metric's diagnostics, built from the batched results when first read.
+
+    A judgment of 100,000 metrics would otherwise hold a dict per host per metric, more memory
+    than the points themselves; most are never read.  Reads like the dict it stands for.
+
+    Examples
+    --------
+    >>> d = LazyDiagnostics(lambda: {"units": "hosts"})
+    >>> d["units"], dict(d), d == {"units": "hosts"}
+    ('hosts', {'units': 'hosts'}, True)
+    """
+
+    __slots__ = ("_build", "_data")
+
+    def __init__(self, build: Callable[[], dict[str, Any]]) -> None:
+        self._build: Callable[[], dict[str, Any]] | None = build
+        self._data: dict[str, Any] | None = None
+
+    def _dict(self) -> dict[str, Any]:
+        if self._data is None:
+            assert self._build is not None
+            self._data, self._build = self._build(), None
+        return self._data
+
+    def __getitem__(self, key: str) -> Any:
+        return self._dict()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dict())
+
+    def __len__(self) -> int:
+        return len(self._dict())
+
+    def __repr__(self) -> str:
+        return repr(self._dict())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled (sent to a Dask worker, saved) as the plain dict it stands for.
+        return (dict, (self._dict(),))
 
 
 def _component_sign(h: HostTestResult) -> NDArray[np.float64]:
@@ -815,7 +866,6 @@ class _HostRows:
         count_pos = {int(r): j for j, r in enumerate(ev.count_rows)} if c is not None else {}
         self.count_row: list[int | None] = [count_pos.get(i) for i in range(n)]
         self.p_raw, self.p_adjusted = _floats(ev.p_raw), _floats(ev.p_adjusted)
-        self.p_raw_json, self.p_adjusted_json = _json_floats(ev.p_raw), _json_floats(ev.p_adjusted)
         self.centre, self.shift = _floats(h.baseline_centre), _floats(h.effect_abs)
         self.practical = np.asarray(h.practical, dtype=bool).tolist()
         self.inconclusive = np.asarray(h.inconclusive, dtype=bool).tolist()
@@ -829,30 +879,6 @@ class _HostRows:
         self.n_canary_hosts = np.asarray(h.n_canary_hosts, dtype=np.int64).tolist()
         sign = _component_sign(h)
         self.sign = _floats(sign)
-        finite = [
-            _json_floats(a)
-            for a in (
-                h.p_location,
-                h.p_trend,
-                h.p_jitter,
-                h.trend_effect_abs,
-                h.jitter_effect_abs,
-                h.baseline_centre,
-                h.baseline_scale,
-            )
-        ]
-        self.components = [
-            {
-                "p_location": p_loc,
-                "p_trend": p_trend,
-                "p_jitter": p_jitter,
-                "trend_effect_abs": trend,
-                "jitter_effect_abs": jitter,
-                "baseline_centre": centre,
-                "baseline_scale": scale,
-            }
-            for p_loc, p_trend, p_jitter, trend, jitter, centre, scale in zip(*finite, strict=True)
-        ]
         comp = np.asarray(h.component)
         canary = _component_summaries(comp, h.canary.trend, h.canary.jitter, h.canary.location)
         baseline = _component_summaries(
@@ -878,30 +904,6 @@ class _HostRows:
         ).tolist()
         self.c_events, self.b_events = _floats(c.canary_events), _floats(c.baseline_events)
         self.c_exposure, self.b_exposure = _floats(c.canary_exposure), _floats(c.baseline_exposure)
-        finite = [
-            _json_floats(a)
-            for a in (
-                c.canary_events,
-                c.baseline_events,
-                c.canary_exposure,
-                c.baseline_exposure,
-                c.canary_rate,
-                c.baseline_rate,
-                c.dispersion,
-            )
-        ]
-        self.counts = [
-            {
-                "canary_events": ce,
-                "baseline_events": be,
-                "canary_exposure": cx,
-                "baseline_exposure": bx,
-                "canary_rate": cr,
-                "baseline_rate": br,
-                "dispersion": disp,
-            }
-            for ce, be, cx, bx, cr, br, disp in zip(*finite, strict=True)
-        ]
 
 
 def classify_hosts(
@@ -936,14 +938,13 @@ def classify_hosts(
         raise ValueError("the hosts method needs Evidence.hosts (see host_evidence)")
     n = len(metrics)
     rows = _HostRows(ev, n)
-    diagnostics = host_diagnostics_all(ev)
+    table = DiagnosticsTable(ev, settings)
     thresholds = threshold_statistics(metrics, evidence.canary_stats)
     n_c = np.asarray(evidence.canary_stats.n, dtype=np.int64).reshape(n).tolist()
     results: list[MetricClassification] = []
     for i, metric in enumerate(metrics):
         text = _HostText(metric, settings, ev, rows, i)
-        diag = diagnostics[i]
-        diag.update(text.numbers())
+        diag = LazyDiagnostics(partial(table.hosts_method, i, metric))
         threshold_value = thresholds[i]
         breach = _threshold_breach(metric, threshold_value) if n_c[i] > 0 else None
         if breach is not None:
@@ -1044,32 +1045,6 @@ class _HostText:
             self.no_data = "no data" in self.kernel_reason
         if metric.muted:
             self.inconclusive = self.inconclusive and self.no_data
-
-    def numbers(self) -> dict[str, Any]:
-        rows, i = self.rows, self.i
-        out: dict[str, Any] = {
-            "test": self.test,
-            "component": None if self.count else (rows.component[i] or None),
-            "p_raw": rows.p_raw_json[i],
-            "p_adjusted": rows.p_adjusted_json[i],
-            "multiplicity": self.settings.multiplicity,
-            "family_size": rows.family[i],
-            "alpha": self.settings.alpha,
-            "effect_abs": _f(self.shift),
-            "effect_rel": _f(self.ratio - 1.0),
-            "min_effect": {
-                "relative": self.m.min_effect.relative,
-                "absolute": self.m.min_effect.absolute,
-            },
-            "practical": self.practical,
-        }
-        if self.j is not None:
-            counts = rows.counts[self.j]
-            counts["exposure"] = self.m.exposure or "buckets"
-            out["counts"] = counts
-        else:
-            out["components"] = rows.components[i]
-        return out
 
     def _v(self, x: float) -> str:
         unit = f" {self.m.unit}" if self.m.unit else ""

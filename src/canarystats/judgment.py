@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,13 @@ from numpy.typing import NDArray
 
 from canarystats import stats
 from canarystats.align import HostCubes, align_hosts, fill_count_buckets, remove_outliers
-from canarystats.classify import Evidence, classify, host_diagnostics_all, host_evidence
+from canarystats.classify import (
+    DiagnosticsTable,
+    Evidence,
+    LazyDiagnostics,
+    classify,
+    host_evidence,
+)
 from canarystats.config import CanaryConfig, JudgeSettings, MetricConfig, load_config
 from canarystats.score import ScoredMetric, score
 
@@ -445,7 +452,7 @@ def _judge_rows(
                 threshold_value=c.threshold_value,
                 units=units,
                 p_raw=p_raw_list[i],
-                diagnostics=diagnostics[i] or {},
+                diagnostics={} if diagnostics[i] is None else diagnostics[i],
             )
         )
     judgments = []
@@ -482,14 +489,13 @@ def _judge_rows(
 
 def _pooled_diagnostics(
     metrics: tuple[MetricConfig, ...], cubes: HostCubes, settings: JudgeSettings
-) -> list[dict[str, Any]]:
+) -> list[Mapping[str, Any]]:
     # A kayenta run decides on pooled points, but its report still shows how much the hosts
     # differ and how autocorrelated the points are: the reasons pooling can mislead.
-    out = host_diagnostics_all(host_evidence(metrics, cubes, settings))
-    for d in out:
-        d["units"] = "points"
-        d["test"] = "mann-whitney-pooled"
-    return out
+    table = DiagnosticsTable(host_evidence(metrics, cubes, settings))
+    return [
+        LazyDiagnostics(partial(table.pooled_method, i)) for i in range(len(metrics) * cubes.n_runs)
+    ]
 
 
 def _preprocess(
