@@ -452,7 +452,7 @@ def _judge_rows(
                 threshold_value=c.threshold_value,
                 units=units,
                 p_raw=p_raw_list[i],
-                diagnostics={} if diagnostics[i] is None else diagnostics[i],
+                diagnostics=_or_empty(diagnostics[i]),
             )
         )
     judgments = []
@@ -485,6 +485,11 @@ def _judge_rows(
             )
         )
     return judgments
+
+
+def _or_empty(d: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    # Not "d or {}": truth-testing a LazyDiagnostics would build it.
+    return {} if d is None else d
 
 
 def _pooled_diagnostics(
