@@ -44,6 +44,9 @@ class Samples:
 def validate_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Check that ``frame`` is a tidy frame and return it with a float ``value`` column.
 
+    The columns and the values are checked here; the cohort labels as :func:`align_hosts`
+    encodes them (one pass over the column, not two).
+
     Raises
     ------
     canarystats.errors.DataError
@@ -64,7 +67,6 @@ def validate_frame(frame: pd.DataFrame) -> pd.DataFrame:
             f"the data is missing column(s) {', '.join(missing)}; "
             f"a tidy frame has columns {', '.join(FRAME_COLUMNS)}"
         )
-    _cohorts(frame["cohort"])
     if frame["value"].dtype == np.float64:
         return frame
     try:
