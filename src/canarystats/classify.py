@@ -622,20 +622,12 @@ def _f(x: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def _json_floats(values: object) -> Any:
-    # _f of every element at once, nested as tolist() nests: finite floats, None elsewhere.
-    a = np.asarray(values, dtype=np.float64)
-    out = a.astype(object)
-    out[~np.isfinite(a)] = None
-    return out.tolist()
-
-
 def host_diagnostics(ev: HostEvidence, i: int) -> dict[str, Any]:
     """Diagnostics of metric ``i``: units, per-host summaries, host variance share, lag-1 ACF.
 
     The numbers are those of the host test whatever the method, so a ``kayenta`` run shows
-    too how much its hosts differ and how autocorrelated its points are.  This is the
-    definition; :func:`host_diagnostics_all` builds the same dicts for every metric at once.
+    too how much its hosts differ and how autocorrelated its points are.  Judgments build the
+    same dict through :class:`DiagnosticsTable` when a metric's diagnostics are first read.
     """
     return DiagnosticsTable(ev).hosts_part(i)
 
@@ -929,9 +921,9 @@ def classify_hosts(
 
     Notes
     -----
-    Every number the sentences and diagnostics need is computed over all metrics at once
-    (:class:`_HostRows`, :func:`host_diagnostics_all`); the loop over metrics only decides,
-    formats and builds the results.
+    Every number the sentences need is computed over all metrics at once (:class:`_HostRows`);
+    the loop over metrics only decides and formats.  Diagnostics are built when first read
+    (:class:`LazyDiagnostics` over a :class:`DiagnosticsTable`).
     """
     ev = evidence.hosts
     if ev is None:
