@@ -86,7 +86,8 @@ class MetricResult:
     the minimum practical effect in the metric's unit, ``effect_size`` the ratio canary/baseline,
     ``p_value`` the p-value after the multiplicity adjustment and ``p_raw`` before it.
     ``diagnostics`` holds, for every method, the per-host summaries, the share of variance
-    between hosts, the lag-1 autocorrelation and (hosts method) the test's components.
+    between hosts, the lag-1 autocorrelation and (hosts method) the test's components: a
+    read-only mapping built when first read (a plain dict once pickled).
     """
 
     name: str
