@@ -577,6 +577,12 @@ def _metric(ctx: _Ctx, raw: Any, path: str, default_step: int) -> MetricConfig:
             raise ctx.error(_join(path, required), "missing; every metric needs name and query")
     d = MetricConfig(name="", query="")
     name = _string(ctx, data["name"], _join(path, "name"))
+    if not name.isprintable():
+        # A name is printed in one-line reasons, reports and JUnit test names.
+        raise ctx.error(
+            _join(path, "name"),
+            f"{name!r} has a character that does not print (a newline, a tab); use plain text",
+        )
     query = _string(ctx, data["query"], _join(path, "query"))
     step = _step(ctx, data["step"], _join(path, "step")) if "step" in data else default_step
     groups = _groups(ctx, data.get("groups", [DEFAULT_GROUP]), _join(path, "groups"))
