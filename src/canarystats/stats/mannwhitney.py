@@ -453,8 +453,10 @@ def _exact_p(u: FloatArray, n1: IntArray, n2: IntArray, alternative: str) -> Flo
         w = np.rint(u[sel]).astype(np.int64)
         mn = int(m) * int(n)
         cdf = _null_cdf(int(m), int(n))
-        lower = cdf[w]  # P(U <= W)
-        upper = cdf[mn - w]  # P(U >= W) = P(U <= mn - W) by symmetry
+        # P(U <= W) and P(U >= W) = P(U <= mn - W) by symmetry; a summed CDF can pass 1 by an
+        # ulp, and a probability must not.
+        lower = np.minimum(cdf[w], 1.0)
+        upper = np.minimum(cdf[mn - w], 1.0)
         if alternative == "less":
             p[sel] = lower
         elif alternative == "greater":
