@@ -48,8 +48,8 @@ def mean_ratio(canary: ArrayLike, baseline: ArrayLike) -> float | NDArray[np.flo
     Returns
     -------
     float or ndarray
-        ``mean(canary) / mean(baseline)``; NaN where the baseline mean is 0, not finite, or
-        either side has no values.
+        ``mean(canary) / mean(baseline)``; NaN where the baseline mean is 0 or not finite,
+        where either side has no values, and where the ratio overflows (a baseline of 1e-308).
 
     Examples
     --------
