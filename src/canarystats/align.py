@@ -278,18 +278,31 @@ class HostCubes:
         cube = self.canary if cohort == "canary" else self.baseline
         return cube.reshape(cube.shape[0], -1)
 
-    def exposure_totals(self, metrics: Sequence[MetricConfig], cohort: str) -> NDArray[np.float64]:
+    def exposure_totals(
+        self,
+        metrics: Sequence[MetricConfig],
+        cohort: str,
+        rows: NDArray[np.int64] | None = None,
+    ) -> NDArray[np.float64]:
         """Per ``(row, host)`` exposure: the named ``exposure`` metric's total, else buckets.
 
-        A host with no exposure contributes nothing: a row of 0.
+        ``rows`` (default: all) are the rows wanted, in that order: the count test asks only
+        for its own rows.  A host with no exposure contributes nothing: a row of 0.
         """
         cube = self.canary if cohort == "canary" else self.baseline
+        wanted = np.arange(cube.shape[0]) if rows is None else np.asarray(rows, dtype=np.int64)
+        out = np.sum(~np.isnan(cube[wanted]), axis=2).astype(np.float64)
+        per_run = max(len(self.names), 1)
         row_of = {name: i for i, name in enumerate(self.names)}
-        out = np.sum(~np.isnan(cube), axis=2).astype(np.float64)
-        firsts = np.arange(self.n_runs) * len(self.names)
-        for i, m in enumerate(metrics):
-            if m.exposure is not None and m.exposure in row_of:
-                out[firsts + i] = np.nansum(cube[firsts + row_of[m.exposure]], axis=2)
+        # The exposure metric's row in the same run, where the row's metric names one.
+        source = np.array(
+            [row_of.get(metrics[r % per_run].exposure or "", -1) for r in wanted.tolist()],
+            dtype=np.int64,
+        )
+        named = source >= 0
+        if named.any():
+            same_run = wanted[named] // per_run * per_run + source[named]
+            out[named] = np.nansum(cube[same_run], axis=2)
         return out
 
 

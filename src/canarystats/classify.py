@@ -43,6 +43,7 @@ from numpy.typing import NDArray
 from canarystats.align import HostCubes
 from canarystats.config import JudgeSettings, MetricConfig
 from canarystats.stats import Description, MannWhitneyResult
+from canarystats.stats._arrays import row_values
 from canarystats.stats.counts import CountTestResult, count_rate_test
 from canarystats.stats.hosts import HostTestResult, host_test
 from canarystats.stats.multiplicity import adjust_p_values
@@ -137,10 +138,6 @@ def classify(
     return CLASSIFIERS[method](metrics, evidence, settings)
 
 
-def _row(values: object, n: int) -> NDArray[np.float64]:
-    return np.broadcast_to(np.asarray(values, dtype=np.float64), (n,)).astype(np.float64)
-
-
 def _floats(values: object) -> list[float]:
     # One conversion per array: the per-metric loops then read Python floats, not numpy scalars.
     return np.asarray(values, dtype=np.float64).reshape(-1).tolist()
@@ -227,8 +224,8 @@ def classify_kayenta(
     cs, bs = evidence.canary_stats, evidence.baseline_stats
     n_c = np.asarray(cs.n, dtype=np.int64).reshape(n)
     n_b = np.asarray(bs.n, dtype=np.int64).reshape(n)
-    cmin, cmax = _row(cs.min, n), _row(cs.max, n)
-    bmin, bmax = _row(bs.min, n), _row(bs.max, n)
+    cmin, cmax = row_values(cs.min, n), row_values(cs.max, n)
+    bmin, bmax = row_values(bs.min, n), row_values(bs.max, n)
 
     empty = (n_c == 0) | (n_b == 0)
     # Only samples of the same size can be identical: the others need no sorting.
@@ -238,9 +235,9 @@ def classify_kayenta(
     single = ~empty & ~identical & (np.fmin(cmin, bmin) == np.fmax(cmax, bmax))
     constant = ~empty & ~identical & ~single & (cmin == cmax) & (bmin == bmax)
 
-    est = _row(evidence.test.estimate, n)
-    lo = _row(evidence.test.ci_low, n)
-    hi = _row(evidence.test.ci_high, n)
+    est = row_values(evidence.test.estimate, n)
+    lo = row_values(evidence.test.ci_low, n)
+    hi = row_values(evidence.test.ci_high, n)
     gap = cmin - bmin
     est = np.where(constant, gap, est)
     lo = np.where(constant, gap, lo)
@@ -251,7 +248,7 @@ def classify_kayenta(
     tested = judged & ~error
 
     use_cles = np.array([m.effect_size.measure == "cles" for m in metrics], dtype=bool)
-    effect = np.where(use_cles, _row(evidence.cles, n), _row(evidence.mean_ratio, n))
+    effect = np.where(use_cles, row_values(evidence.cles, n), row_values(evidence.mean_ratio, n))
     # Samples without a difference have the neutral effect, whatever 0/0 would say (Kayenta
     # reports deviation 1.0 for them).
     effect = np.where(identical | single, np.where(use_cles, 0.5, 1.0), effect)
@@ -278,8 +275,8 @@ def classify_kayenta(
     thresholds = threshold_statistics(metrics, cs)
     # Everything the loop reads, converted to Python scalars once: the loop only formats.
     est_, lo_, hi_, bound_, effect_ = (_floats(a) for a in (est, lo, hi, bound, effect))
-    c_mean, b_mean = _floats(_row(cs.mean, n)), _floats(_row(bs.mean, n))
-    ratio, cmin_ = _floats(_row(evidence.mean_ratio, n)), _floats(cmin)
+    c_mean, b_mean = _floats(row_values(cs.mean, n)), _floats(row_values(bs.mean, n))
+    ratio, cmin_ = _floats(row_values(evidence.mean_ratio, n)), _floats(cmin)
     nc, nb = n_c.tolist(), n_b.tolist()
     empty_, identical_, single_, error_ = (a.tolist() for a in (empty, identical, single, error))
     high_, low_, sig_up_, sig_down_ = (a.tolist() for a in (high, low, sig_up, sig_down))
@@ -609,8 +606,8 @@ def _count_test(
     return count_rate_test(
         cubes.canary[rows],
         cubes.baseline[rows],
-        canary_exposure=cubes.exposure_totals(metrics, "canary")[rows],
-        baseline_exposure=cubes.exposure_totals(metrics, "baseline")[rows],
+        canary_exposure=cubes.exposure_totals(metrics, "canary", rows),
+        baseline_exposure=cubes.exposure_totals(metrics, "baseline", rows),
         direction=[m.direction for m in sel],
         min_rate_ratio=1.0 + rel[rows],
         min_rate_diff=absolute[rows],

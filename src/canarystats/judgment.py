@@ -32,6 +32,7 @@ from canarystats.classify import (
 )
 from canarystats.config import CanaryConfig, JudgeSettings, MetricConfig, load_config
 from canarystats.score import ScoredMetric, score
+from canarystats.stats._arrays import row_values
 
 # load_config is re-exported: the docstring examples and most callers use it with judge.
 __all__ = [
@@ -250,10 +251,6 @@ def _json_safe(x: Any) -> Any:
     return x
 
 
-def _rows(values: Any, n: int) -> NDArray[np.float64]:
-    return np.broadcast_to(np.asarray(values, dtype=np.float64), (n,)).astype(np.float64)
-
-
 def judge(config: CanaryConfig, frame: pd.DataFrame, **overrides: Any) -> Judgment:
     """Judge a canary run: every configured metric, canary against baseline.
 
@@ -397,8 +394,8 @@ def _judge_rows(
         canary=canary,
         baseline=baseline,
         test=test,
-        mean_ratio=_rows(stats.mean_ratio(canary, baseline), n),
-        cles=_rows(stats.cles(canary, baseline), n),
+        mean_ratio=row_values(stats.mean_ratio(canary, baseline), n),
+        cles=row_values(stats.cles(canary, baseline), n),
         canary_stats=stats.describe(canary, PERCENTILES),
         baseline_stats=stats.describe(baseline, PERCENTILES),
         hosts=host_evidence(metrics, cubes, settings) if settings.method == "hosts" else None,
@@ -407,7 +404,7 @@ def _judge_rows(
     diagnostics: list[Mapping[str, Any] | None] = [c.diagnostics for c in classes]
     if settings.method != "hosts":
         diagnostics = list(_pooled_diagnostics(metrics, cubes, settings))
-    p_values = _rows(test.p_value, n)
+    p_values = row_values(test.p_value, n)
     p_raw = p_values.copy()
     if evidence.hosts is not None:
         p_raw = evidence.hosts.p_raw
@@ -517,7 +514,7 @@ def _summaries(d: stats.Description, points: NDArray[np.int64]) -> list[CohortSu
     k = len(points)
     # Python floats once per column: item access on numpy arrays per row is the slow part.
     columns = [
-        _rows(v, k).tolist()
+        row_values(v, k).tolist()
         for v in (d.mean, d.median, d.std, d.min, d.max, d.percentiles[95.0], d.percentiles[99.0])
     ]
     n = np.asarray(d.n, dtype=np.int64).reshape(k).tolist()

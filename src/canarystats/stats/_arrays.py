@@ -25,6 +25,17 @@ def as_rows(values: ArrayLike) -> tuple[NDArray[np.float64], bool]:
     raise ValueError(f"expected a 1-D sample or a 2-D array of rows, got {arr.ndim} dimensions")
 
 
+def row_values(values: ArrayLike, n: int) -> NDArray[np.float64]:
+    """``values`` (one per row, or one for all) as a new float array of ``n`` rows.
+
+    Examples
+    --------
+    >>> row_values(2, 3).tolist(), row_values([1, 2], 2).tolist()
+    ([2.0, 2.0, 2.0], [1.0, 2.0])
+    """
+    return np.broadcast_to(np.asarray(values, dtype=np.float64), (n,)).astype(np.float64)
+
+
 def scalar_or_rows(arr: NDArray[Any], one: bool) -> Any:
     """Give back a Python scalar for 1-D input and the array for 2-D input."""
     if one:
