@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from canarystats.align import align, iqr_outliers, remove_outliers, validate_frame
+from canarystats.align import align, check_frame, iqr_outliers, remove_outliers
 from canarystats.config import MetricConfig
 from canarystats.errors import DataError
 
@@ -106,7 +106,7 @@ def test_frame_validation_names_the_column(mutate: object, expected: str) -> Non
 
 def test_not_a_frame() -> None:
     with pytest.raises(DataError, match="expected a pandas DataFrame"):
-        validate_frame([1, 2])  # type: ignore[arg-type]
+        check_frame([1, 2])  # type: ignore[arg-type]
 
 
 def test_iqr_widened_fences_by_hand() -> None:

@@ -41,8 +41,11 @@ class Samples:
     baseline_points: NDArray[np.int64]
 
 
-def validate_frame(frame: pd.DataFrame) -> pd.DataFrame:
+def check_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Check that ``frame`` is a tidy frame and return it with a float ``value`` column.
+
+    The judge's cheap check, without copies; :func:`canarystats.sources.validate_frame` is the
+    sources' full one (canonical dtypes and UTC times, for frames read from files).
 
     The columns and the values are checked here; the cohort labels as :func:`align_hosts`
     encodes them (one pass over the column, not two).
@@ -56,7 +59,7 @@ def validate_frame(frame: pd.DataFrame) -> pd.DataFrame:
     --------
     >>> f = pd.DataFrame({"metric": ["cpu"], "cohort": ["canary"], "host": [""],
     ...                   "timestamp": pd.to_datetime([0], utc=True), "value": [1]})
-    >>> validate_frame(f)["value"].dtype
+    >>> check_frame(f)["value"].dtype
     dtype('float64')
     """
     if not isinstance(frame, pd.DataFrame):
@@ -366,7 +369,7 @@ def align_hosts(
     >>> c.canary.tolist(), c.baseline.tolist()
     ([[[5.0, 6.0]], [[1.0, 0.0]]], [[[nan, 4.0]], [[0.0, 0.0]]])
     """
-    frame = validate_frame(frame)
+    frame = check_frame(frame)
     if run is not None and run not in frame.columns:
         raise DataError(f"the data has no column {run!r} to tell the runs apart")
     if run is not None and known_hosts:
