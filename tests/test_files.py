@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from canarystats.errors import DataError
-from canarystats.sources import read_datadog_response, read_frame, validate_frame, write_frame
+from canarystats.frame import validate_frame
+from canarystats.sources import read_datadog_response, read_frame, write_frame
 
 T0 = pd.Timestamp("2026-03-02T10:00:00Z")
 
@@ -154,7 +155,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(DataError, match="disk full"):
         write_frame(_frame(), path)
     assert path.read_text() == "old contents\n"
     assert [p.name for p in tmp_path.iterdir()] == ["run.csv"]

@@ -1,14 +1,14 @@
-"""From the tidy frame to per-metric samples: validation, pooling, NaN strategy, outliers.
+"""From the tidy frame to ``(row, host, time)`` cubes per cohort: the evidence every method reads.
 
-The judge treats each cohort's points as one unpaired sample (the Kayenta way): every host's
-points are pooled and timestamps only order them.  The result is two 2-D float arrays, one row
-per configured metric in config order, NaN-padded on the right.  After the NaN strategy has run,
-NaN means "no value" everywhere, which is what the statistics kernels expect.
+A row is one metric of one run (a single judgment has one run, rows in config order).  Each
+cohort's cube holds every host's points on the metric's time grid, NaN where a point is missing;
+count metrics have the quiet buckets of known hosts filled with zeros.  A method that pools
+points (Kayenta's) reads :meth:`HostCubes.pooled`; a method that treats hosts as units reads the
+cubes as they are.  The NaN strategy (``replace``) is applied while laying the points out.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,192 +19,13 @@ from numpy.typing import NDArray
 
 from canarystats.config import MetricConfig
 from canarystats.errors import DataError
-
-#: the columns of the tidy frame (DESIGN.md)
-FRAME_COLUMNS = ("metric", "cohort", "host", "timestamp", "value")
-COHORTS = ("canary", "baseline")
-
-
-@dataclass(frozen=True)
-class Samples:
-    """Canary and baseline samples of every metric, rows in config order.
-
-    ``canary`` and ``baseline`` are NaN-padded 2-D arrays after the NaN strategy (so NaN only
-    ever means "no value").  ``canary_points`` and ``baseline_points`` count the points the
-    source returned for each metric, nulls included, before any preprocessing.
-    """
-
-    names: tuple[str, ...]
-    canary: NDArray[np.float64]
-    baseline: NDArray[np.float64]
-    canary_points: NDArray[np.int64]
-    baseline_points: NDArray[np.int64]
-
-
-def check_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Check that ``frame`` is a tidy frame and return it with a float ``value`` column.
-
-    The judge's cheap check, without copies; :func:`canarystats.sources.validate_frame` is the
-    sources' full one (canonical dtypes and UTC times, for frames read from files).
-
-    The columns and the values are checked here; the cohort labels as :func:`align_hosts`
-    encodes them (one pass over the column, not two).
-
-    Raises
-    ------
-    canarystats.errors.DataError
-        Naming the missing or malformed column.
-
-    Examples
-    --------
-    >>> f = pd.DataFrame({"metric": ["cpu"], "cohort": ["canary"], "host": [""],
-    ...                   "timestamp": pd.to_datetime([0], utc=True), "value": [1]})
-    >>> check_frame(f)["value"].dtype
-    dtype('float64')
-    """
-    if not isinstance(frame, pd.DataFrame):
-        raise DataError(f"expected a pandas DataFrame (the tidy frame), got {type(frame).__name__}")
-    missing = [c for c in FRAME_COLUMNS if c not in frame.columns]
-    if missing:
-        raise DataError(
-            f"the data is missing column(s) {', '.join(missing)}; "
-            f"a tidy frame has columns {', '.join(FRAME_COLUMNS)}"
-        )
-    if frame["value"].dtype == np.float64:
-        return frame
-    try:
-        values = pd.to_numeric(frame["value"], errors="raise").astype(np.float64)
-    except (ValueError, TypeError):
-        raise DataError(
-            "column value holds non-numeric entries; values must be numbers (NaN for nulls)"
-        ) from None
-    out = frame.copy(deep=False)
-    out["value"] = values
-    return out
-
-
-def align(frame: pd.DataFrame, metrics: Sequence[MetricConfig]) -> Samples:
-    """Pool each metric's points per cohort and apply its NaN strategy.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        The tidy frame (columns metric, cohort, host, timestamp, value).
-    metrics : sequence of MetricConfig
-        The metrics to judge; rows come out in this order.  Metrics absent from the frame get
-        empty rows (they are judged Nodata); frame rows of other metrics are ignored.
-
-    Returns
-    -------
-    Samples
-
-    Examples
-    --------
-    >>> from canarystats.config import MetricConfig
-    >>> f = pd.DataFrame({"metric": ["cpu"] * 3, "cohort": ["canary", "baseline", "canary"],
-    ...                   "host": ["a", "b", "c"], "timestamp": pd.to_datetime([0, 0, 0], utc=True),
-    ...                   "value": [1.0, 2.0, float("nan")]})
-    >>> s = align(f, [MetricConfig(name="cpu", query="q", nan_strategy="replace")])
-    >>> s.canary.tolist(), s.baseline.tolist(), s.canary_points.tolist()
-    ([[1.0, 0.0]], [[2.0]], [2])
-    """
-    cubes = align_hosts(frame, metrics, fill_counts=False)
-    return Samples(
-        cubes.names,
-        _packed(cubes.pooled("canary"), cubes.canary_points),
-        _packed(cubes.pooled("baseline"), cubes.baseline_points),
-        cubes.canary_points,
-        cubes.baseline_points,
-    )
-
-
-def _packed(rows: NDArray[np.float64], points: NDArray[np.int64]) -> NDArray[np.float64]:
-    # Values first (host after host, in time order), NaN padding after, as wide as the longest.
-    order = np.argsort(np.isnan(rows), axis=1, kind="stable")
-    width = max(int(np.sum(~np.isnan(rows), axis=1).max()) if rows.size else 0, 1)
-    out = np.full((rows.shape[0], width), np.nan)
-    k = min(width, rows.shape[1])
-    out[:, :k] = np.take_along_axis(rows, order[:, :k], axis=1)
-    return out
+from canarystats.frame import CHUNK_ROWS, COHORTS, cohort_codes, encode, validate_frame
 
 
 def _time_key(stamps: pd.Series) -> NDArray[np.int64]:
-    # Integer time in the column's own unit: only order and equality matter, and a datetime
-    # column is read without a copy.  An unparsable stamp (NaT) sorts first.
-    dtype = stamps.dtype
-    if isinstance(dtype, pd.DatetimeTZDtype) or (isinstance(dtype, np.dtype) and dtype.kind == "M"):
-        return np.asarray(stamps.array.view("i8"), dtype=np.int64)
-    parsed = pd.to_datetime(stamps, utc=True, errors="coerce")
-    return np.asarray(parsed.array.view("i8"), dtype=np.int64)
-
-
-def iqr_outliers(
-    values: NDArray[np.float64],
-    factor: float | NDArray[np.float64],
-    *,
-    reduce_sensitivity: bool = True,
-) -> NDArray[np.bool_]:
-    """Flag outliers per row with Kayenta's IQR detector (``reduceSensitivity = true``).
-
-    Fences are ``Q1 - f*IQR`` and ``Q3 + f*IQR``; with ``reduce_sensitivity`` (what the judge
-    uses) they are widened to at least the 1st and 99th percentiles, so a long tail is not cut
-    away.  Percentiles are R-7 (linear), as Kayenta's.  A value is an outlier when strictly
-    outside the fences; NaN is never flagged.
-
-    Parameters
-    ----------
-    values : ndarray
-        2-D, one row per metric, NaN for missing.
-    factor : float or ndarray
-        The fence factor, one per row or shared.
-
-    Examples
-    --------
-    >>> x = np.array([[21.0, 23, 24, 25, 50, 29, 23, 21]])
-    >>> iqr_outliers(x, 1.5, reduce_sensitivity=False).tolist()[0][4]
-    True
-    """
-    rows = np.asarray(values, dtype=np.float64)
-    if rows.size == 0:
-        return np.zeros(rows.shape, dtype=bool)
-    f = np.broadcast_to(np.asarray(factor, dtype=np.float64), (rows.shape[0],))[:, None]
-    with warnings.catch_warnings():
-        # all-NaN rows give NaN fences, and NaN compares false: nothing is flagged
-        warnings.simplefilter("ignore", RuntimeWarning)
-        p1, q1, q3, p99 = np.nanpercentile(rows, [1, 25, 75, 99], axis=1, keepdims=True)
-    iqr = q3 - q1
-    lo = q1 - f * iqr
-    hi = q3 + f * iqr
-    if reduce_sensitivity:
-        lo = np.fmin(p1, lo)
-        hi = np.fmax(p99, hi)
-    with np.errstate(invalid="ignore"):
-        return (rows < lo) | (rows > hi)
-
-
-def remove_outliers(
-    values: NDArray[np.float64], factor: NDArray[np.float64], rows: NDArray[np.bool_]
-) -> NDArray[np.float64]:
-    """Replace the IQR outliers of the selected rows by NaN (which the kernels skip).
-
-    Examples
-    --------
-    >>> remove_outliers(np.array([[1.0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 90]]), np.array([3.0]),
-    ...                 np.array([True])).tolist()[0][-1]
-    nan
-    """
-    out = np.array(values, dtype=np.float64, copy=True)
-    if not rows.any():
-        return out
-    flagged = iqr_outliers(out, factor) & rows[:, None]
-    out[flagged] = np.nan
-    return out
-
-
-# --------------------------------------------------------------------------- hosts as units
-
-#: frame rows handled at once: bounds the temporaries of a large frame to a few tens of MB
-CHUNK_ROWS = 1 << 18
+    # Integer time (validate_frame made the column datetime64[ns, UTC]): only order and
+    # equality matter, and the column is read without a copy.
+    return np.asarray(stamps.array.view("i8"), dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -369,35 +190,13 @@ def align_hosts(
     >>> c.canary.tolist(), c.baseline.tolist()
     ([[[5.0, 6.0]], [[1.0, 0.0]]], [[[nan, 4.0]], [[0.0, 0.0]]])
     """
-    frame = check_frame(frame)
+    frame = validate_frame(frame)
     if run is not None and run not in frame.columns:
         raise DataError(f"the data has no column {run!r} to tell the runs apart")
     if run is not None and known_hosts:
         raise ValueError("known_hosts applies to a single run; give each run's hosts as data")
     codes = _Codes(frame, metrics, known_hosts or {}, run)
     return codes.cubes(fill_counts)
-
-
-def _encode(column: pd.Series) -> tuple[NDArray[np.integer[Any]], list[Any]]:
-    """Integer codes of ``column`` (-1 for missing) and the value of each code.
-
-    Categorical columns give their codes as they are; others are factorised chunk by chunk
-    into 32-bit codes, so a long frame costs 4 bytes a row, not a Python object per row.
-    """
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        return np.asarray(column.cat.codes), list(column.cat.categories)
-    if len(column) <= CHUNK_ROWS:
-        found, uniques = pd.factorize(column)
-        return found, list(uniques)
-    out = np.empty(len(column), dtype=np.int32)
-    index: dict[Any, int] = {}
-    for a in range(0, len(column), CHUNK_ROWS):
-        found, uniques = pd.factorize(column.iloc[a : a + CHUNK_ROWS])
-        lookup = [index.setdefault(u, len(index)) for u in uniques]
-        out[a : a + len(found)] = np.array([*lookup, -1], dtype=np.int32)[found]
-    if len(index) < np.iinfo(np.int16).max:
-        return out.astype(np.int16), list(index)  # hosts, cohorts: half the bytes
-    return out, list(index)
 
 
 def _sorted_keys(keys: list[Any]) -> list[int]:
@@ -421,12 +220,12 @@ class _Codes:
         self.frame, self.metrics = frame, metrics
         self.names = tuple(m.name for m in metrics)
         row_of = {name: i for i, name in enumerate(self.names)}
-        metric_codes, metric_names = _encode(frame["metric"])
+        metric_codes, metric_names = encode(frame["metric"])
         self.metric_codes = metric_codes
         # code -> row; the appended -1 maps a missing metric (code -1) to "not judged"
         self.to_row = np.array([row_of.get(str(x), -1) for x in metric_names] + [-1], np.int64)
-        self.cohort = _cohorts(frame["cohort"])
-        host_codes, host_values = _encode(frame["host"])
+        self.cohort = cohort_codes(frame["cohort"])
+        host_codes, host_values = encode(frame["host"])
         position: dict[str, int] = {}
         lookup = [
             position.setdefault("" if pd.isna(h) else str(h), len(position)) for h in host_values
@@ -454,7 +253,7 @@ class _Codes:
             self.run_codes: NDArray[np.integer[Any]] | None = None
             self.runs: tuple[Any, ...] = ()
         else:
-            run_codes, run_values = _encode(frame[run])
+            run_codes, run_values = encode(frame[run])
             if (run_codes < 0).any():
                 raise DataError(f"column {run!r} has empty cells; every point needs its run")
             order = _sorted_keys(run_values)
@@ -588,19 +387,6 @@ class _Codes:
             f"metric {name!r}{run} has two points for one {cohort} host and timestamp{where}; "
             "a tidy frame has one point per metric, cohort, host and timestamp"
         )
-
-
-def _cohorts(column: pd.Series) -> NDArray[np.int8]:
-    """0 for canary, 1 for baseline; any other value is a DataError naming it."""
-    canary = np.asarray((column == "canary").to_numpy(dtype=bool, na_value=False))
-    baseline = np.asarray((column == "baseline").to_numpy(dtype=bool, na_value=False))
-    bad = ~(canary | baseline)
-    if bad.any():
-        shown = ", ".join(repr(str(v)) for v in sorted({str(v) for v in column[bad].unique()})[:3])
-        raise DataError(
-            f"column cohort has value(s) {shown}; only 'canary' and 'baseline' are allowed"
-        )
-    return baseline.view(np.int8)
 
 
 def fill_count_buckets(cubes: HostCubes, metrics: Sequence[MetricConfig]) -> None:

@@ -433,7 +433,7 @@ def _fetch(
 def _read_data(
     config: CanaryConfig, args: argparse.Namespace, console: _Console
 ) -> tuple[pd.DataFrame, tuple[datetime, datetime] | None, dict[str, str]]:
-    from canarystats.report import frame_window
+    from canarystats.frame import frame_window
     from canarystats.sources import read_frame
     from canarystats.timeparse import parse_duration, parse_time
 

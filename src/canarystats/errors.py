@@ -7,30 +7,32 @@ stderr and exits with the error's ``exit_code``; it never shows a traceback.
 
 from __future__ import annotations
 
+from canarystats.exit_codes import ExitCode
+
 
 class CanaryStatsError(Exception):
     """Base class of the errors a user can cause; ``str()`` is one line to show them."""
 
     #: exit code of ``canarystats`` when this error ends a command (see DESIGN.md)
-    exit_code: int = 2
+    exit_code: int = ExitCode.USAGE
 
 
 class ConfigError(CanaryStatsError, ValueError):
     """The canary config (or a command-line override of it) is invalid."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 class DataError(CanaryStatsError, ValueError):
     """A data file or frame does not have the shape canarystats needs."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 class SourceError(CanaryStatsError, RuntimeError):
     """The metrics backend failed, refused, or answered with something unusable."""
 
-    exit_code = 3
+    exit_code = ExitCode.NO_VERDICT
 
 
 class CredentialsError(SourceError):
@@ -41,4 +43,4 @@ class CredentialsError(SourceError):
     at all.
     """
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE

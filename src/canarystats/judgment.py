@@ -22,7 +22,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from canarystats import stats
-from canarystats.align import HostCubes, align_hosts, fill_count_buckets, remove_outliers
+from canarystats.align import HostCubes, align_hosts, fill_count_buckets
 from canarystats.classify import (
     DiagnosticsTable,
     Evidence,
@@ -33,6 +33,7 @@ from canarystats.classify import (
 from canarystats.config import CanaryConfig, JudgeSettings, MetricConfig, load_config
 from canarystats.score import ScoredMetric, score
 from canarystats.stats._arrays import row_values
+from canarystats.stats.outliers import remove_outliers
 
 # load_config is re-exported: the docstring examples and most callers use it with judge.
 __all__ = [

@@ -30,13 +30,14 @@ import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, cast
 from urllib.parse import urlencode
 
 import pandas as pd
 
 from canarystats.errors import ConfigError
+from canarystats.frame import Window, frame_window
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -48,7 +49,6 @@ __all__ = [
     "FORMATS",
     "datadog_links",
     "failing_first",
-    "frame_window",
     "render",
 ]
 
@@ -57,7 +57,6 @@ FORMATS = ("text", "markdown", "json", "junit", "html")
 FAILING = ("High", "Low", "NodataFailMetric", "Error")
 _RANK = {"NodataFailMetric": 0, "Error": 0, "High": 0, "Low": 0, "Nodata": 1, "Pass": 2}
 
-Window = tuple[datetime, datetime]
 
 
 def failing_first(metrics: Iterable[MetricResult]) -> list[MetricResult]:
@@ -80,25 +79,6 @@ def failing_first(metrics: Iterable[MetricResult]) -> list[MetricResult]:
             0 if (m.critical and m.classification in FAILING) else 1,
         ),
     )
-
-
-def frame_window(frame: pd.DataFrame, step: int = 60) -> Window | None:
-    """The window a tidy frame covers: first bucket start to last bucket end (UTC).
-
-    Returns None for an empty frame.
-
-    Examples
-    --------
-    >>> f = pd.DataFrame({"timestamp": pd.to_datetime(["2026-01-01T00:00Z", "2026-01-01T00:09Z"])})
-    >>> [t.isoformat() for t in frame_window(f, 60)]
-    ['2026-01-01T00:00:00+00:00', '2026-01-01T00:10:00+00:00']
-    """
-    if frame is None or len(frame) == 0:
-        return None
-    stamps = pd.to_datetime(frame["timestamp"], utc=True)
-    first = stamps.min().to_pydatetime().astimezone(UTC)
-    last = stamps.max().to_pydatetime().astimezone(UTC)
-    return first, last + timedelta(seconds=step)
 
 
 # --------------------------------------------------------------------------- Datadog links

@@ -45,14 +45,8 @@ from datadog_api_client.v2.model.timeseries_formula_request_type import (
 )
 
 from canarystats.errors import ConfigError, CredentialsError, SourceError
-from canarystats.sources.base import (
-    MetricQuery,
-    check_scopes,
-    check_window,
-    empty_frame,
-    frame_from_arrays,
-    to_epoch_ms,
-)
+from canarystats.frame import empty_frame, frame_from_arrays
+from canarystats.sources.base import MetricQuery, check_scopes, check_window, to_epoch_ms
 from canarystats.sources.query import group_name, render_query
 
 logger = logging.getLogger("canarystats.sources")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from canarystats.errors import DataError
-from canarystats.sources.base import COHORTS, validate_frame
+from canarystats.frame import COHORTS, validate_frame, write_atomic
 from canarystats.sources.datadog import parse_response, series_to_frame
 
 _FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".json": "json"}
@@ -138,35 +137,26 @@ def write_frame(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     if fmt == "parquet":
         _need_pyarrow(path)
     units = dict(frame.attrs.get("units") or {})
+    if fmt == "parquet":
+        pq = frame.copy()
+        pq.attrs = {"units": units}
+        write_atomic(path, lambda temp: pq.to_parquet(temp, index=False))
+        return path
     out = frame.copy()
     out["timestamp"] = out["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise DataError(f"{path}: folder {folder} does not exist; create it first")
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "w" if fmt != "parquet" else "wb") as stream:
-            if fmt == "csv":
-                out.to_csv(stream, index=False, lineterminator="\n")
-            elif fmt == "json":
-                # Plain json keeps every float exactly (pandas' to_json rounds to 15 digits).
-                points = [
-                    {
-                        **{c: row[c] for c in out.columns if c != "value"},
-                        "value": None if math.isnan(row["value"]) else float(row["value"]),
-                    }
-                    for row in out.to_dict(orient="records")
-                ]
-                json.dump({"units": units, "points": points}, stream, indent=None)
-                stream.write("\n")
-        if fmt == "parquet":
-            pq = frame.copy()
-            pq.attrs = {"units": units}
-            pq.to_parquet(temp, index=False)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    if fmt == "csv":
+        text = out.to_csv(index=False, lineterminator="\n")
+    else:
+        # Plain json keeps every float exactly (pandas' to_json rounds to 15 digits).
+        points = [
+            {
+                **{c: row[c] for c in out.columns if c != "value"},
+                "value": None if math.isnan(row["value"]) else float(row["value"]),
+            }
+            for row in out.to_dict(orient="records")
+        ]
+        text = json.dumps({"units": units, "points": points}, indent=None) + "\n"
+    write_atomic(path, text)
     return path
 
 

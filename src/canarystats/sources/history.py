@@ -27,12 +27,8 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from canarystats.errors import DataError
-from canarystats.sources.base import (
-    MetricQuery,
-    check_scopes,
-    check_window,
-    validate_frame,
-)
+from canarystats.frame import validate_frame
+from canarystats.sources.base import MetricQuery, check_scopes, check_window
 
 __all__ = ["DEPLOY_COLUMNS", "HistorySource", "read_deploys"]
 
