@@ -1,7 +1,7 @@
 """``canarystats.judge`` end to end against the statistics kernels alone, on the same fleet.
 
 For M metrics with n points per cohort (5 hosts per cohort, n / 5 points per host, see
-``fleet.py``) the tidy frame is built once (not timed), then
+``canarystats.testing.fleet``) the tidy frame is built once (not timed), then
 
 * **judge** -- ``judge(config, frame)``: validation, alignment of the tidy frame into arrays,
   preprocessing, the statistics, classification, scoring and the per-metric results;
@@ -35,7 +35,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
-from fleet import KINDS, Fleet, config_dict, make_fleet, tidy_frame
 from stats_kernels import machine, median_time
 
 import canarystats
@@ -43,6 +42,7 @@ from canarystats import stats
 from canarystats.stats.counts import count_rate_test
 from canarystats.stats.hosts import host_test
 from canarystats.stats.multiplicity import adjust_p_values
+from canarystats.testing.fleet import KINDS, Fleet, config_dict, make_fleet, tidy_frame
 
 HOSTS = 5
 #: largest tidy frame built (rows); 2 x 100k x 300 points would need several GB

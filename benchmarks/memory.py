@@ -39,7 +39,7 @@ import gc, json, os, resource, sys, threading, time
 sys.path.insert(0, sys.argv[1])
 import numpy as np
 import canarystats
-from fleet import config_dict, make_fleet, tidy_frame
+from canarystats.testing.fleet import config_dict, make_fleet, tidy_frame
 from judge_e2e import kernels
 
 mode, m, n, method = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] or None

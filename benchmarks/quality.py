@@ -37,12 +37,19 @@ from numpy.typing import NDArray
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from realdata import ASD, Cases, find_asd, healthy_cases, incident_cases, load_asd
 from results_md import RESULTS, write_section
 
 from canarystats.stats import MannWhitneyResult, mann_whitney
 from canarystats.stats.hosts import host_test
 from canarystats.stats.multiplicity import any_rejected
+from canarystats.testing.realdata import (
+    ASD,
+    Cases,
+    find_asd,
+    healthy_cases,
+    incident_cases,
+    load_asd,
+)
 
 ALPHA = 0.05
 SEED = 20261127

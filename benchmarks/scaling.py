@@ -1,7 +1,7 @@
 """How the cost of judging grows with the number of metrics M and the points per cohort n.
 
 Two sweeps, each timing ``judge`` end to end (the config's default method) and the statistics
-kernels alone (as in ``judge_e2e.py``) on fleets from ``fleet.py``:
+kernels alone (as in ``judge_e2e.py``) on fleets from ``canarystats.testing.fleet``:
 
 * in M at fixed n: a judge whose work is per metric should grow like M^1;
 * in n at fixed M: the rank test sorts each row and the Hodges-Lehmann interval selects among
@@ -27,11 +27,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fleet import config_dict, make_fleet, tidy_frame
 from judge_e2e import HOSTS, kernels
 from stats_kernels import median_time
 
 import canarystats
+from canarystats.testing.fleet import config_dict, make_fleet, tidy_frame
 
 
 def power_exponent(sizes: list[int] | np.ndarray, times: list[float] | np.ndarray) -> float:

@@ -35,11 +35,11 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fleet import START, STEP_S, make_fleet, tidy_frame
 from stats_kernels import machine
 
 from canarystats.sources import DatadogSource, MetricQuery
 from canarystats.testing import FakeDatadog
+from canarystats.testing.fleet import START, STEP_S, make_fleet, tidy_frame
 
 HOSTS = 5
 POINTS = 30

@@ -29,8 +29,14 @@ from typing import Any
 import numpy as np
 import scipy.stats
 
-from canarystats.stats import cles, describe, mann_whitney, mean_ratio
-from canarystats.stats import mannwhitney as mw
+from canarystats.stats import (
+    cles,
+    compiled_enabled,
+    compiled_kernels,
+    describe,
+    mann_whitney,
+    mean_ratio,
+)
 
 
 def median_time(fn: Callable[[], Any], repeats: int) -> float:
@@ -57,11 +63,8 @@ def bench_u_p(m: int, n: int, repeats: int) -> dict[str, Any]:
     both = np.concatenate([c, b], axis=1)
     mann_whitney(c[:2], b[:2], conf_int=False)  # compile the kernel outside the timing
     ours = median_time(lambda: mann_whitney(c, b, conf_int=False), repeats)
-    mw.USE_COMPILED = False
-    try:
+    with compiled_kernels(False):
         numpy_path = median_time(lambda: mann_whitney(c, b, conf_int=False), repeats)
-    finally:
-        mw.USE_COMPILED = True
     floor = median_time(lambda: np.sort(both, axis=1), repeats)
     sp = median_time(
         lambda: scipy.stats.mannwhitneyu(c, b, axis=1, method="asymptotic"), max(1, repeats // 2)
@@ -69,7 +72,7 @@ def bench_u_p(m: int, n: int, repeats: int) -> dict[str, Any]:
     return {
         "what": f"U + p, M={m:,}, n={n}",
         "canarystats_s": ours,
-        "compiled_kernel": mw.rank_sum_compiled is not None,
+        "compiled_kernel": compiled_enabled(),
         "numpy_path_s": numpy_path,
         "scipy_s": sp,
         "np_sort_floor_s": floor,
@@ -84,12 +87,9 @@ def bench_hl(m: int, n: int, subset: int, repeats: int) -> dict[str, Any]:
     c, b = metric_data(m, n, seed=1)
     mann_whitney(c[:2], b[:2])  # compile the kernel outside the timing
     compiled = median_time(lambda: mann_whitney(c, b, confidence=0.95), repeats)
-    mw.USE_COMPILED = False
-    try:
+    with compiled_kernels(False):
         rows = min(m, max(subset * 5, 200))
         numpy_path = median_time(lambda: mann_whitney(c[:rows], b[:rows]), 1) / rows * m
-    finally:
-        mw.USE_COMPILED = True
     n_pairs = n * n
     lo, mid = int(n_pairs * 0.0236), n_pairs // 2  # where a 95% bound falls at this n
 
@@ -102,7 +102,7 @@ def bench_hl(m: int, n: int, subset: int, repeats: int) -> dict[str, Any]:
     return {
         "what": f"HL estimate + 95% CI, M={m:,}, n={n}",
         "canarystats_s": compiled,
-        "compiled_kernel": mw.select_compiled is not None,
+        "compiled_kernel": compiled_enabled(),
         "numpy_path_s": numpy_path,
         "all_pairs_s": per_row_pairs * m,
         "speedup_vs_all_pairs": per_row_pairs * m / compiled,

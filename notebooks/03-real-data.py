@@ -30,9 +30,7 @@
 # `HistorySource`.
 
 # %%
-import sys
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -41,11 +39,9 @@ from canarystats import judge, load_config
 from canarystats.backtesting import backtest, summarize
 from canarystats.plot import plot_judgment
 from canarystats.sources.history import HistorySource
+from canarystats.testing import realdata
 
 warnings.simplefilter("ignore", RuntimeWarning)
-ROOT = Path.cwd() if (Path.cwd() / "benchmarks").is_dir() else Path.cwd().parent
-sys.path.insert(0, str(ROOT / "benchmarks"))
-import realdata  # noqa: E402  (the loader lives beside the benchmarks)
 
 asd_path = realdata.find_asd()
 data = realdata.load_asd(asd_path) if asd_path is not None else None

@@ -1,32 +1,24 @@
-"""align(): tidy frame -> per-metric pooled samples; frame validation; IQR outliers."""
+"""align_hosts: the tidy frame as ``(row, host, time)`` cubes per cohort, and their pooled rows."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import points_frame as frame
 from hypothesis import given
 from hypothesis import strategies as st
 
-from canarystats.align import align, check_frame, iqr_outliers, remove_outliers
+import canarystats.align as al
+import canarystats.frame as fr
+from canarystats.align import HostCubes, align_hosts
 from canarystats.config import MetricConfig
 from canarystats.errors import DataError
 
-T0 = pd.Timestamp("2026-01-01", tz="UTC")
-
-
-def frame(rows: list[tuple[str, str, str, int, float]]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "metric": [r[0] for r in rows],
-            "cohort": [r[1] for r in rows],
-            "host": [r[2] for r in rows],
-            "timestamp": [T0 + pd.Timedelta(minutes=r[3]) for r in rows],
-            "value": [r[4] for r in rows],
-        }
-    )
+NAN = float("nan")
 
 
 def metric(name: str, **kw: object) -> MetricConfig:
@@ -35,6 +27,11 @@ def metric(name: str, **kw: object) -> MetricConfig:
 
 def values(row: np.ndarray) -> list[float]:
     return [v for v in row.tolist() if not math.isnan(v)]
+
+
+def pooled(f: pd.DataFrame, metrics: list[MetricConfig]) -> HostCubes:
+    """The cubes as the kayenta method pools them: only the points the source returned."""
+    return align_hosts(f, metrics, fill_counts=False)
 
 
 def test_hosts_are_pooled_and_rows_follow_config_order() -> None:
@@ -49,22 +46,18 @@ def test_hosts_are_pooled_and_rows_follow_config_order() -> None:
             ("other", "canary", "a", 0, 100.0),  # not configured: ignored
         ]
     )
-    s = align(f, [metric("mem"), metric("cpu")])
-    assert s.names == ("mem", "cpu")
-    assert values(s.canary[0]) == [5.0]
-    # pooled over hosts a and b, ordered by host then time
-    assert values(s.canary[1]) == [1.0, 2.0, 4.0]
-    assert values(s.baseline[1]) == [9.0]
-    assert s.canary_points.tolist() == [1, 3]
-    assert s.baseline_points.tolist() == [1, 1]
-    assert s.canary.shape == (2, 3)  # NaN-padded to the longest row
+    c = pooled(f, [metric("mem"), metric("cpu")])
+    assert c.names == ("mem", "cpu")
+    assert values(c.pooled("canary")[0]) == [5.0]
+    assert sorted(values(c.pooled("canary")[1])) == [1.0, 2.0, 4.0]
+    assert values(c.pooled("baseline")[1]) == [9.0]
 
 
 def test_absent_metric_gives_empty_rows() -> None:
-    s = align(frame([("cpu", "canary", "", 0, 1.0)]), [metric("cpu"), metric("gone")])
-    assert values(s.canary[1]) == [] and values(s.baseline[1]) == []
-    assert values(s.baseline[0]) == []
-    assert s.canary_points.tolist() == [1, 0]
+    c = pooled(frame([("cpu", "canary", "", 0, 1.0)]), [metric("cpu"), metric("gone")])
+    assert values(c.pooled("canary")[1]) == [] and values(c.pooled("baseline")[1]) == []
+    assert values(c.pooled("baseline")[0]) == []
+    assert c.canary_points.tolist() == [1, 0]
 
 
 def test_nan_strategy_remove_and_replace() -> None:
@@ -74,63 +67,36 @@ def test_nan_strategy_remove_and_replace() -> None:
         ("b", "canary", "", 0, float("nan")),
         ("b", "canary", "", 1, 3.0),
     ]
-    s = align(frame(rows), [metric("a"), metric("b", nan_strategy="replace")])
-    assert values(s.canary[0]) == [3.0]
-    assert values(s.canary[1]) == [0.0, 3.0]
+    c = pooled(frame(rows), [metric("a"), metric("b", nan_strategy="replace")])
+    assert values(c.pooled("canary")[0]) == [3.0]
+    assert values(c.pooled("canary")[1]) == [0.0, 3.0]
     # points counted as received, nulls included
-    assert s.canary_points.tolist() == [2, 2]
+    assert c.canary_points.tolist() == [2, 2]
 
 
 def test_empty_frame_with_columns() -> None:
     empty = pd.DataFrame(columns=["metric", "cohort", "host", "timestamp", "value"])
-    s = align(empty, [metric("a")])
-    assert s.canary.shape == (1, 1) and math.isnan(s.canary[0, 0])
+    c = align_hosts(empty, [metric("a")])
+    assert np.isnan(c.pooled("canary")).all() and c.canary_points.tolist() == [0]
 
 
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
-        (lambda f: f.drop(columns=["value"]), "missing column(s) value"),
-        (lambda f: f.drop(columns=["cohort", "host"]), "missing column(s) cohort, host"),
-        (lambda f: f.assign(cohort=["experiment"]), "column cohort has value(s) 'experiment'"),
-        (lambda f: f.assign(value=["high"]), "column value holds non-numeric entries"),
+        (lambda f: f.drop(columns=["value"]), "column 'value' is missing"),
+        (lambda f: f.drop(columns=["cohort", "metric"]), "columns 'metric', 'cohort' are missing"),
+        (lambda f: f.assign(cohort=["experiment"]), "column 'cohort' has value(s) 'experiment'"),
+        (lambda f: f.assign(value=["high"]), "column 'value' has non-numeric cells"),
     ],
 )
-def test_frame_validation_names_the_column(mutate: object, expected: str) -> None:
+def test_frame_validation_names_the_column(
+    mutate: Callable[[pd.DataFrame], pd.DataFrame], expected: str
+) -> None:
     f = frame([("a", "canary", "", 0, 1.0)])
     with pytest.raises(DataError) as info:
-        align(mutate(f), [metric("a")])  # type: ignore[operator]
+        align_hosts(mutate(f), [metric("a")])
     assert expected in str(info.value)
     assert "\n" not in str(info.value)
-
-
-def test_not_a_frame() -> None:
-    with pytest.raises(DataError, match="expected a pandas DataFrame"):
-        check_frame([1, 2])  # type: ignore[arg-type]
-
-
-def test_iqr_widened_fences_by_hand() -> None:
-    # [1]*12 + [90]: Q1 = Q3 = 1, IQR = 0, so the plain fence is 1.  The 99th percentile
-    # (R-7: h = 0.99 * 12 = 11.88, 1 + 0.88 * 89 = 79.32) widens the upper fence to 79.32,
-    # and 90 is still outside it.
-    x = np.array([[1.0] * 12 + [90.0]])
-    assert iqr_outliers(x, 3.0).tolist()[0] == [False] * 12 + [True]
-    # Sorted [21,21,23,23,24,25,29,50]: Q1 = 22.5, Q3 = 26, IQR = 3.5, plain fences
-    # [17.25, 31.25] flag 50; the 99th percentile 29 + 0.93 * 21 = 48.53 still flags it.
-    y = np.array([[21.0, 23, 24, 25, 50, 29, 23, 21]])
-    assert iqr_outliers(y, 1.5).tolist()[0][4] is True
-    # Two 50s among eight values: the 99th percentile is 50 itself (h = 6.93, between 50s),
-    # so the widened fence keeps a value the plain fence would cut.
-    z = np.array([[1.0, 1, 1, 1, 1, 1, 50, 50]])
-    assert iqr_outliers(z, 1.5, reduce_sensitivity=False).tolist()[0][-1] is True
-    assert iqr_outliers(z, 1.5).tolist()[0][-1] is False
-
-
-def test_remove_outliers_only_on_selected_rows() -> None:
-    x = np.array([[1.0] * 12 + [90.0], [1.0] * 12 + [90.0]])
-    out = remove_outliers(x, np.array([3.0, 3.0]), np.array([True, False]))
-    assert math.isnan(out[0, -1]) and out[1, -1] == 90.0
-    assert not np.isnan(x).any()  # the input is not modified
 
 
 @given(
@@ -147,22 +113,15 @@ def test_remove_outliers_only_on_selected_rows() -> None:
         unique_by=lambda r: r[:4],
     )
 )
-def test_align_keeps_each_cohorts_multiset(rows: list[tuple[str, str, str, int, float]]) -> None:
-    s = align(frame(rows), [metric("a"), metric("b"), metric("c")])
+def test_pooling_keeps_each_cohorts_multiset(rows: list[tuple[str, str, str, int, float]]) -> None:
+    c = pooled(frame(rows), [metric("a"), metric("b"), metric("c")])
     for i, name in enumerate("abc"):
-        for cohort, arr in (("canary", s.canary), ("baseline", s.baseline)):
+        for cohort in ("canary", "baseline"):
             expected = sorted(r[4] for r in rows if r[0] == name and r[1] == cohort)
-            assert sorted(values(arr[i])) == expected
-
-
-# --------------------------------------------------------------------------- align_hosts
-
-NAN = float("nan")
+            assert sorted(values(c.pooled(cohort)[i])) == expected
 
 
 def test_align_hosts_lays_points_on_the_union_grid_with_sorted_hosts() -> None:
-    from canarystats.align import align_hosts
-
     f = frame(
         [
             ("cpu", "canary", "z", 2, 3.0),
@@ -181,8 +140,6 @@ def test_align_hosts_lays_points_on_the_union_grid_with_sorted_hosts() -> None:
 
 
 def test_quiet_count_buckets_of_known_hosts_are_zero_and_unknown_hosts_stay_missing() -> None:
-    from canarystats.align import align_hosts
-
     f = frame(
         [
             ("requests", "baseline", "b1", 0, 10.0),
@@ -205,8 +162,6 @@ def test_quiet_count_buckets_of_known_hosts_are_zero_and_unknown_hosts_stay_miss
 
 
 def test_gauges_keep_gaps_and_replace_only_returned_nulls() -> None:
-    from canarystats.align import align_hosts
-
     f = frame(
         [("g", "canary", "a", 0, NAN), ("g", "canary", "a", 2, 1.0), ("h", "canary", "a", 1, 5.0)]
     )
@@ -216,8 +171,6 @@ def test_gauges_keep_gaps_and_replace_only_returned_nulls() -> None:
 
 
 def test_metrics_with_another_step_get_their_own_grid_and_padding_is_never_filled() -> None:
-    from canarystats.align import align_hosts
-
     f = frame(
         [("fast", "canary", "a", t, 1.0) for t in range(4)]
         + [("slow", "canary", "a", 0, 3.0), ("slow", "canary", "a", 5, 0.0)]
@@ -233,8 +186,6 @@ def test_metrics_with_another_step_get_their_own_grid_and_padding_is_never_fille
 
 @given(st.permutations(list(range(6))))
 def test_align_hosts_does_not_depend_on_row_order(order: list[int]) -> None:
-    from canarystats.align import align_hosts
-
     rows = [
         ("m", "canary", "h1", 0, 1.0),
         ("m", "canary", "h2", 1, 2.0),
@@ -252,13 +203,11 @@ def test_align_hosts_does_not_depend_on_row_order(order: list[int]) -> None:
 def test_two_points_for_one_host_and_timestamp_are_a_data_error_naming_them() -> None:
     f = frame([("cpu", "canary", "a", 0, 1.0), ("cpu", "baseline", "a", 0, 2.0)] * 2)
     with pytest.raises(DataError, match=r"metric 'cpu' has two points for one canary host .*'a'"):
-        align(f, [metric("cpu")])
+        align_hosts(f, [metric("cpu")])
 
 
 @pytest.mark.parametrize("dtype", ["category", object])
 def test_align_hosts_reads_categorical_and_object_text_columns_alike(dtype: object) -> None:
-    from canarystats.align import align_hosts
-
     rows = [
         ("m", "canary", "h1", 0, 1.0),
         ("m", "canary", "h2", 1, 2.0),
@@ -277,8 +226,6 @@ def test_align_hosts_reads_categorical_and_object_text_columns_alike(dtype: obje
 
 
 def test_a_missing_host_is_ungrouped_data() -> None:
-    from canarystats.align import align_hosts
-
     f = frame([("m", "canary", "", 0, 1.0), ("m", "canary", "", 1, 2.0)])
     f.loc[1, "host"] = None
     c = align_hosts(f, [MetricConfig("m", "q")])
@@ -287,8 +234,6 @@ def test_a_missing_host_is_ungrouped_data() -> None:
 
 
 def test_align_hosts_in_chunks_equals_one_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
-    import canarystats.align as al
-
     rng = np.random.default_rng(3)
     rows = [
         (f"m{i % 4}", ("canary", "baseline")[i % 2], f"h{i % 5}", i // 20, float(rng.normal()))
@@ -296,7 +241,9 @@ def test_align_hosts_in_chunks_equals_one_chunk(monkeypatch: pytest.MonkeyPatch)
     ]
     metrics = [MetricConfig(f"m{k}", "q", kind="count" if k == 3 else "gauge") for k in range(4)]
     whole = al.align_hosts(frame(rows), metrics)
-    monkeypatch.setattr(al, "CHUNK_ROWS", 7)  # many chunks, and the 32-bit encoding path
+    # many chunks, and the 32-bit encoding path
+    monkeypatch.setattr(al, "CHUNK_ROWS", 7)
+    monkeypatch.setattr(fr, "CHUNK_ROWS", 7)
     parts = al.align_hosts(frame(rows), metrics)
     np.testing.assert_array_equal(parts.canary, whole.canary)
     np.testing.assert_array_equal(parts.baseline, whole.baseline)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import warnings
 from pathlib import Path
 
@@ -19,12 +18,12 @@ from canarystats.backtesting import (
     apply_settings,
     backtest,
     backtest_sweep,
-    exit_code,
     fetch_deploys,
-    run_backtest_cli,
     summarize,
 )
+from canarystats.cli import main
 from canarystats.errors import ConfigError, DataError
+from canarystats.exit_codes import for_verdict
 from canarystats.sources.base import MetricQuery
 from canarystats.sources.history import HistorySource, read_deploys
 
@@ -139,8 +138,8 @@ def test_summarize_without_bad_deploys_has_no_catch_rate() -> None:
 
 
 def test_exit_codes_follow_the_cli() -> None:
-    assert [exit_code(v) for v in ("pass", "marginal", "fail", "nodata")] == [0, 1, 1, 3]
-    assert exit_code("marginal", marginal_ok=True) == 0
+    assert [for_verdict(v) for v in ("pass", "marginal", "fail", "nodata")] == [0, 1, 1, 3]
+    assert for_verdict("marginal", marginal_ok=True) == 0
 
 
 def test_marginal_ok_lets_marginal_deploys_through() -> None:
@@ -394,30 +393,31 @@ def test_read_deploys_normalises_outcomes_and_windows(
     assert str(t["start"].dt.tz) == "UTC"
 
 
-# --------------------------------------------------------------------------- CLI helper
+# --------------------------------------------------------------------------- the command
 
 
-def test_run_backtest_cli_writes_the_frame_and_a_summary(tmp_path: Path) -> None:
-    frame, deploys = _small_history()
-    frame.to_csv(tmp_path / "history.csv", index=False)
-    deploys.to_csv(tmp_path / "deploys.csv", index=False)
-    (tmp_path / "c.yaml").write_text(
+def _backtest_files(folder: Path, frame: pd.DataFrame, deploys: pd.DataFrame) -> list[str]:
+    """``canarystats backtest`` arguments for a history saved in ``folder``."""
+    frame.to_csv(folder / "history.csv", index=False)
+    deploys.to_csv(folder / "deploys.csv", index=False)
+    (folder / "c.yaml").write_text(
         "name: small\nmetrics:\n  - {name: lat, query: 'avg:lat{$scope} by {host}'}\n"
     )
-    err = io.StringIO()
-    code = run_backtest_cli(
-        tmp_path / "c.yaml",
-        tmp_path / "deploys.csv",
-        tmp_path / "history.csv",
-        output=tmp_path / "out.csv",
-        stderr=err,
-    )
-    assert code == 0
+    config, table, data = (str(folder / f) for f in ("c.yaml", "deploys.csv", "history.csv"))
+    return ["backtest", config, table, "--data", data]
+
+
+def test_the_backtest_command_writes_the_frame_and_a_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = _backtest_files(tmp_path, *_small_history())
+    assert main([*argv, "--output", str(tmp_path / "out.csv")]) == 0
     out = pd.read_csv(tmp_path / "out.csv", keep_default_na=False)
     assert out["verdict"].tolist() == ["pass", "fail", "fail", "pass", "fail"]
     assert out["start"].iloc[0] == "2026-02-02T14:00:00Z"
-    assert err.getvalue().count("\n") == 1
-    assert "1 false alarms in 2 good, 1 of 2 bad caught" in err.getvalue()
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "1 false alarms in 2 good, 1 of 2 bad caught" in err
 
 
 # --------------------------------------------------------------------------- Dask
@@ -443,20 +443,10 @@ def test_dask_local_cluster_gives_the_same_frame(small: tuple, tmp_path: Path) -
         sweep_remote = backtest_sweep(
             cfg, deploys, source, {"pass_score": [0, 95], "marginal_score": [0]}, client=client
         )
-        # the CLI helper's --scheduler path, against the same cluster
-        frame.to_csv(tmp_path / "history.csv", index=False)
-        deploys.to_csv(tmp_path / "deploys.csv", index=False)
-        (tmp_path / "c.yaml").write_text(
-            "name: small\nmetrics:\n  - {name: lat, query: 'avg:lat{$scope} by {host}'}\n"
-        )
-        cli_code = run_backtest_cli(
-            tmp_path / "c.yaml",
-            tmp_path / "deploys.csv",
-            tmp_path / "history.csv",
-            scheduler=cluster.scheduler_address,
-            output=tmp_path / "out.csv",
-            stderr=io.StringIO(),
-        )
+        # the command's --scheduler path, against the same cluster
+        argv = _backtest_files(tmp_path, frame, deploys)
+        output = ["--output", str(tmp_path / "out.csv")]
+        cli_code = main([*argv, "--scheduler", cluster.scheduler_address, *output])
     pd.testing.assert_frame_equal(local, remote)
     pd.testing.assert_frame_equal(sweep_local, sweep_remote)
     assert cli_code == 0

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from canarystats import stats
+import canarystats.methods.kayenta as kayenta_method
 from canarystats.config import load_config
 from canarystats.errors import ConfigError, DataError
 from canarystats.judgment import Judgment, judge
@@ -93,13 +93,13 @@ def test_high_metric_fails_the_run_with_an_explanation() -> None:
 
 def test_one_batched_statistics_call(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[Any, ...]] = []
-    real = stats.mann_whitney
+    real = kayenta_method.mann_whitney
 
     def spy(canary: Any, baseline: Any, **kw: Any) -> Any:
         calls.append((np.shape(canary), np.shape(baseline), kw))
         return real(canary, baseline, **kw)
 
-    monkeypatch.setattr(stats, "mann_whitney", spy)
+    monkeypatch.setattr(kayenta_method, "mann_whitney", spy)
     cfg = config(*({"name": f"m{i}", "query": "q"} for i in range(4)), judge={"confidence": 0.9})
     judge(cfg, tidy({f"m{i}": (UP, BASE) for i in range(4)}))
     assert len(calls) == 1

@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.py"))
-#: the issue's limit per notebook (issue 6)
+#: the longest a notebook may take to run
 LIMIT_S = 120
 
 
@@ -44,7 +44,7 @@ def test_notebook_executes(path: Path) -> None:
 
 def test_notebooks_are_stored_without_outputs() -> None:
     # jupytext percent files cannot hold outputs; an .ipynb beside them must be clean too.
-    assert len(NOTEBOOKS) >= 3, "notebooks/ should hold the three notebooks of issue 6"
+    assert len(NOTEBOOKS) >= 3, "notebooks/ should hold the three shipped notebooks"
     for path in (ROOT / "notebooks").glob("*.ipynb"):
         cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
         dirty = [c for c in cells if c.get("outputs") or c.get("execution_count")]

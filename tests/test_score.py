@@ -6,11 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from canarystats.classify import LABELS
+from canarystats.labels import Label
 from canarystats.score import (
     ScoredMetric,
     group_scores,
-    kayenta_score,
     round_half_up,
     score,
     weighted_sum,
@@ -55,10 +54,13 @@ def test_round_half_up_on_the_decimal_string(x: float, rounded: float) -> None:
 
 
 def test_kayenta_score_rules() -> None:
-    assert kayenta_score([m("Pass"), m("High", critical=True)], {}) == 0.0
-    assert kayenta_score([m("Pass"), m("Nodata")], {}) == 0.0  # 50% Nodata
-    assert kayenta_score([m("Pass"), m("Pass"), m("Nodata", "n")], {}) == 100.0
-    assert kayenta_score([], {}) == 0.0
+    def total(results: list[ScoredMetric]) -> float:
+        return score(results, {}, pass_score=95, marginal_score=75).score
+
+    assert total([m("Pass"), m("High", critical=True)]) == 0.0
+    assert total([m("Pass"), m("Nodata")]) == 0.0  # 50% Nodata
+    assert total([m("Pass"), m("Pass"), m("Nodata", "n")]) == 100.0
+    assert total([]) == 0.0
 
 
 def test_verdict_thresholds_are_inclusive() -> None:
@@ -97,7 +99,7 @@ def test_muted_metric_is_scored_as_pass() -> None:
     assert score([m("Pass"), m("Nodata", muted=True)], {}, 95, 75).verdict == "pass"
 
 
-labels = st.sampled_from(LABELS)
+labels = st.sampled_from(list(Label))
 metric_results = st.lists(
     st.builds(
         ScoredMetric,

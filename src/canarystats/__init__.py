@@ -25,7 +25,8 @@ from canarystats.errors import (
 if TYPE_CHECKING:
     from canarystats.backtesting import backtest, backtest_sweep
     from canarystats.config import CanaryConfig, load_config
-    from canarystats.judgment import Judgment, MetricResult, judge, judge_runs
+    from canarystats.judgment import judge, judge_runs
+    from canarystats.results import Judgment, MetricResult
 
 __version__ = "0.1.0"
 
@@ -34,8 +35,8 @@ _LAZY = {
     "backtest_sweep": "canarystats.backtesting",
     "CanaryConfig": "canarystats.config",
     "load_config": "canarystats.config",
-    "Judgment": "canarystats.judgment",
-    "MetricResult": "canarystats.judgment",
+    "Judgment": "canarystats.results",
+    "MetricResult": "canarystats.results",
     "judge": "canarystats.judgment",
     "judge_runs": "canarystats.judgment",
 }

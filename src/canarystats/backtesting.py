@@ -20,20 +20,19 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import fields, replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from canarystats.classify import HIGH, LOW, NODATA_FAIL
 from canarystats.config import CanaryConfig, EffectSize, JudgeSettings, MetricConfig
 from canarystats.errors import ConfigError, DataError
-from canarystats.judgment import Judgment, exit_code, judge, judge_runs
+from canarystats.exit_codes import for_verdict
+from canarystats.judgment import judge, judge_runs
+from canarystats.labels import FAILING
+from canarystats.results import Judgment
 from canarystats.sources.base import Source, metric_queries
 from canarystats.sources.history import DeployTable as Deploys
 from canarystats.sources.history import read_deploys
@@ -47,10 +46,8 @@ __all__ = [
     "apply_settings",
     "backtest",
     "backtest_sweep",
-    "exit_code",
     "fetch_deploys",
     "judge_deploys",
-    "run_backtest_cli",
     "summarize",
 ]
 
@@ -97,7 +94,6 @@ METRIC_SETTINGS = (
     "min_effect_relative",
     "min_effect_absolute",
 )
-_FAILING = (HIGH, LOW, NODATA_FAIL)
 
 
 # --------------------------------------------------------------------------- public API
@@ -386,12 +382,12 @@ def judge_deploys(
             # A deploy without a single point: judged once, as judge() judges an empty frame.
             nothing = nothing or judge(config, frame.iloc[:0])
             j = nothing
-        verdicts.append(j.verdict)
+        verdicts.append(str(j.verdict))
         scores.append(j.score)
         failing.append(
-            ", ".join(m.name for m in j.metrics if m.classification in _FAILING and not m.muted)
+            ", ".join(m.name for m in j.metrics if m.classification in FAILING and not m.muted)
         )
-    codes = np.array([exit_code(v, marginal_ok=marginal_ok) for v in verdicts], dtype=np.int64)
+    codes = np.array([for_verdict(v, marginal_ok=marginal_ok) for v in verdicts], dtype=np.int64)
     return _result_frame(table, verdicts, scores, failing, codes)
 
 
@@ -420,61 +416,6 @@ def _judge_batches(config: CanaryConfig, frame: pd.DataFrame) -> dict[str, Judgm
             judged.update(judge_runs(config, ranked.iloc[start : start + rows], run="deploy"))
             first, start = k + 1, start + rows
     return judged
-
-
-def run_backtest_cli(
-    config_path: str | os.PathLike[str],
-    deploys_path: str | os.PathLike[str],
-    data_path: str | os.PathLike[str],
-    scheduler: str | None = None,
-    output: str | os.PathLike[str] | None = None,
-    *,
-    marginal_ok: bool = False,
-    stdout: TextIO | None = None,
-    stderr: TextIO | None = None,
-) -> int:
-    """``canarystats backtest CONFIG DEPLOYS.csv --data FRAME [--scheduler ADDR] [--output F]``.
-
-    Writes the per-deploy frame as CSV to ``output`` (or ``stdout``) and one summary line to
-    ``stderr``; returns 0 when the backtest ran (whatever the judge got wrong).  User mistakes
-    raise :class:`~canarystats.errors.CanaryStatsError` subclasses, for the CLI to print.
-
-    Examples
-    --------
-    >>> run_backtest_cli("examples/web-backtest.yaml", "fixtures/history/deploys.csv",
-    ...                  "fixtures/history/history.csv", output="bt.csv")  # doctest: +SKIP
-    0
-    """
-    from canarystats.config import load_config
-    from canarystats.sources.history import HistorySource
-
-    out = stdout if stdout is not None else sys.stdout
-    err = stderr if stderr is not None else sys.stderr
-    config = load_config(Path(config_path))
-    table = read_deploys(deploys_path)
-    source = HistorySource.from_files(data_path, table)
-    if scheduler is None:
-        result = backtest(config, table, source, marginal_ok=marginal_ok)
-    else:
-        client = _connect(scheduler)
-        try:
-            result = backtest(config, table, source, client=client, marginal_ok=marginal_ok)
-        finally:
-            client.close()
-    text = _to_csv(result)
-    if output is None:
-        out.write(text)
-        out.flush()
-    else:
-        _write_atomic(Path(output), text)
-    s = summarize(result)
-    err.write(
-        f"backtest of {s['deploys']} deploys: {s['false_alarms']} false alarms in {s['good']} "
-        f"good, {s['caught']} of {s['bad']} bad caught, {s['nodata']} without a verdict"
-        + (f"; results written to {output}" if output is not None else "")
-        + "\n"
-    )
-    return 0
 
 
 # --------------------------------------------------------------------------- internals
@@ -624,42 +565,3 @@ def _on_cluster(
         pd.concat([p[i] for p in parts], ignore_index=True) if parts else pd.DataFrame()
         for i in range(len(settings))
     ]
-
-
-def _connect(address: str) -> Client:
-    try:
-        from distributed import Client
-    except ImportError:
-        raise ConfigError(
-            "--scheduler needs dask: pip install 'canarystats[distributed]'"
-        ) from None
-    try:
-        return Client(address, timeout=30)
-    except (OSError, TimeoutError, ValueError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ConfigError(
-            f"--scheduler {address}: cannot connect to the Dask scheduler ({first}); "
-            "check the address (tcp://host:8786)"
-        ) from None
-
-
-def _to_csv(result: pd.DataFrame) -> str:
-    out = result.copy()
-    for c in ("start", "end"):
-        out[c] = out[c].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return str(out.to_csv(index=False))
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    import tempfile
-
-    if not path.parent.is_dir():
-        raise DataError(f"--output {path}: folder {path.parent} does not exist; create it first")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -13,7 +13,7 @@ from canarystats.exit_codes import ExitCode
 class CanaryStatsError(Exception):
     """Base class of the errors a user can cause; ``str()`` is one line to show them."""
 
-    #: exit code of ``canarystats`` when this error ends a command (see DESIGN.md)
+    #: exit code of ``canarystats`` when this error ends a command (:mod:`canarystats.exit_codes`)
     exit_code: int = ExitCode.USAGE
 
 

@@ -150,7 +150,9 @@ def validate_frame(frame: pd.DataFrame, origin: str = "frame") -> pd.DataFrame:
             if len(missing) == 1
             else f"columns {', '.join(repr(c) for c in missing)} are"
         )
-        raise DataError(f"{origin}: {which} missing; the tidy frame needs {', '.join(TIDY_COLUMNS)}")
+        raise DataError(
+            f"{origin}: {which} missing; the tidy frame needs {', '.join(TIDY_COLUMNS)}"
+        )
     out["metric"] = _text(out["metric"], "metric", origin)
     cohort_codes(out["cohort"], origin)
     if not isinstance(out["cohort"].dtype, pd.CategoricalDtype):

@@ -24,7 +24,7 @@ import pandas as pd
 from canarystats.errors import DataError
 
 if TYPE_CHECKING:
-    from canarystats.judgment import Judgment
+    from canarystats.results import Judgment
 
 __all__ = ["SUMMARY_COLUMNS", "append", "runs", "summary"]
 

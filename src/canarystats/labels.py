@@ -26,13 +26,20 @@ __all__ = [
 ]
 
 
-class Label(StrEnum):
+class _Words(StrEnum):
+    # A label reads as its string everywhere: in f-strings, JSON and reprs (a notebook shows
+    # 'High', as it did when labels were plain strings).
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+
+class Label(_Words):
     """A metric's classification (Kayenta's labels and meanings).
 
     Examples
     --------
-    >>> Label.HIGH == "High", f"{Label.NODATA_FAIL}"
-    (True, 'NodataFailMetric')
+    >>> Label.HIGH == "High", f"{Label.NODATA_FAIL}", Label.PASS
+    (True, 'NodataFailMetric', 'Pass')
     """
 
     PASS = "Pass"
@@ -43,7 +50,7 @@ class Label(StrEnum):
     ERROR = "Error"
 
 
-class Verdict(StrEnum):
+class Verdict(_Words):
     """The outcome of a whole canary run.
 
     ``nodata`` is "no verdict": the run could not be judged (too little data, a critical metric

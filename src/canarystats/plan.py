@@ -38,7 +38,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats as sps
 
-from canarystats.align import align_hosts
+from canarystats.align import HostCubes, align_hosts
 from canarystats.config import CanaryConfig, MetricConfig
 from canarystats.errors import DataError
 from canarystats.stats.hosts import MIN_BASELINE_HOSTS
@@ -229,26 +229,10 @@ def plan(
     gating = tuple(m for m in config.metrics if not m.muted)
     if not gating:
         raise DataError(f"{config.source}: every metric is muted; there is nothing to plan for")
-    cubes = align_hosts(baseline_frame, config.metrics)
-    # Every host of the recent data is a healthy peer, whichever cohort it was fetched as.
-    cube = np.concatenate([cubes.canary, cubes.baseline], axis=1)
-    present = np.any(~np.isnan(cube), axis=2)
-    n_hosts = int(np.max(present.sum(axis=1))) if present.size else 0
-    if n_hosts < MIN_BASELINE_HOSTS:
-        raise DataError(
-            f"the plan's data has {n_hosts} host(s); it needs at least {MIN_BASELINE_HOSTS} "
-            "healthy hosts to measure how much hosts differ"
-        )
+    cubes, cube, n_hosts = _healthy_hosts(config, baseline_frame)
     m_hosts = n_hosts if baseline_hosts is None else int(baseline_hosts)
     step_min = {m.name: m.step / 60.0 for m in config.metrics}
-    span = int(np.max(cubes.columns * np.array([m.step for m in config.metrics]) // 60))
-    grid = tuple(
-        int(x) for x in (minutes if minutes is not None else DURATIONS_MIN) if int(x) <= span
-    )
-    if not grid:
-        raise DataError(
-            f"the plan's data covers {span} minutes; give at least {DURATIONS_MIN[0]} minutes"
-        )
+    span, grid = _durations(config, cubes, minutes)
     family = len(gating)
     alpha = config.judge.alpha
     if config.judge.multiplicity != "none":
@@ -272,15 +256,6 @@ def plan(
                 alpha,
             )
         )
-    # Metrics that reach the power with some number of canary hosts set the recommendation;
-    # the others are named in the report instead of making every answer "never".
-    deciding = [p for p in plans if any(v is not None for v in p.minutes_needed.values())]
-    recommendation: dict[int, int | None] = {}
-    for a, k in enumerate(ks):
-        ok = np.ones(len(grid), dtype=bool) if deciding else np.zeros(len(grid), dtype=bool)
-        for p in deciding:
-            ok &= np.nan_to_num(p.power[a], nan=0.0) >= power
-        recommendation[k] = grid[int(np.argmax(ok))] if ok.any() else None
     return Plan(
         config_name=config.name,
         relative_change=relative_change,
@@ -293,8 +268,59 @@ def plan(
         canary_hosts=ks,
         minutes=grid,
         metrics=tuple(plans),
-        recommendation=recommendation,
+        recommendation=_recommendation(plans, ks, grid, power),
     )
+
+
+def _durations(
+    config: CanaryConfig, cubes: HostCubes, minutes: Sequence[int] | None
+) -> tuple[int, tuple[int, ...]]:
+    """The minutes the data covers, and the durations to evaluate within them."""
+    span = int(np.max(cubes.columns * np.array([m.step for m in config.metrics]) // 60))
+    grid = tuple(
+        int(x) for x in (minutes if minutes is not None else DURATIONS_MIN) if int(x) <= span
+    )
+    if not grid:
+        raise DataError(
+            f"the plan's data covers {span} minutes; give at least {DURATIONS_MIN[0]} minutes"
+        )
+    return span, grid
+
+
+def _healthy_hosts(
+    config: CanaryConfig, frame: pd.DataFrame
+) -> tuple[HostCubes, NDArray[np.float64], int]:
+    """The data's cubes, every host of both cohorts as one cube, and the most hosts a metric has."""
+    cubes = align_hosts(frame, config.metrics)
+    # Every host of the recent data is a healthy peer, whichever cohort it was fetched as.
+    cube = np.concatenate([cubes.canary, cubes.baseline], axis=1)
+    present = np.any(~np.isnan(cube), axis=2)
+    n_hosts = int(np.max(present.sum(axis=1))) if present.size else 0
+    if n_hosts < MIN_BASELINE_HOSTS:
+        raise DataError(
+            f"the plan's data has {n_hosts} host(s); it needs at least {MIN_BASELINE_HOSTS} "
+            "healthy hosts to measure how much hosts differ"
+        )
+    return cubes, cube, n_hosts
+
+
+def _recommendation(
+    plans: Sequence[MetricPlan], ks: tuple[int, ...], grid: tuple[int, ...], power: float
+) -> dict[int, int | None]:
+    """Per number of canary hosts, the shortest duration at which every deciding metric has
+    the power (None: no duration does).
+
+    Metrics that reach the power with some number of canary hosts set the recommendation; the
+    others are named in the report instead of making every answer "never".
+    """
+    deciding = [p for p in plans if any(v is not None for v in p.minutes_needed.values())]
+    recommendation: dict[int, int | None] = {}
+    for a, k in enumerate(ks):
+        ok = np.ones(len(grid), dtype=bool) if deciding else np.zeros(len(grid), dtype=bool)
+        for p in deciding:
+            ok &= np.nan_to_num(p.power[a], nan=0.0) >= power
+        recommendation[k] = grid[int(np.argmax(ok))] if ok.any() else None
+    return recommendation
 
 
 def _exposures(

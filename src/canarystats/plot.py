@@ -25,28 +25,23 @@ import numpy as np
 import pandas as pd
 
 from canarystats.errors import ConfigError
+from canarystats.labels import LABEL_COLOURS, Label
+from canarystats.results import failing_first
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from canarystats.judgment import Judgment, MetricResult
+    from canarystats.results import Judgment, MetricResult
 
 __all__ = ["figure_to_svg", "plot_backtest", "plot_judgment", "plot_metric"]
 
-#: colours of the two cohorts (colour-blind safe pair) and of the outcomes
+#: colours of the two cohorts (colour-blind safe pair)
 COHORT_COLORS = {"canary": "#d95f02", "baseline": "#1b9e77"}
-OUTCOME_COLORS = {
-    "Pass": "#1a7f37",
-    "High": "#cf222e",
-    "Low": "#cf222e",
-    "NodataFailMetric": "#cf222e",
-    "Error": "#cf222e",
-    "Nodata": "#9a6700",
-}
 
 
-def _require_matplotlib() -> None:
+def require_matplotlib() -> None:
+    """Raise a one-line ConfigError naming the extra to install when matplotlib is missing."""
     try:
         import matplotlib  # noqa: F401
     except ImportError:
@@ -96,7 +91,7 @@ def plot_metric(
     >>> ax = plot_metric(frame, j.metric("request-latency"))  # doctest: +SKIP
     >>> ax.figure.savefig("latency.png")  # doctest: +SKIP
     """
-    _require_matplotlib()
+    require_matplotlib()
     if ax is None:
         ax = _new_axes((7.0, 3.2))
     rows = frame[frame["metric"] == result.name]
@@ -122,28 +117,13 @@ def plot_metric(
                 linewidth=2.2,
                 label=cohort,
             )
-    base = result.baseline.median
-    if _finite(base, result.ci_low, result.ci_high):
-        ax.axhspan(
-            base + result.ci_low,
-            base + result.ci_high,
-            color=COHORT_COLORS["canary"],
-            alpha=0.12,
-            label="shift interval",
-        )
-    if result.threshold is not None:
-        for bound in ("max", "min"):
-            value = result.threshold.get(bound)
-            if value is not None:
-                ax.axhline(
-                    value, color="#57606a", linestyle="--", linewidth=1, label=f"threshold {bound}"
-                )
+    _draw_bounds(ax, result)
     unit = f" ({result.unit})" if result.unit else ""
     ax.set_ylabel(f"value{unit}")
-    mark = "" if result.classification == "Pass" else " ✗"
+    mark = "" if result.classification == Label.PASS else " ✗"
     ax.set_title(
         f"{result.name}: {result.classification}{mark}",
-        color=OUTCOME_COLORS.get(result.classification, "#24292f"),
+        color=LABEL_COLOURS.get(Label(result.classification), "#24292f"),
         loc="left",
         fontsize=11,
     )
@@ -164,6 +144,26 @@ def plot_metric(
         ax.legend(loc="upper left", fontsize=8, frameon=False)
     ax.tick_params(axis="x", labelrotation=20, labelsize=8)
     return ax
+
+
+def _draw_bounds(ax: Axes, result: MetricResult) -> None:
+    """The shift interval as a band above the baseline's median, and the threshold lines."""
+    base = result.baseline.median
+    if _finite(base, result.ci_low, result.ci_high):
+        ax.axhspan(
+            base + result.ci_low,
+            base + result.ci_high,
+            color=COHORT_COLORS["canary"],
+            alpha=0.12,
+            label="shift interval",
+        )
+    if result.threshold is not None:
+        for bound in ("max", "min"):
+            value = result.threshold.get(bound)
+            if value is not None:
+                ax.axhline(
+                    value, color="#57606a", linestyle="--", linewidth=1, label=f"threshold {bound}"
+                )
 
 
 def _finite(*values: float | None) -> bool:
@@ -192,10 +192,8 @@ def plot_judgment(judgment: Judgment, frame: pd.DataFrame, *, ncols: int = 2) ->
     >>> fig = plot_judgment(judge(cfg, frame), frame)  # doctest: +SKIP
     >>> fig.savefig("run.png")  # doctest: +SKIP
     """
-    _require_matplotlib()
+    require_matplotlib()
     from matplotlib.figure import Figure
-
-    from canarystats.report import failing_first
 
     metrics = failing_first(judgment.metrics)
     ncols = max(1, min(ncols, len(metrics) or 1))
@@ -270,7 +268,7 @@ def plot_backtest(df: pd.DataFrame, *, param: str | None = None, ax: Axes | None
     rates = df[list(BACKTEST_RATES)].to_numpy(dtype=np.float64)
     if np.any((rates < 0) | (rates > 1)):
         raise DataError("backtest rates must lie in [0, 1]; give fractions, not percentages")
-    _require_matplotlib()
+    require_matplotlib()
     if ax is None:
         ax = _new_axes((5.5, 4.5))
     ordered = df.sort_values(param)

@@ -1,6 +1,6 @@
 """Group scores, the weighted total and the verdict; no samples, only labels.
 
-The score is Kayenta's WeightedSumScorer (notes §1.9): each group scores
+The score is Kayenta's WeightedSumScorer: each group scores
 ``100 * Pass / (Pass + High + Low + NodataFailMetric)`` (Nodata and Error do not count; a group
 with nothing counted counts as 100 in the total), the total is the sum of group scores weighted by
 the configured percentages (groups without a weight share what is left of 100), rounded half up
@@ -18,9 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from canarystats.classify import ERROR, HIGH, LOW, NODATA, NODATA_FAIL, PASS
-
-VERDICTS = ("pass", "marginal", "fail", "nodata")
+from canarystats.labels import COUNTED, FAILING, UNJUDGED, Label, Verdict
 
 
 @dataclass(frozen=True)
@@ -45,7 +43,7 @@ class Score:
 
     score: float
     group_scores: dict[str, float | None]
-    verdict: str
+    verdict: Verdict
     reason: str
     nodata: bool
 
@@ -81,9 +79,9 @@ def group_scores(results: Sequence[ScoredMetric]) -> dict[str, float | None]:
         for g in r.groups:
             passed.setdefault(g, 0)
             counted.setdefault(g, 0)
-            if r.classification in (PASS, HIGH, LOW, NODATA_FAIL):
+            if r.classification in COUNTED:
                 counted[g] += 1
-                passed[g] += r.classification == PASS
+                passed[g] += r.classification == Label.PASS
     return {g: (100.0 * passed[g] / counted[g] if counted[g] else None) for g in counted}
 
 
@@ -108,27 +106,6 @@ def weighted_sum(group_score: Mapping[str, float | None], weights: Mapping[str, 
         weight = float(weights[g]) if g in weights else share
         total += (100.0 if s is None else s) * weight / 100.0
     return round_half_up(total)
-
-
-def kayenta_score(results: Sequence[ScoredMetric], weights: Mapping[str, float]) -> float:
-    """Kayenta's summary score of already unmuted results (WeightedSumScorer).
-
-    0 when a critical result is not Pass or when at least half of the results are Nodata;
-    otherwise :func:`weighted_sum` of :func:`group_scores`.
-
-    Examples
-    --------
-    >>> kayenta_score([ScoredMetric("a", "Pass", ("g",)),
-    ...                ScoredMetric("b", "High", ("g",), critical=True)], {})
-    0.0
-    """
-    if any(r.critical and r.classification != PASS for r in results):
-        return 0.0
-    if results and 100.0 * sum(r.classification == NODATA for r in results) / len(results) >= 50:
-        return 0.0
-    if not results:
-        return 0.0
-    return weighted_sum(group_scores(results), weights)
 
 
 def score(
@@ -164,29 +141,27 @@ def score(
     (50.0, 'marginal')
     """
     scored = [
-        ScoredMetric(r.name, PASS, r.groups, critical=False, muted=True) if r.muted else r
+        ScoredMetric(r.name, Label.PASS, r.groups, critical=False, muted=True) if r.muted else r
         for r in results
     ]
     groups = group_scores(scored)
     total = len(scored)
-    n_nodata = sum(r.classification == NODATA for r in scored)
-    critical_fail = [
-        r for r in scored if r.critical and r.classification in (HIGH, LOW, NODATA_FAIL)
-    ]
-    critical_unjudged = [r for r in scored if r.critical and r.classification in (NODATA, ERROR)]
+    n_nodata = sum(r.classification == Label.NODATA for r in scored)
+    critical_fail = [r for r in scored if r.critical and r.classification in FAILING]
+    critical_unjudged = [r for r in scored if r.critical and r.classification in UNJUDGED]
     if critical_fail:
         names = ", ".join(r.name for r in critical_fail)
         return Score(
-            0.0, groups, "fail", f"Critical metric {names} failed, so the score is 0.", False
+            0.0, groups, Verdict.FAIL, f"Critical metric {names} failed, so the score is 0.", False
         )
     if total == 0:
-        return Score(0.0, groups, "nodata", "There were no metrics to judge.", True)
+        return Score(0.0, groups, Verdict.NODATA, "There were no metrics to judge.", True)
     if critical_unjudged:
         names = ", ".join(r.name for r in critical_unjudged)
         return Score(
             0.0,
             groups,
-            "nodata",
+            Verdict.NODATA,
             f"Critical metric {names} could not be judged, so the run has no verdict.",
             True,
         )
@@ -194,24 +169,24 @@ def score(
         return Score(
             0.0,
             groups,
-            "nodata",
+            Verdict.NODATA,
             f"{n_nodata} of {total} metrics had no data (50% or more), so the run has no verdict.",
             True,
         )
     value = weighted_sum(groups, weights)
     if value >= pass_score:
-        verdict, cmp = "pass", f"at least the pass score {pass_score:g}"
+        verdict, cmp = Verdict.PASS, f"at least the pass score {pass_score:g}"
     elif value >= marginal_score:
         verdict, cmp = (
-            "marginal",
+            Verdict.MARGINAL,
             (
                 f"below the pass score {pass_score:g} but at least the marginal score "
                 f"{marginal_score:g}"
             ),
         )
     else:
-        verdict, cmp = "fail", f"below the marginal score {marginal_score:g}"
-    counted = sum(r.classification in (PASS, HIGH, LOW, NODATA_FAIL) for r in scored)
-    passed = sum(r.classification == PASS for r in scored)
+        verdict, cmp = Verdict.FAIL, f"below the marginal score {marginal_score:g}"
+    counted = sum(r.classification in COUNTED for r in scored)
+    passed = sum(r.classification == Label.PASS for r in scored)
     reason = f"Score {value:g} is {cmp} ({passed} of {counted} judged metrics passed)."
     return Score(value, groups, verdict, reason, False)

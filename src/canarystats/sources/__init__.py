@@ -6,7 +6,8 @@ Every source returns the tidy frame (:mod:`canarystats.frame`); nothing here jud
 from __future__ import annotations
 
 from canarystats.sources.base import MetricQuery, Source, check_window, metric_queries
-from canarystats.sources.datadog import DatadogSource, parse_response
+from canarystats.sources.datadog import DatadogSource
+from canarystats.sources.datadog_response import parse_response
 from canarystats.sources.files import read_datadog_response, read_frame, write_frame
 from canarystats.sources.history import HistorySource, read_deploys
 from canarystats.sources.query import group_name, render_query

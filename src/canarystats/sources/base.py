@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from canarystats.config import CanaryConfig
 
 
-
 @dataclass(frozen=True)
 class MetricQuery:
     """One metric to fetch for every cohort.

@@ -1,11 +1,10 @@
 """Fetching canary and baseline metrics from Datadog with the official ``datadog-api-client``.
 
 The source sends each metric's query once per cohort, several metrics per HTTP request (v2
-``POST /api/v2/query/timeseries`` takes a list of queries), and turns the answer into the tidy
-frame.  It owns the retry loop instead of the client's, because the client's retry has no cap on
-the ``X-RateLimit-Reset`` sleep, crashes on a duplicated reset header and leaves transport errors
-unwrapped (see ``notes/datadog-api.md`` §2.4).  Every failure ends as one :class:`SourceError`
-line; key values never appear in messages or logs.
+``POST /api/v2/query/timeseries`` takes a list of queries), and turns the answer
+(:mod:`canarystats.sources.datadog_response`) into the tidy frame.  Each request is retried by
+:mod:`canarystats.sources.datadog_retry`; every failure ends as one :class:`SourceError` line,
+and key values never appear in messages or logs.
 """
 
 from __future__ import annotations
@@ -16,15 +15,12 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import urllib3
 from datadog_api_client import ApiClient, Configuration
-from datadog_api_client.exceptions import ApiException, OpenApiException
 from datadog_api_client.v1.api.metrics_api import MetricsApi as MetricsApiV1
 from datadog_api_client.v2.api.metrics_api import MetricsApi as MetricsApiV2
 from datadog_api_client.v2.model.metrics_data_source import MetricsDataSource
@@ -45,9 +41,26 @@ from datadog_api_client.v2.model.timeseries_formula_request_type import (
 )
 
 from canarystats.errors import ConfigError, CredentialsError, SourceError
-from canarystats.frame import empty_frame, frame_from_arrays
+from canarystats.frame import empty_frame
 from canarystats.sources.base import MetricQuery, check_scopes, check_window, to_epoch_ms
-from canarystats.sources.query import group_name, render_query
+from canarystats.sources.datadog_response import parse_response, series_to_frame
+from canarystats.sources.datadog_retry import (
+    Budget,
+    Rejected,
+    RetryPolicy,
+    call_with_retries,
+    one_line,
+)
+from canarystats.sources.query import render_query
+
+__all__ = [
+    "DEFAULT_SITE",
+    "V1_PATH",
+    "V2_PATH",
+    "DatadogSource",
+    "parse_response",
+    "series_to_frame",
+]
 
 logger = logging.getLogger("canarystats.sources")
 
@@ -55,273 +68,6 @@ DEFAULT_SITE = "datadoghq.com"
 V1_PATH = "/api/v1/query"
 V2_PATH = "/api/v2/query/timeseries"
 _SITE = re.compile(r"^[A-Za-z0-9.-]+$")
-_RETRY_STATUSES = frozenset({408}) | frozenset(range(500, 600))
-
-
-# --------------------------------------------------------------------------- response parsing
-
-
-@dataclass(frozen=True)
-class RawSeries:
-    """One series of a Datadog answer, before it is labelled with a metric and cohort.
-
-    ``times_ms`` are epoch milliseconds (int64), ``values`` float64 with NaN for null points,
-    ``interval_ms`` the bucket width the answer implies (None when it cannot tell).
-    """
-
-    query_index: int
-    group: str
-    unit: str | None
-    times_ms: np.ndarray
-    values: np.ndarray
-    interval_ms: int | None
-
-
-def parse_response(body: Mapping[str, Any]) -> list[RawSeries]:
-    """Read the series of a v1 (``/api/v1/query``) or v2 (``/api/v2/query/timeseries``) answer.
-
-    Parameters
-    ----------
-    body : Mapping
-        The decoded JSON body (or a client model's ``to_dict()``).
-
-    Returns
-    -------
-    list of RawSeries
-        Every series, null points included as NaN.
-
-    Raises
-    ------
-    ValueError
-        When the body is neither shape, or says the query failed.
-
-    Examples
-    --------
-    >>> body = {"data": {"attributes": {"series": [{"group_tags": ["host:a"], "query_index": 0,
-    ...         "unit": None}], "times": [60000, 120000], "values": [[1, None]]}}}
-    >>> s = parse_response(body)[0]
-    >>> s.group, s.times_ms.tolist(), s.values.tolist()
-    ('a', [60000, 120000], [1.0, nan])
-    """
-    if not isinstance(body, Mapping):
-        raise ValueError("the answer is not a JSON object")
-    if "data" in body:
-        return _parse_v2(body)
-    if "series" in body or "status" in body:
-        return _parse_v1(body)
-    if "errors" in body:
-        raise ValueError(_errors_text(body))
-    raise ValueError("the answer has neither 'series' (v1) nor 'data' (v2)")
-
-
-def _parse_v1(body: Mapping[str, Any]) -> list[RawSeries]:
-    if body.get("status") == "error" or body.get("error"):
-        raise ValueError(str(body.get("error") or _errors_text(body)))
-    group_keys = [str(key) for key in body.get("group_by") or []]
-    out = []
-    for item in body.get("series") or []:
-        points = item.get("pointlist") or []
-        # Points are [ts_ms, value] lists, or client Point objects wrapping one in .value.
-        pairs = [getattr(point, "value", point) for point in points]
-        times = np.array([_ms(pair[0]) for pair in pairs], dtype="int64")
-        values = np.array(
-            [np.nan if pair[1] is None else float(pair[1]) for pair in pairs], dtype="float64"
-        )
-        tags = item.get("tag_set")
-        if tags is None:
-            # Some 2020 answers omit tag_set; the group tags are then the scope's tags whose key
-            # is a group_by key.
-            scope_tags = str(item.get("scope") or "").split(",")
-            tags = [tag for tag in scope_tags if tag.partition(":")[0] in group_keys]
-        interval = item.get("interval")
-        out.append(
-            RawSeries(
-                query_index=int(item.get("query_index") or 0),
-                group=group_name(tags),
-                unit=format_unit(item.get("unit")),
-                times_ms=times,
-                values=values,
-                # v1 intervals are seconds, whatever the spec says (notes §1.1)
-                interval_ms=int(interval) * 1000 if interval else None,
-            )
-        )
-    return out
-
-
-def _parse_v2(body: Mapping[str, Any]) -> list[RawSeries]:
-    data = body.get("data")
-    if not isinstance(data, Mapping) or not isinstance(data.get("attributes"), Mapping):
-        raise ValueError("the answer's 'data.attributes' is missing")
-    attributes = data["attributes"]
-    if attributes.get("errors"):
-        raise ValueError(str(attributes["errors"]))
-    times = np.array([_ms(t) for t in attributes.get("times") or []], dtype="int64")
-    series = attributes.get("series") or []
-    rows = attributes.get("values") or []
-    if len(rows) != len(series):
-        raise ValueError(f"the answer has {len(series)} series but {len(rows)} value rows")
-    interval = _grid_step(times)
-    out = []
-    for index, (item, row) in enumerate(zip(series, rows, strict=True)):
-        if len(row) != len(times):
-            raise ValueError(f"series {index} has {len(row)} values for {len(times)} times")
-        values = np.array([np.nan if v is None else float(v) for v in row], dtype="float64")
-        out.append(
-            RawSeries(
-                query_index=int(item.get("query_index") or 0),
-                group=group_name(item.get("group_tags") or []),
-                unit=format_unit(item.get("unit")),
-                times_ms=times,
-                values=values,
-                interval_ms=interval,
-            )
-        )
-    return out
-
-
-def _ms(stamp: Any) -> int:
-    # v1 timestamps arrive as JSON ints or floats (1596011442000.0); both are whole ms.
-    value = float(stamp)
-    if not math.isfinite(value):
-        raise ValueError(f"timestamp {stamp!r} is not a number")
-    return round(value)
-
-
-def _grid_step(times: np.ndarray) -> int | None:
-    # v2 answers carry no interval and list only buckets with data, so the bucket width is the
-    # greatest common divisor of the gaps (the grid is aligned to multiples of it).
-    if len(times) < 2:
-        return None
-    gaps = np.diff(np.unique(times))
-    step = int(np.gcd.reduce(gaps)) if len(gaps) else 0
-    return step or None
-
-
-def format_unit(unit: Any) -> str | None:
-    """Name a Datadog unit: ``[unit, per_unit]`` -> ``"byte/second"``; null -> None.
-
-    Examples
-    --------
-    >>> format_unit([{"name": "byte"}, {"name": "second"}])
-    'byte/second'
-    >>> format_unit(None) is None
-    True
-    """
-    if not unit:
-        return None
-    if isinstance(unit, Mapping):
-        return str(unit.get("name")) if unit.get("name") else None
-    names = [
-        str(part.get("name")) for part in unit if isinstance(part, Mapping) and part.get("name")
-    ]
-    return "/".join(names) or None
-
-
-def _errors_text(body: Any) -> str:
-    if isinstance(body, Mapping):
-        errors = body.get("errors")
-        if isinstance(errors, list) and errors:
-            return "; ".join(str(e) for e in errors)
-        if errors:
-            return str(errors)
-        return "no error text"
-    text = str(body or "").strip()
-    if text.lower().startswith(("<!doctype", "<html")) or "<body" in text.lower():
-        return "an HTML error page"
-    return text or "an empty body"
-
-
-def _one_line(text: str, limit: int = 300) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def series_to_frame(
-    series: Sequence[RawSeries],
-    labels: Mapping[int, tuple[str, str]],
-    *,
-    window_ms: tuple[int, int] | None = None,
-    step_ms: int = 0,
-) -> tuple[pd.DataFrame, dict[str, str | None]]:
-    """Label raw series with their metric and cohort and stack them into the tidy frame.
-
-    Parameters
-    ----------
-    series : sequence of RawSeries
-        As :func:`parse_response` returns them.
-    labels : Mapping
-        ``query_index`` -> ``(metric, cohort)``.
-    window_ms : (int, int), optional
-        Keep only buckets that lie wholly inside ``[start, end)``: a bucket that starts before the
-        window or ends after it holds data from outside (Datadog's grid is aligned to UNIX time,
-        so the first and last buckets can be partial).
-    step_ms : int
-        The requested step; a bucket is at least this wide.
-
-    Returns
-    -------
-    (DataFrame, dict)
-        The tidy frame and each metric's unit.
-
-    Examples
-    --------
-    >>> s = RawSeries(0, "a", None, np.array([0, 60000]), np.array([1.0, 2.0]), 60000)
-    >>> frame, units = series_to_frame([s], {0: ("m", "canary")}, window_ms=(0, 90000))
-    >>> frame["value"].tolist()
-    [1.0]
-    """
-    metrics: list[str] = []
-    cohorts: list[str] = []
-    hosts: list[str] = []
-    stamps: list[np.ndarray] = []
-    points: list[np.ndarray] = []
-    units: dict[str, str | None] = {}
-    for item in series:
-        if item.query_index not in labels:
-            raise ValueError(f"the answer has a series for query {item.query_index}, not asked")
-        metric, cohort = labels[item.query_index]
-        if units.get(metric) is None:
-            units[metric] = item.unit
-        times, values = item.times_ms, item.values
-        if window_ms is not None:
-            width = max(step_ms, item.interval_ms or 0)
-            keep = (times >= window_ms[0]) & (times + width <= window_ms[1])
-            times, values = times[keep], values[keep]
-        n = len(times)
-        metrics += [metric] * n
-        cohorts += [cohort] * n
-        hosts += [item.group] * n
-        stamps.append(times)
-        points.append(values)
-    for metric, _cohort in labels.values():
-        units.setdefault(metric, None)
-    if not metrics:
-        return empty_frame(), units
-    # One frame for all series: building one per series costs more than the HTTP call.
-    frame = frame_from_arrays(
-        metrics, cohorts, hosts, np.concatenate(stamps), np.concatenate(points)
-    )
-    return frame, units
-
-
-# --------------------------------------------------------------------------- the source
-
-
-class _Rejected(Exception):
-    """Datadog answered 400: the request (a query in it) is invalid."""
-
-
-@dataclass
-class _Budget:
-    clock: Callable[[], float]
-    deadline: float
-    started: float = 0.0
-
-    def __post_init__(self) -> None:
-        self.started = self.clock()
-
-    def left(self) -> float:
-        return self.deadline - (self.clock() - self.started)
 
 
 class DatadogSource:
@@ -503,7 +249,7 @@ class DatadogSource:
         if duplicates:
             raise ConfigError(f"metric name {duplicates[0]!r} is used twice: names must be unique")
         before = self.requests
-        budget = _Budget(self._clock, self.deadline)
+        budget = Budget(self._clock, self.deadline)
         frames: list[pd.DataFrame] = []
         units: dict[str, str | None] = {}
         window_end = end
@@ -545,7 +291,7 @@ class DatadogSource:
             request_timeout=(self.connect_timeout, self.timeout),
             return_http_data_only=False,
             # Our own loop retries; urllib3's default Retry(3) would silently repeat GETs and
-            # multiply the timeout (notes §2.3).
+            # multiply the timeout.
             retry_policy=urllib3.util.Retry(total=0, redirect=0, raise_on_status=False),
         )
         cfg.api_key["apiKeyAuth"] = self._api_key
@@ -575,7 +321,7 @@ class DatadogSource:
         scopes: Mapping[str, str],
         start: datetime,
         stop: datetime,
-        budget: _Budget,
+        budget: Budget,
     ) -> tuple[pd.DataFrame, dict[str, str | None]]:
         labels: dict[int, tuple[str, str]] = {}
         strings: list[str] = []
@@ -592,7 +338,7 @@ class DatadogSource:
         start_ms, stop_ms = to_epoch_ms(start), to_epoch_ms(stop)
         try:
             body = self._send(client, strings, start_ms, stop_ms, step, budget)
-        except _Rejected as rejected:
+        except Rejected as rejected:
             raise self._explain_rejection(
                 client, strings, start_ms, stop_ms, step, budget, str(rejected)
             ) from None
@@ -603,7 +349,7 @@ class DatadogSource:
         except (ValueError, TypeError, KeyError, IndexError) as exc:
             raise SourceError(
                 f"Datadog's answer to {len(strings)} queries could not be read: "
-                f"{_one_line(str(exc))}"
+                f"{one_line(str(exc))}"
             ) from None
 
     def _send(
@@ -613,14 +359,14 @@ class DatadogSource:
         start_ms: int,
         stop_ms: int,
         step: int,
-        budget: _Budget,
+        budget: Budget,
     ) -> Mapping[str, Any]:
         if self.api == "v1":
             # v1 takes comma-joined sub-queries; series carry the sub-query's query_index.
             api_v1 = MetricsApiV1(client)
             joined = ",".join(strings)
 
-            def call() -> Any:
+            def request() -> Any:
                 return api_v1.query_metrics(
                     _from=start_ms // 1000, to=math.ceil(stop_ms / 1000), query=joined
                 )
@@ -630,88 +376,31 @@ class DatadogSource:
             api_v2 = MetricsApiV2(client)
             body = _v2_body(strings, start_ms, stop_ms, step)
 
-            def call() -> Any:
+            def request() -> Any:
                 return api_v2.query_timeseries_data(body=body)
 
             what = f"POST {V2_PATH} ({len(strings)} queries, step {step} s)"
-        result = self._call(call, what, budget)
-        return result.to_dict()
 
-    def _call(self, call: Callable[[], Any], what: str, budget: _Budget) -> Any:
-        attempt = 0
-        while True:
-            attempt += 1
+        def counted() -> Any:
             self.requests += 1
             logger.info("%s: request %d to %s", what, self.requests, self.host)
-            wait = min(self.backoff * 2 ** (attempt - 1), self.max_backoff)
-            try:
-                model, _status, headers = call()
-                remaining = _header(headers, "X-RateLimit-Remaining")
-                if remaining is not None:
-                    logger.debug("X-RateLimit-Remaining: %s", remaining)
-                return model
-            except ApiException as exc:
-                status = int(exc.status or 0)
-                text = _one_line(_errors_text(exc.body))
-                if status in (401, 403):
-                    raise SourceError(
-                        f"Datadog refused the credentials (HTTP {status}: {text}): check "
-                        "DD_API_KEY and DD_APP_KEY (both needed, with the timeseries_query "
-                        "permission) and DD_SITE"
-                    ) from None
-                if status == 400:
-                    raise _Rejected(text) from None
-                if status == 429:
-                    reset = _reset_seconds(exc.headers)
-                    reason = f"rate limited (HTTP 429, {text})"
-                    if reset is not None:
-                        if reset > budget.left():
-                            raise SourceError(
-                                f"Datadog rate limit reached; it resets in {reset:g} s, after "
-                                f"the {self.deadline:g} s deadline: rerun later or raise the "
-                                "deadline"
-                            ) from None
-                        wait = min(reset, self.max_wait)
-                elif status in _RETRY_STATUSES:
-                    reason = f"HTTP {status} ({text})"
-                elif status == 0:
-                    raise SourceError(
-                        f"could not talk to {self.host} securely: {_one_line(str(exc.reason))}"
-                    ) from None
-                else:
-                    raise SourceError(
-                        f"Datadog answered HTTP {status} ({text}) to {what}: check "
-                        "DATADOG_HOST / DD_SITE"
-                    ) from None
-            except urllib3.exceptions.HTTPError as exc:
-                reason = self._transport_reason(exc)
-            except (OpenApiException, TypeError, ValueError, KeyError, AttributeError):
-                # The client's deserialisation raises these on malformed or truncated JSON.
-                reason = "an unreadable answer (malformed or truncated JSON)"
-            if attempt > self.max_retries:
-                raise SourceError(
-                    f"Datadog {what} failed after {attempt} attempts: {reason}; "
-                    "check Datadog's status or rerun later"
-                )
-            if wait > budget.left():
-                raise SourceError(
-                    f"Datadog {what} failed: {reason}, and the {self.deadline:g} s deadline "
-                    "leaves no time to retry; rerun later or raise the deadline"
-                )
-            logger.warning("%s: %s; retrying in %.2f s", what, reason, wait)
-            self._sleep(wait)
+            return request()
 
-    def _transport_reason(self, exc: urllib3.exceptions.HTTPError) -> str:
-        cause = getattr(exc, "reason", None) or exc
-        if isinstance(cause, urllib3.exceptions.NewConnectionError | ConnectionError):
-            return f"could not connect to {self.host}"
-        if isinstance(cause, urllib3.exceptions.TimeoutError):
-            return f"no answer within {self.timeout:g} s (timeout)"
-        if isinstance(cause, urllib3.exceptions.InvalidHeader):
-            return "unreadable answer headers"
-        if isinstance(cause, urllib3.exceptions.ProtocolError):
-            return "the connection broke before the answer was complete"
-        return f"a connection error ({type(cause).__name__})"
+        result = call_with_retries(counted, what, budget, self._retry_policy())
+        return result.to_dict()
+
+    def _retry_policy(self) -> RetryPolicy:
+        # Read at each request, so settings changed after construction apply.
+        return RetryPolicy(
+            host=self.host,
+            timeout=self.timeout,
+            deadline=self.deadline,
+            max_retries=self.max_retries,
+            backoff=self.backoff,
+            max_backoff=self.max_backoff,
+            max_wait=self.max_wait,
+            sleep=self._sleep,
+        )
 
     def _explain_rejection(
         self,
@@ -720,7 +409,7 @@ class DatadogSource:
         start_ms: int,
         stop_ms: int,
         step: int,
-        budget: _Budget,
+        budget: Budget,
         text: str,
     ) -> SourceError:
         # A 400 does not say which query of a batch was wrong; asking for each alone finds it.
@@ -728,14 +417,14 @@ class DatadogSource:
             for single in strings:
                 try:
                     self._send(client, [single], start_ms, stop_ms, step, budget)
-                except _Rejected as rejected:
+                except Rejected as rejected:
                     return SourceError(
                         f"Datadog rejected the query {single!r}: {rejected}; fix the metric's "
                         "query in the config"
                     )
         quoted = " | ".join(repr(s) for s in strings)
         return SourceError(
-            f"Datadog rejected the query {_one_line(quoted, 400)}: {text}; fix the metric's "
+            f"Datadog rejected the query {one_line(quoted, 400)}: {text}; fix the metric's "
             "query in the config"
         )
 
@@ -766,24 +455,3 @@ def _by_step(queries: Sequence[MetricQuery]) -> list[tuple[int, list[MetricQuery
     for query in queries:
         steps.setdefault(query.step, []).append(query)
     return list(steps.items())
-
-
-def _header(headers: Any, name: str) -> str | None:
-    if not headers:
-        return None
-    for key, value in dict(headers).items():
-        if str(key).lower() == name.lower():
-            return str(value)
-    return None
-
-
-def _reset_seconds(headers: Any) -> float | None:
-    """Seconds until the rate limit resets; a duplicated header ("7, 7") counts once."""
-    value = _header(headers, "X-RateLimit-Reset")
-    if value is None:
-        return None
-    try:
-        seconds = float(value.split(",")[0].strip())
-    except ValueError:
-        return None
-    return seconds if math.isfinite(seconds) and seconds >= 0 else None

@@ -19,7 +19,7 @@ import pandas as pd
 
 from canarystats.errors import DataError
 from canarystats.frame import COHORTS, validate_frame, write_atomic
-from canarystats.sources.datadog import parse_response, series_to_frame
+from canarystats.sources.datadog_response import parse_response, series_to_frame
 
 _FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".json": "json"}
 

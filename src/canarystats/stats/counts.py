@@ -12,7 +12,7 @@ Hosts of a fleet do not share one Poisson rate exactly: their rates vary around 
 (overdispersion), and with thousands of events the exact test then fails healthy canaries.  So a
 count metric fails only when two tests agree (an intersection-union test, level alpha whenever
 either test is): the exact test of the events, and the host-as-unit t-type test of each host's
-log rate (:func:`canarystats.stats.hosts.unit_t_test`), which measures the canary against how
+log rate (:func:`canarystats.stats.unit_tests.unit_t_test`), which measures the canary against how
 much the baseline hosts' rates differ.  Against a zero-error baseline the hosts' rates do not
 differ at all, so the exact test alone decides: a canary with errors against a baseline without
 any fails once the number of errors is itself significant.  The quasi-Poisson dispersion
@@ -34,7 +34,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import betainc
 
-from canarystats.stats.hosts import unit_t_test
+from canarystats.stats.inconclusive import Inconclusive, reason_sentences
+from canarystats.stats.unit_tests import unit_t_test
 
 Direction = Literal["either", "increase", "decrease"]
 _DIRECTION_CODES = {"either": 0, "increase": 1, "decrease": -1}
@@ -106,7 +107,12 @@ class CountTestResult:
     practical : ndarray of bool
         Whether the difference reaches the minimum practical effect in the harmful direction.
     inconclusive : ndarray of bool
+        True where a cohort has no exposure, so no rate can be compared.
     reason : ndarray of str
+        One sentence for an inconclusive metric, ``""`` otherwise.
+    inconclusive_code : ndarray of int8
+        Why a metric is inconclusive, as an :class:`canarystats.stats.inconclusive.Inconclusive`
+        code (``NO_CANARY_EXPOSURE`` or ``NO_BASELINE_EXPOSURE``; 0 where it is decided).
     """
 
     p_value: NDArray[np.float64]
@@ -125,6 +131,7 @@ class CountTestResult:
     practical: NDArray[np.bool_]
     inconclusive: NDArray[np.bool_]
     reason: NDArray[np.str_]
+    inconclusive_code: NDArray[np.int8]
 
 
 def _per_host(
@@ -252,71 +259,30 @@ def count_rate_test(
     >>> round(float(res.p_value[0]), 6), float(res.rate_ratio[0])
     (0.000977, inf)
     """
-    c_ndim = np.ndim(canary_counts)
-    b_ndim = np.ndim(baseline_counts)
-    c = _cube(canary_counts, "canary_counts")
-    b = _cube(baseline_counts, "baseline_counts")
+    c, b = _cube(canary_counts, "canary_counts"), _cube(baseline_counts, "baseline_counts")
     if c.shape[0] != b.shape[0]:
         raise ValueError(f"canary has {c.shape[0]} metrics and baseline {b.shape[0]}")
     rows = c.shape[0]
-    names = [direction] * rows if isinstance(direction, str) else list(direction)
-    if len(names) != rows or any(d not in _DIRECTION_CODES for d in names):
-        raise ValueError(f"direction must be one of {tuple(_DIRECTION_CODES)}, one per metric")
-    code = np.array([_DIRECTION_CODES[d] for d in names])
-    min_ratio = np.broadcast_to(np.asarray(min_rate_ratio, dtype=np.float64), (rows,))
-    min_diff = np.broadcast_to(np.asarray(min_rate_diff, dtype=np.float64), (rows,))
-    if np.any(min_ratio < 1.0) or np.any(min_diff < 0.0):
-        raise ValueError("min_rate_ratio must be >= 1 and min_rate_diff >= 0")
+    names, code, min_ratio, min_diff = _options(direction, rows, min_rate_ratio, min_rate_diff)
 
     c_host = np.nansum(c, axis=2)
     b_host = np.nansum(b, axis=2)
-    ce_host = _per_host(canary_exposure, c, c_ndim, "canary_exposure")
-    be_host = _per_host(baseline_exposure, b, b_ndim, "baseline_exposure")
+    ce_host = _per_host(canary_exposure, c, np.ndim(canary_counts), "canary_exposure")
+    be_host = _per_host(baseline_exposure, b, np.ndim(baseline_counts), "baseline_exposure")
     xc, xb = c_host.sum(axis=1), b_host.sum(axis=1)
     ec, eb = ce_host.sum(axis=1), be_host.sum(axis=1)
-    phi = _dispersion(b_host, be_host)
-
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p0 = ec / (ec + eb)
-        rate_c = xc / ec
-        rate_b = xb / eb
-        ratio = np.where(rate_b > 0, rate_c / rate_b, np.where(rate_c > 0, np.inf, np.nan))
-    upper = binomial_tail(xc, xc + xb, p0, upper=True)
-    lower = binomial_tail(xc, xc + xb, p0, upper=False)
-    p_events = np.where(
-        code > 0, upper, np.where(code < 0, lower, np.minimum(1.0, 2 * np.minimum(upper, lower)))
-    )
-    p_events[(xc + xb) == 0] = 1.0
-
-    p_hosts = np.full(rows, np.nan)
-    if overdispersion:
-        # Hosts' rates differ multiplicatively (right-skewed), so they are compared on a log scale,
-        # where a t-type test keeps its level; half an event keeps quiet hosts finite.
-        with np.errstate(divide="ignore", invalid="ignore"):
-            c_rates = np.where(ce_host > 0, np.log((c_host + 0.5) / ce_host), np.nan)
-            b_rates = np.where(be_host > 0, np.log((b_host + 0.5) / be_host), np.nan)
-        enough = np.sum(be_host > 0, axis=1) >= min_baseline_hosts
-        _, _, p_hosts = unit_t_test(c_rates, b_rates, direction=names)
-        p_hosts[~enough] = np.nan
+    p0, rate_c, rate_b, ratio = _rates(xc, xb, ec, eb)
+    p_events = _events_p(xc, xb, p0, code)
+    p_hosts = _hosts_p(c_host, b_host, ce_host, be_host, names, min_baseline_hosts, overdispersion)
     p_raw = np.fmax(p_events, p_hosts)
-
     diff = rate_c - rate_b
-    # An undefined ratio (no events on either side) counts as no change; an infinite one (errors
-    # against a zero baseline) stays infinite.
-    ratio_or_one = np.where(np.isnan(ratio), 1.0, ratio)
-    up = (diff >= min_diff) & (ratio_or_one >= min_ratio) & (diff > 0)
-    with np.errstate(divide="ignore"):
-        down = (-diff >= min_diff) & (diff < 0) & (ratio_or_one * min_ratio <= 1.0)
-    practical = np.where(code > 0, up, np.where(code < 0, down, up | down))
+    practical = _practical(diff, ratio, code, min_ratio, min_diff)
 
-    reason = np.full(rows, "", dtype=object)
-    reason[eb <= 0] = "the baseline has no exposure (no known host, no requests) in the window"
-    reason[ec <= 0] = "the canary has no exposure (no known host, no requests) in the window"
-    inconclusive = reason != ""
+    codes = count_inconclusive_codes(ec, eb)
+    inconclusive = codes != Inconclusive.NONE
     p_value = np.where(practical, p_raw, 1.0)
     p_value[inconclusive] = np.nan
     p_raw[inconclusive] = np.nan
-    practical = practical & ~inconclusive
     return CountTestResult(
         p_value=p_value,
         p_raw=p_raw,
@@ -330,8 +296,127 @@ def count_rate_test(
         baseline_rate=rate_b,
         rate_ratio=ratio,
         rate_diff=diff,
-        dispersion=phi,
-        practical=practical,
+        dispersion=_dispersion(b_host, be_host),
+        practical=practical & ~inconclusive,
         inconclusive=inconclusive,
-        reason=reason.astype(str),
+        reason=reason_sentences(codes),
+        inconclusive_code=codes,
     )
+
+
+def _options(
+    direction: Direction | Sequence[str],
+    rows: int,
+    min_rate_ratio: float | ArrayLike,
+    min_rate_diff: float | ArrayLike,
+) -> tuple[list[str], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    """Direction names and codes, and the minimum effects, one per metric (checked)."""
+    names = [direction] * rows if isinstance(direction, str) else list(direction)
+    if len(names) != rows or any(d not in _DIRECTION_CODES for d in names):
+        raise ValueError(f"direction must be one of {tuple(_DIRECTION_CODES)}, one per metric")
+    code = np.array([_DIRECTION_CODES[d] for d in names])
+    min_ratio = np.broadcast_to(np.asarray(min_rate_ratio, dtype=np.float64), (rows,))
+    min_diff = np.broadcast_to(np.asarray(min_rate_diff, dtype=np.float64), (rows,))
+    if np.any(min_ratio < 1.0) or np.any(min_diff < 0.0):
+        raise ValueError("min_rate_ratio must be >= 1 and min_rate_diff >= 0")
+    return names, code, min_ratio, min_diff
+
+
+def _rates(
+    xc: NDArray[np.float64],
+    xb: NDArray[np.float64],
+    ec: NDArray[np.float64],
+    eb: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """The canary's share of the exposure, both rates, and their ratio."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p0 = ec / (ec + eb)
+        rate_c = xc / ec
+        rate_b = xb / eb
+        ratio = np.where(rate_b > 0, rate_c / rate_b, np.where(rate_c > 0, np.inf, np.nan))
+    return p0, rate_c, rate_b, ratio
+
+
+def _events_p(
+    xc: NDArray[np.float64],
+    xb: NDArray[np.float64],
+    p0: NDArray[np.float64],
+    code: NDArray[np.int64],
+) -> NDArray[np.float64]:
+    """The exact conditional test of the canary's share of all events."""
+    upper = binomial_tail(xc, xc + xb, p0, upper=True)
+    lower = binomial_tail(xc, xc + xb, p0, upper=False)
+    p_events = np.where(
+        code > 0, upper, np.where(code < 0, lower, np.minimum(1.0, 2 * np.minimum(upper, lower)))
+    )
+    p_events[(xc + xb) == 0] = 1.0
+    return p_events
+
+
+def _hosts_p(
+    c_host: NDArray[np.float64],
+    b_host: NDArray[np.float64],
+    ce_host: NDArray[np.float64],
+    be_host: NDArray[np.float64],
+    names: list[str],
+    min_baseline_hosts: int,
+    overdispersion: bool,
+) -> NDArray[np.float64]:
+    """The host-as-unit test of the hosts' rates; NaN with too few baseline hosts, or when off."""
+    if not overdispersion:
+        return np.full(c_host.shape[0], np.nan)
+    # Hosts' rates differ multiplicatively (right-skewed), so they are compared on a log scale,
+    # where a t-type test keeps its level; half an event keeps quiet hosts finite.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c_rates = np.where(ce_host > 0, np.log((c_host + 0.5) / ce_host), np.nan)
+        b_rates = np.where(be_host > 0, np.log((b_host + 0.5) / be_host), np.nan)
+    enough = np.sum(be_host > 0, axis=1) >= min_baseline_hosts
+    _, _, p_hosts = unit_t_test(c_rates, b_rates, direction=names)
+    p_hosts[~enough] = np.nan
+    return p_hosts
+
+
+def _practical(
+    diff: NDArray[np.float64],
+    ratio: NDArray[np.float64],
+    code: NDArray[np.int64],
+    min_ratio: NDArray[np.float64],
+    min_diff: NDArray[np.float64],
+) -> NDArray[np.bool_]:
+    """Whether the rate difference reaches the minimum practical effect in the harmful direction."""
+    # An undefined ratio (no events on either side) counts as no change; an infinite one (errors
+    # against a zero baseline) stays infinite.
+    ratio_or_one = np.where(np.isnan(ratio), 1.0, ratio)
+    up = (diff >= min_diff) & (ratio_or_one >= min_ratio) & (diff > 0)
+    with np.errstate(divide="ignore"):
+        down = (-diff >= min_diff) & (diff < 0) & (ratio_or_one * min_ratio <= 1.0)
+    return np.where(code > 0, up, np.where(code < 0, down, up | down))
+
+
+def count_inconclusive_codes(
+    canary_exposure: ArrayLike, baseline_exposure: ArrayLike
+) -> NDArray[np.int8]:
+    """Why each metric's rates cannot be compared, as :class:`Inconclusive` codes (0: they can).
+
+    Parameters
+    ----------
+    canary_exposure, baseline_exposure : array_like
+        Total exposure of each cohort, per metric.
+
+    Returns
+    -------
+    ndarray of int8
+        ``NO_CANARY_EXPOSURE`` where the canary has none (also when the baseline has none
+        either), ``NO_BASELINE_EXPOSURE`` where only the baseline has none.
+
+    Examples
+    --------
+    >>> [Inconclusive(c).name for c in count_inconclusive_codes([0.0, 5.0, 5.0], [0.0, 0.0, 5.0])]
+    ['NO_CANARY_EXPOSURE', 'NO_BASELINE_EXPOSURE', 'NONE']
+    """
+    ec = np.asarray(canary_exposure, dtype=np.float64)
+    eb = np.asarray(baseline_exposure, dtype=np.float64)
+    codes = np.zeros(ec.shape, dtype=np.int8)
+    codes[eb <= 0] = Inconclusive.NO_BASELINE_EXPOSURE
+    codes[ec <= 0] = Inconclusive.NO_CANARY_EXPOSURE
+    return codes

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from canarystats.stats._arrays import as_rows, concat_rows, row_blocks, scalar_or_rows
+from canarystats.stats.ranks import u_statistic
+from canarystats.stats.rows import as_rows, concat_rows, row_blocks, scalar_or_rows
 
 
 def _nanmean(rows: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -89,8 +90,6 @@ def cles(canary: ArrayLike, baseline: ArrayLike) -> float | NDArray[np.float64]:
     >>> cles([3.0, 4.0], [1.0, 3.0])
     0.875
     """
-    from canarystats.stats.mannwhitney import u_statistic
-
     c, one = as_rows(canary)
     b, _ = as_rows(baseline)
     parts = []

@@ -14,7 +14,8 @@ Everything is batched: 2-D inputs hold one metric per row, NaN-padded to ragged 
 call decides every row on its own (exact or asymptotic), without a Python loop over rows.  The
 pairwise differences are never materialised: the needed order statistics are selected over the
 implicit sorted difference matrix with exact counting (Johnson & Mizoguchi 1978; Monahan 1984),
-which costs ``O((n1 + n2) log(n1 n2))`` per row instead of ``O(n1 n2)``.
+which costs ``O((n1 + n2) log(n1 n2))`` per row instead of ``O(n1 n2)``
+(:mod:`canarystats.stats.pairwise`); the rank sums come from :mod:`canarystats.stats.ranks`.
 """
 
 from __future__ import annotations
@@ -28,22 +29,15 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtr, ndtri
 
-from canarystats.stats._arrays import BLOCK_VALUES, as_rows, scalar_or_rows
-from canarystats.stats._compiled import rank_sum_compiled, select_compiled
+from canarystats.stats.pairwise import select_pairwise_differences
+from canarystats.stats.ranks import count_valid, rank_sum, tie_term
+from canarystats.stats.rows import as_rows, row_blocks, scalar_or_rows
 
 Alternative = Literal["two-sided", "less", "greater"]
 _ALTERNATIVES = ("two-sided", "less", "greater")
 
 #: R's rule: the exact null distribution is used when both samples are smaller than this.
 EXACT_MAX_N = 50
-#: Elements per working block; rows are processed in chunks of about this many values so that
-#: temporaries stay a small multiple of the input (issue 2: peak memory <= 3x the input).
-_CHUNK_ELEMENTS = BLOCK_VALUES
-
-#: Use the compiled kernels when numba is installed (tests and benchmarks switch them off to
-#: exercise and measure the plain numpy paths).
-USE_COMPILED = True
-
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
@@ -145,6 +139,29 @@ def mann_whitney(
     >>> r.u, round(r.p_value, 5), r.ci_low, r.ci_high, r.estimate
     (16.0, 0.02857, 6.0, 39.0, 22.5)
     """
+    _check_options(alternative, confidence, exact, mu)
+    x, one = as_rows(canary)
+    y, one_b = as_rows(baseline)
+    if one != one_b or x.shape[0] != y.shape[0]:
+        raise ValueError(
+            "canary and baseline must both be 1-D, or 2-D with the same number of rows; "
+            f"got shapes {np.shape(canary)} and {np.shape(baseline)}"
+        )
+    out = _in_blocks(x, y, alternative, float(confidence), exact, continuity, float(mu), conf_int)
+    return MannWhitneyResult(
+        u=scalar_or_rows(out["u"], one),
+        p_value=scalar_or_rows(out["p_value"], one),
+        estimate=scalar_or_rows(out["estimate"], one),
+        ci_low=scalar_or_rows(out["ci_low"], one),
+        ci_high=scalar_or_rows(out["ci_high"], one),
+        n_canary=scalar_or_rows(out["n1"], one),
+        n_baseline=scalar_or_rows(out["n2"], one),
+        conf_level=scalar_or_rows(out["conf_level"], one),
+        exact=scalar_or_rows(out["exact"], one),
+    )
+
+
+def _check_options(alternative: str, confidence: float, exact: bool | None, mu: float) -> None:
     if alternative not in _ALTERNATIVES:
         raise ValueError(f"alternative must be one of {_ALTERNATIVES}, got {alternative!r}")
     if not 0.0 < float(confidence) < 1.0:
@@ -153,64 +170,42 @@ def mann_whitney(
         raise ValueError(f"exact must be None, True or False, got {exact!r}")
     if not math.isfinite(float(mu)):
         raise ValueError(f"mu must be finite, got {mu!r}")
-    x, one = as_rows(canary)
-    y, one_b = as_rows(baseline)
-    if one != one_b or x.shape[0] != y.shape[0]:
-        raise ValueError(
-            "canary and baseline must both be 1-D, or 2-D with the same number of rows; "
-            f"got shapes {np.shape(canary)} and {np.shape(baseline)}"
-        )
+
+
+def _in_blocks(
+    x: FloatArray,
+    y: FloatArray,
+    alternative: str,
+    confidence: float,
+    exact: bool | None,
+    continuity: bool,
+    mu: float,
+    conf_int: bool,
+) -> dict[str, NDArray[Any]]:
+    """:func:`_mann_whitney_rows` over every row, a block of rows at a time.
+
+    Rows are independent; blocks keep the temporaries a small multiple of the input whatever
+    the number of rows.
+    """
     rows = x.shape[0]
-    out = {
+    out: dict[str, NDArray[Any]] = {
         name: np.full(rows, np.nan)
         for name in ("u", "p_value", "estimate", "ci_low", "ci_high", "conf_level")
     }
-    n1_all = np.zeros(rows, dtype=np.int64)
-    n2_all = np.zeros(rows, dtype=np.int64)
-    exact_all = np.zeros(rows, dtype=bool)
-    width = max(1, x.shape[1] + y.shape[1])
-    step = max(1, _CHUNK_ELEMENTS // width)
-    for start in range(0, rows, step):
-        sl = slice(start, min(rows, start + step))
+    out["n1"] = np.zeros(rows, dtype=np.int64)
+    out["n2"] = np.zeros(rows, dtype=np.int64)
+    out["exact"] = np.zeros(rows, dtype=bool)
+    for sl in row_blocks(rows, x.shape[1] + y.shape[1]) if rows else []:
         part = _mann_whitney_rows(
-            x[sl], y[sl], alternative, float(confidence), exact, continuity, float(mu), conf_int
+            x[sl], y[sl], alternative, confidence, exact, continuity, mu, conf_int
         )
-        for name in out:
-            out[name][sl] = part[name]
-        n1_all[sl] = part["n1"]
-        n2_all[sl] = part["n2"]
-        exact_all[sl] = part["exact"]
-    return MannWhitneyResult(
-        u=scalar_or_rows(out["u"], one),
-        p_value=scalar_or_rows(out["p_value"], one),
-        estimate=scalar_or_rows(out["estimate"], one),
-        ci_low=scalar_or_rows(out["ci_low"], one),
-        ci_high=scalar_or_rows(out["ci_high"], one),
-        n_canary=scalar_or_rows(n1_all, one),
-        n_baseline=scalar_or_rows(n2_all, one),
-        conf_level=scalar_or_rows(out["conf_level"], one),
-        exact=scalar_or_rows(exact_all, one),
-    )
-
-
-def u_statistic(canary: FloatArray, baseline: FloatArray) -> tuple[FloatArray, IntArray, IntArray]:
-    """U statistic of each row (ties counted half) and the non-missing sizes, for 2-D input."""
-    xs = np.sort(canary, axis=1)
-    ys = np.sort(baseline, axis=1)
-    n1 = _count_valid(xs)
-    n2 = _count_valid(ys)
-    u, _, _ = _rank_sum(xs, ys, n1, n2)
-    u[(n1 == 0) | (n2 == 0)] = np.nan
-    return u, n1, n2
+        for name, values in out.items():
+            values[sl] = part[name]
+    return out
 
 
 # --------------------------------------------------------------------------------------------
 # one chunk of rows
-
-
-def _count_valid(sorted_rows: FloatArray) -> IntArray:
-    # NaN sorts last, so the valid values are a prefix.
-    return sorted_rows.shape[1] - np.count_nonzero(np.isnan(sorted_rows), axis=1).astype(np.int64)
 
 
 def _mann_whitney_rows(
@@ -229,15 +224,15 @@ def _mann_whitney_rows(
     xo.sort(axis=1)
     ys = y + 0.0
     ys.sort(axis=1)
-    n1 = _count_valid(xo)
-    n2 = _count_valid(ys)
+    n1 = count_valid(xo)
+    n2 = count_valid(ys)
     # R ranks c(x - mu, y): the shifted canary, rounded as R rounds it.
     if mu != 0.0:
         xs = x - mu + 0.0
         xs.sort(axis=1)
     else:
         xs = xo
-    u, tie_term, has_ties = _rank_sum(xs, ys, n1, n2)
+    u, ties, has_ties = rank_sum(xs, ys, n1, n2)
 
     valid = (n1 > 0) & (n2 > 0)
     want_exact = (
@@ -246,7 +241,7 @@ def _mann_whitney_rows(
         else np.full_like(valid, bool(exact))
     )
     use_exact = want_exact & ~has_ties & valid
-    p = _asymptotic_p(u, n1, n2, tie_term, alternative, continuity)
+    p = _asymptotic_p(u, n1, n2, ties, alternative, continuity)
     rows_exact = np.flatnonzero(use_exact)
     if rows_exact.size:
         p[rows_exact] = _exact_p(u[rows_exact], n1[rows_exact], n2[rows_exact], alternative)
@@ -267,105 +262,6 @@ def _mann_whitney_rows(
     if conf_int and valid.any():
         _interval(xo, ys, n1, n2, valid, use_exact, alternative, confidence, continuity, result)
     return result
-
-
-# --------------------------------------------------------------------------------------------
-# ranks
-
-
-def _merge_order(a: FloatArray, b: FloatArray) -> tuple[FloatArray, IntArray]:
-    """Row-wise merge of sorted ``a`` and sorted ``b``: the concatenation and the merge order.
-
-    Both inputs are sorted runs (NaN last), so the stable sort is a linear merge; ties put
-    ``a`` first.
-    """
-    z = np.concatenate([a, b], axis=1)
-    return z, np.argsort(z, axis=1, kind="stable")
-
-
-def _merge_positions(a: FloatArray, b: FloatArray) -> IntArray:
-    """Positions of ``a``'s entries in the row-wise merge of sorted ``a`` and sorted ``b``.
-
-    Ties put ``a`` first, so ``position[i] - i`` is the number of ``b`` values strictly below
-    ``a[i]``.
-    """
-    _, order = _merge_order(a, b)
-    pos = np.empty_like(order)
-    np.put_along_axis(pos, order, np.arange(order.shape[1])[None, :], axis=1)
-    return pos[:, : a.shape[1]]
-
-
-def _rank_sum(
-    xs: FloatArray, ys: FloatArray, n1: IntArray, n2: IntArray
-) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
-    """U of each row with average ranks, the tie term sum(t^3 - t) and whether any tie exists.
-
-    ``xs`` and ys are sorted rows (NaN last).  In the merge (canary first at ties) the i-th
-    canary value at position p has ``p - i`` baseline values strictly below it; summing over
-    the canary gives U without ties.  Rows with ties get the half counts and the tie term from
-    their groups of equal values.
-    """
-    if USE_COMPILED and rank_sum_compiled is not None:
-        u_c, tie_c, ties_c = rank_sum_compiled(xs, ys, n1, n2)
-        return u_c, tie_c, ties_c
-    m, width = xs.shape[1], xs.shape[1] + ys.shape[1]
-    z, order = _merge_order(xs, ys)
-    is_x = order < m
-    # Valid values come first in the merge (NaN sorts last), so masking positions past
-    # n1 + n2 keeps exactly the valid canary values.
-    pos = np.arange(width, dtype=np.float64)
-    is_x &= pos[None, :] < (n1 + n2)[:, None]
-    u = is_x.astype(np.float64) @ pos - n1 * (n1 - 1) / 2.0
-    merged = np.take_along_axis(z, order, axis=1)
-    has_ties = _has_adjacent_equal(merged)
-    tie_term = np.zeros(xs.shape[0])
-    tied = np.flatnonzero(has_ties)
-    if tied.size:
-        sizes, first = _groups(merged[tied])
-        x_in_group = _group_totals(is_x[tied], sizes, first)
-        valid = ~np.isnan(merged[tied])
-        y_in_group = np.where(valid, sizes, 0) - x_in_group
-        # Canary values in a group were counted as above none of the group's baseline values
-        # (canary first at ties); each tied pair adds one half.
-        u[tied] += 0.5 * np.where(is_x[tied], y_in_group, 0).sum(axis=1)
-        tie_term[tied] = np.where(valid, sizes.astype(np.float64) ** 2 - 1.0, 0.0).sum(axis=1)
-    return u, tie_term, has_ties
-
-
-def _has_adjacent_equal(sorted_rows: FloatArray) -> NDArray[np.bool_]:
-    if sorted_rows.shape[1] < 2:
-        return np.zeros(sorted_rows.shape[0], dtype=bool)
-    return np.any(sorted_rows[:, 1:] == sorted_rows[:, :-1], axis=1)
-
-
-def _groups(sorted_rows: FloatArray) -> tuple[IntArray, IntArray]:
-    """For each entry of sorted rows: the size of its group of equal values and the group's
-    flat index of first entry (NaN entries are groups of one)."""
-    rows, n = sorted_rows.shape
-    new = np.ones((rows, n), dtype=bool)
-    new[:, 1:] = sorted_rows[:, 1:] != sorted_rows[:, :-1]
-    gid = np.cumsum(new.ravel()) - 1
-    sizes = np.bincount(gid)
-    return sizes[gid].reshape(rows, n), gid.reshape(rows, n)
-
-
-def _group_totals(flags: NDArray[np.bool_], sizes: IntArray, gid: IntArray) -> IntArray:
-    """For each entry: how many entries of its group have ``flags`` set."""
-    totals = np.bincount(gid.ravel(), weights=flags.ravel().astype(np.float64))
-    return totals[gid].astype(np.int64)
-
-
-def _group_sizes_at(sorted_rows: FloatArray) -> IntArray:
-    """For each entry of sorted rows, the size of its group of equal values (NaN: 1)."""
-    return _groups(sorted_rows)[0]
-
-
-def _tie_term(sorted_rows: FloatArray) -> FloatArray:
-    """sum(t^3 - t) over the groups of equal values of each sorted row (NaN entries excluded)."""
-    sizes = _group_sizes_at(sorted_rows).astype(np.float64)
-    contrib = np.where(np.isnan(sorted_rows), 0.0, sizes * sizes - 1.0)
-    # Each group of size t contributes t entries of (t^2 - 1): t^3 - t in all.
-    return np.asarray(contrib.sum(axis=1), dtype=np.float64)
 
 
 # --------------------------------------------------------------------------------------------
@@ -526,7 +422,7 @@ def _interval(
         a = n1[asy].astype(np.float64)
         b = n2[asy].astype(np.float64)
         n = a + b
-        within = _tie_term(xs[asy]) + _tie_term(ys[asy])
+        within = tie_term(xs[asy]) + tie_term(ys[asy])
         with np.errstate(divide="ignore", invalid="ignore"):
             sigma = np.sqrt((a * b / 12.0) * ((n + 1.0) - within / (n * (n - 1.0))))
         if alternative in ("two-sided", "greater"):
@@ -580,378 +476,3 @@ def _crossing(
         found |= take
     # Below already before the smallest difference: R returns mumin, the first difference.
     return np.clip(best, 1, np.maximum(mn, 1).astype(np.int64))
-
-
-# --------------------------------------------------------------------------------------------
-# selection of order statistics of the pairwise differences
-
-
-def select_pairwise_differences(
-    xs: FloatArray, ys: FloatArray, n1: IntArray, n2: IntArray, ranks: IntArray
-) -> FloatArray:
-    """The ``ranks``-th smallest pairwise differences ``x[i] - y[j]`` of each row.
-
-    Parameters
-    ----------
-    xs, ys : ndarray
-        Sorted rows (NaN last) with ``n1``/``n2`` valid values (each at least 1).
-    ranks : ndarray of int
-        (rows, K) 1-based ranks in ``1..n1*n2``.
-
-    Returns
-    -------
-    ndarray
-        (rows, K) selected differences, each computed as ``x[i] - y[j]`` for one pair.
-
-    Notes
-    -----
-    The computed differences ``fl(x[i] - y[j])`` form a matrix sorted along both axes (rounding
-    is monotone); it is never materialised.  With numba installed, a compiled kernel walks each
-    row with two pointers and random pivots (Monahan 1984), ``O((n1 + n2) log(n1 n2))`` per
-    row.  Otherwise a batched numpy path counts a pivot's rank for all rows at once by one
-    merge of the sorted baseline with the thresholds ``x[i] - v`` (corrected where rounding
-    moves the boundary), shrinks brackets around each target by interpolation, falling back to
-    the weighted median of row medians (Johnson & Mizoguchi 1978), and materialises only the
-    last ``O(n1 + n2)`` candidates.  Both give identical values.
-    """
-    xs = np.asarray(xs, dtype=np.float64)
-    ys = np.asarray(ys, dtype=np.float64)
-    rows, k_count = ranks.shape
-    if rows == 0:
-        return np.full((rows, k_count), np.nan)
-    xs, ys, big = _finite_surrogates(xs, ys, n1, n2)
-    if USE_COMPILED and select_compiled is not None:
-        out = select_compiled(xs, ys, n1, n2, ranks)
-    else:
-        out = _select_numpy(xs, ys, n1, n2, ranks)
-    if big is not None:
-        out = np.where(out >= big[:, None] / 2, np.inf, out)
-        out = np.where(out <= -big[:, None] / 2, -np.inf, out)
-    return out
-
-
-def _select_numpy(
-    xs: FloatArray, ys: FloatArray, n1: IntArray, n2: IntArray, ranks: IntArray
-) -> FloatArray:
-    """The plain numpy path: every target of every row in one batched selection."""
-    k_count = ranks.shape[1]
-    rows = xs.shape[0]
-    # All targets of all rows go through one selection: a target is a row of the stacked batch.
-    coarse = _coarse_grid(xs, ys, n1, n2)
-    out = _select(
-        np.repeat(xs, k_count, axis=0),
-        np.repeat(ys, k_count, axis=0),
-        np.repeat(n1, k_count),
-        np.repeat(n2, k_count),
-        ranks.ravel().astype(np.int64),
-        np.repeat(coarse, k_count, axis=0),
-    ).reshape(rows, k_count)
-    return out
-
-
-def _finite_surrogates(
-    xs: FloatArray, ys: FloatArray, n1: IntArray, n2: IntArray
-) -> tuple[FloatArray, FloatArray, FloatArray | None]:
-    """Replace ±inf by ±BIG, larger than any finite difference, so differences stay ordered.
-
-    ``inf - inf`` then counts as 0 (tied extremes) and anything involving one infinity exceeds
-    every finite difference; selected values beyond BIG/2 are reported as ±inf again.
-    """
-    inf_x = np.isinf(xs)
-    inf_y = np.isinf(ys)
-    if not (inf_x.any() or inf_y.any()):
-        return xs, ys, None
-    finite_x = np.where(np.isfinite(xs), np.abs(xs), 0.0).max(axis=1, initial=0.0)
-    finite_y = np.where(np.isfinite(ys), np.abs(ys), 0.0).max(axis=1, initial=0.0)
-    scale = np.maximum(finite_x, finite_y)
-    big = np.minimum(np.maximum(scale, 1.0) * 2.0**8, 2.0**1000)
-    xs = np.where(inf_x, np.sign(xs) * big[:, None], xs)
-    ys = np.where(inf_y, np.sign(ys) * big[:, None], ys)
-    return xs, ys, big
-
-
-def _run_starts(sorted_rows: FloatArray) -> IntArray:
-    """For each entry of sorted rows, the index where its run of equal values starts."""
-    rows, n = sorted_rows.shape
-    idx = np.broadcast_to(np.arange(n), (rows, n))
-    new = np.ones((rows, n), dtype=bool)
-    new[:, 1:] = sorted_rows[:, 1:] != sorted_rows[:, :-1]
-    return np.maximum.accumulate(np.where(new, idx, 0), axis=1)
-
-
-def _below_counts(
-    xs: FloatArray, ys: FloatArray, pivot: FloatArray, y_run_start: IntArray, y_run_end: IntArray
-) -> IntArray:
-    """For each row and each x[i]: how many y[j] have ``fl(x[i] - y[j]) <= pivot``.
-
-    The differences as computed in floating point form a matrix sorted along both axes
-    (rounding is monotone), and the selection works on these values.  The count of row i is
-    that of ``y >= fl(x[i] - v)``, from one merge of the sorted thresholds with the sorted
-    baseline; rounding can put the boundary off by the run of equal baseline values next to
-    it, so the boundary is then checked on the computed differences themselves and moved by
-    whole runs of equal values until it is right.  Entries of NaN x give garbage that callers
-    mask.
-    """
-    thresh = xs - pivot[:, None]
-    below = _merge_positions(thresh, ys) - np.arange(xs.shape[1])[None, :]
-    n2 = _count_valid(ys)[:, None]
-    last = max(ys.shape[1] - 1, 0)
-    piv = pivot[:, None]
-    for _ in range(ys.shape[1] + 1):
-        moved = False
-        # The largest y not counted: counted after all if its difference rounds onto v.
-        j = below - 1
-        jc = np.clip(j, 0, last)
-        with np.errstate(invalid="ignore"):
-            add = (j >= 0) & ((xs - np.take_along_axis(ys, jc, axis=1)) <= piv)
-        if add.any():
-            below = np.where(add, np.take_along_axis(y_run_start, jc, axis=1), below)
-            moved = True
-        # The smallest y counted: not counted after all if its difference exceeds v.
-        jc = np.clip(below, 0, last)
-        with np.errstate(invalid="ignore"):
-            drop = (below < n2) & ((xs - np.take_along_axis(ys, jc, axis=1)) > piv)
-        if drop.any():
-            below = np.where(drop, np.take_along_axis(y_run_end, jc, axis=1), below)
-            moved = True
-        if not moved:
-            break
-    return np.asarray(n2 - below, dtype=np.int64)
-
-
-def _run_ends(sorted_rows: FloatArray) -> IntArray:
-    """For each entry of sorted rows, the index just past its run of equal values."""
-    rows, n = sorted_rows.shape
-    idx = np.broadcast_to(np.arange(1, n + 1), (rows, n))
-    last = np.ones((rows, n), dtype=bool)
-    last[:, :-1] = sorted_rows[:, :-1] != sorted_rows[:, 1:]
-    rev = np.where(last, idx, n + 1)[:, ::-1]
-    return np.minimum.accumulate(rev, axis=1)[:, ::-1]
-
-
-_COARSE = 24
-
-
-def _coarse_grid(xs: FloatArray, ys: FloatArray, n1: IntArray, n2: IntArray) -> FloatArray:
-    """Sorted differences of ``g`` evenly spaced order statistics of each sample.
-
-    A coarse copy of the sorted difference matrix: each coarse cell stands for a block of
-    about ``n1 n2 / g^2`` differences, so a coarse quantile is within about ``2 g`` coarse
-    positions of the true one.  It gives the first bracket of every target.
-    """
-    g = _COARSE
-    frac = (np.arange(g) + 0.5) / g
-    rows = np.arange(xs.shape[0])[:, None]
-    ix = np.minimum((frac[None, :] * n1[:, None]).astype(np.int64), (n1 - 1)[:, None])
-    iy = np.minimum((frac[None, :] * n2[:, None]).astype(np.int64), (n2 - 1)[:, None])
-    coarse = (xs[rows, ix][:, :, None] - ys[rows, iy][:, None, :]).reshape(xs.shape[0], g * g)
-    coarse.sort(axis=1)
-    return coarse
-
-
-def _select(
-    xs: FloatArray, ys: FloatArray, n1: IntArray, n2: IntArray, k: IntArray, coarse: FloatArray
-) -> FloatArray:
-    """The k-th smallest ``fl(x[i] - y[j])`` of each row (rows sorted, NaN last, n >= 1)."""
-    total_rows, m = xs.shape
-    answer = np.full(total_rows, np.nan)
-    y_run_start = _run_starts(ys)
-    y_run_end = _run_ends(ys)
-    rid = np.arange(total_rows)  # original row of each working row
-    valid_x = np.arange(m)[None, :] < n1[:, None]
-    # Materialise once at most this many candidates remain: sorting them costs about one count.
-    cap = n1 + n2 + 32
-    r = np.arange(total_rows)
-    d_min = xs[r, 0] - ys[r, n2 - 1]
-    d_max = xs[r, n1 - 1] - ys[r, 0]
-    # Bracket: count(lo) < k <= count(hi); the per-x counts define the candidates between.
-    lo_v = np.nextafter(d_min, -np.inf)
-    hi_v = d_max.copy()
-    lo_c = np.zeros(total_rows, dtype=np.int64)
-    hi_c = n1 * n2
-    lo_cnt = np.zeros((total_rows, m), dtype=np.int64)
-    hi_cnt = np.where(valid_x, n2[:, None], 0)
-    lo_next = d_min.copy()  # smallest difference above lo
-    hi_top = d_max.copy()  # largest difference <= hi
-    stalls = np.zeros(total_rows, dtype=np.int64)
-
-    def count(rows_: IntArray, pivot: FloatArray) -> tuple[IntArray, IntArray]:
-        cnt = np.where(
-            valid_x[rows_],
-            _below_counts(xs[rows_], ys[rows_], pivot, y_run_start[rows_], y_run_end[rows_]),
-            0,
-        )
-        return cnt, cnt.sum(axis=1)
-
-    def narrow(rows_: IntArray, pivot: FloatArray, cnt: IntArray, tot: IntArray) -> None:
-        top, nxt = _neighbours(xs[rows_], ys[rows_], n2[rows_], cnt, valid_x[rows_])
-        up = tot >= k[rows_]
-        hs, ls = rows_[up], rows_[~up]
-        hi_v[hs], hi_c[hs], hi_cnt[hs], hi_top[hs] = pivot[up], tot[up], cnt[up], top[up]
-        lo_v[ls], lo_c[ls], lo_cnt[ls], lo_next[ls] = pivot[~up], tot[~up], cnt[~up], nxt[~up]
-
-    def count_narrow(rows_: IntArray, pivots: FloatArray) -> None:
-        """Count at one or more pivots per row (one merge for all) and narrow the brackets."""
-        if pivots.ndim == 1:
-            pivots = pivots[:, None]
-        inside = (pivots > lo_v[rows_, None]) & (pivots < hi_v[rows_, None])
-        rr = np.broadcast_to(rows_[:, None], pivots.shape)[inside]
-        pv = pivots[inside]
-        if rr.size == 0:
-            return
-        cnt, tot = count(rr, pv)
-        # Narrow with the pivots in ascending order so the tightest one wins on each side.
-        order = np.argsort(pv, kind="stable")
-        for sel in (order,):
-            rr_o, pv_o, cnt_o, tot_o = rr[sel], pv[sel], cnt[sel], tot[sel]
-            up = tot_o >= k[rr_o]
-            # lower ends: keep the largest pivot below; upper ends: the smallest above
-            ls = np.flatnonzero(~up)
-            hs = np.flatnonzero(up)[::-1]
-            for group in (ls, hs):
-                if group.size:
-                    narrow(rr_o[group], pv_o[group], cnt_o[group], tot_o[group])
-
-    # Start from the coarse bracket (exact counts at two coarse quantiles) when the matrix is
-    # large.
-    big_rows = np.flatnonzero(hi_c > cap)
-    if big_rows.size:
-        g2 = coarse.shape[1]
-        centre = ((k[big_rows] - 0.5) / (n1[big_rows] * n2[big_rows]) * g2).astype(np.int64)
-        width = 2 * _COARSE
-        pick = np.stack([np.clip(centre - width, 0, g2 - 1), np.clip(centre + width, 0, g2 - 1)], 1)
-        count_narrow(big_rows, np.take_along_axis(coarse[big_rows], pick, axis=1))
-
-    act = rid
-    for _ in range(400):
-        # Settle what can be settled without another count.
-        same = lo_next[act] == hi_top[act]
-        answer[act[same]] = hi_top[act[same]]
-        small = ~same & ((hi_c[act] - lo_c[act]) <= cap[act])
-        if small.any():
-            sm = act[small]
-            answer[sm] = _select_band(
-                xs[sm], ys[sm], lo_cnt[sm], hi_cnt[sm], n2[sm], k[sm] - lo_c[sm]
-            )
-        act = act[~same & ~small]
-        if act.size == 0:
-            break
-        # Interpolate in the bracket (fast on smooth data); after two stalls take the weighted
-        # median of row medians, a difference itself that removes a quarter of the candidates.
-        before = hi_c[act] - lo_c[act]
-        frac = (k[act] - lo_c[act] - 0.5) / np.maximum(before, 1)
-        with np.errstate(invalid="ignore", over="ignore"):
-            pivot = lo_v[act] + (hi_v[act] - lo_v[act]) * frac
-        jm = (stalls[act] >= 2) | ~np.isfinite(pivot) | (pivot <= lo_v[act]) | (pivot >= hi_v[act])
-        interp = ~jm
-        if interp.any():
-            # Two pivots, a little below and above the interpolated rank, so that one round
-            # usually closes the bracket from both sides.
-            sub = act[interp]
-            span = np.maximum(hi_c[sub] - lo_c[sub], 1)
-            delta = np.maximum(cap[sub] // 3, 1)
-            lo_rank = np.maximum(k[sub] - delta, lo_c[sub] + 1)
-            hi_rank = np.minimum(k[sub] + delta, hi_c[sub] - 1)
-            width_v = hi_v[sub] - lo_v[sub]
-            with np.errstate(invalid="ignore", over="ignore"):
-                p1 = lo_v[sub] + width_v * ((lo_rank - lo_c[sub] - 0.5) / span)
-                p2 = lo_v[sub] + width_v * ((hi_rank - lo_c[sub] + 0.5) / span)
-            count_narrow(sub, np.stack([p1, p2], axis=1))
-        if jm.any():
-            sub = act[jm]
-            pv = _weighted_median_pivot(xs[sub], ys[sub], n2[sub], lo_cnt[sub], hi_cnt[sub])
-            cnt, tot = count(sub, pv)
-            # The pivot is a difference that may sit in a run of equal ones: count those
-            # strictly below too (a three-way partition), so a run never stalls the bracket.
-            below_pv = np.nextafter(pv, -np.inf)
-            cnt_lt, tot_lt = count(sub, below_pv)
-            hit = (tot_lt < k[sub]) & (tot >= k[sub])
-            answer[sub[hit]] = pv[hit]
-            up = ~hit & (tot_lt >= k[sub])
-            if up.any():
-                narrow(sub[up], below_pv[up], cnt_lt[up], tot_lt[up])
-            dn = ~hit & ~up
-            if dn.any():
-                narrow(sub[dn], pv[dn], cnt[dn], tot[dn])
-            stalls[sub] = 0
-            keep = np.ones(act.size, dtype=bool)
-            keep[np.flatnonzero(jm)[hit]] = False
-        else:
-            keep = np.ones(act.size, dtype=bool)
-        after = hi_c[act] - lo_c[act]
-        stalls[act[interp]] = np.where(
-            after[interp] * 2 > before[interp], stalls[act[interp]] + 1, 0
-        )
-        act = act[keep]
-    else:  # pragma: no cover - the guaranteed pivot makes this unreachable
-        raise RuntimeError("pairwise-difference selection did not converge")
-    return answer
-
-
-def _neighbours(
-    xs: FloatArray, ys: FloatArray, n2: IntArray, cnt: IntArray, valid_x: NDArray[np.bool_]
-) -> tuple[FloatArray, FloatArray]:
-    """Largest difference counted (<= pivot) and smallest not counted, from per-x counts."""
-    m = xs.shape[1]
-    rows = np.arange(xs.shape[0])[:, None]
-    # In row i the counted differences are x[i] - y[j] for the cnt largest y.
-    j_top = n2[:, None] - cnt  # index of the smallest y counted
-    j_next = j_top - 1  # the largest y not counted
-    has_top = valid_x & (cnt > 0)
-    has_next = valid_x & (j_next >= 0)
-    y_top = ys[rows, np.clip(j_top, 0, ys.shape[1] - 1)]
-    y_next = ys[rows, np.clip(j_next, 0, ys.shape[1] - 1)]
-    top = np.where(has_top, xs - y_top, -np.inf).max(axis=1, initial=-np.inf)
-    nxt = np.where(has_next, xs - y_next, np.inf).min(axis=1, initial=np.inf)
-    del m
-    return top, nxt
-
-
-def _weighted_median_pivot(
-    xs: FloatArray, ys: FloatArray, n2: IntArray, lo_cnt: IntArray, hi_cnt: IntArray
-) -> FloatArray:
-    """Weighted median of the middle candidates of each x row (Johnson & Mizoguchi's pivot).
-
-    Candidates of row i are x[i] - y[j] for j in [n2 - hi_cnt, n2 - lo_cnt); the pivot is a
-    candidate itself, and at least a quarter of all candidates lie on each side of it.
-    """
-    rows = np.arange(xs.shape[0])[:, None]
-    j_start = n2[:, None] - hi_cnt
-    j_stop = n2[:, None] - lo_cnt
-    weight = np.maximum(j_stop - j_start, 0)
-    j_mid = np.clip((j_start + j_stop - 1) // 2, 0, ys.shape[1] - 1)
-    value = np.where(weight > 0, xs - ys[rows, j_mid], np.inf)
-    order = np.argsort(value, axis=1)
-    w_sorted = np.take_along_axis(weight, order, axis=1)
-    cum = np.cumsum(w_sorted, axis=1)
-    half = (cum[:, -1] + 1) // 2
-    pick = np.argmax(cum >= half[:, None], axis=1)
-    return np.take_along_axis(value, order, axis=1)[np.arange(xs.shape[0]), pick]
-
-
-def _select_band(
-    xs: FloatArray,
-    ys: FloatArray,
-    lo_cnt: IntArray,
-    hi_cnt: IntArray,
-    n2: IntArray,
-    k_in_band: IntArray,
-) -> FloatArray:
-    """Materialise the candidates between the brackets and pick the k-th smallest of each row."""
-    rows, m = xs.shape
-    j_start = (n2[:, None] - hi_cnt).ravel()
-    length = np.maximum(hi_cnt - lo_cnt, 0).ravel()
-    total = length.reshape(rows, m).sum(axis=1)
-    owner_x = np.repeat(np.arange(rows * m), length)
-    offsets = np.repeat(np.cumsum(length) - length, length)
-    j = np.repeat(j_start, length) + (np.arange(owner_x.size) - offsets)
-    r = owner_x // m
-    vals = xs.ravel()[owner_x] - ys[r, j]
-    width = int(total.max()) if rows else 0
-    padded = np.full((rows, max(width, 1)), np.inf)
-    row_start = np.cumsum(total) - total
-    col = np.arange(owner_x.size) - np.repeat(row_start, total)
-    padded[r, col] = vals
-    padded.sort(axis=1)
-    pick = np.clip(k_in_band - 1, 0, max(width - 1, 0))
-    return padded[np.arange(rows), pick]

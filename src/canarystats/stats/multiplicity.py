@@ -18,7 +18,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from canarystats.stats._arrays import as_rows
+from canarystats.stats.rows import as_rows
 
 AdjustMethod = Literal["holm", "bonferroni", "bh", "none"]
 

@@ -1,0 +1,151 @@
+"""``canarystats backtest``: judge a history of deploys, write one CSV row per deploy.
+
+The work is :func:`canarystats.backtesting.backtest`; this command reads the files, connects to
+a Dask scheduler when asked, writes the frame as CSV and says in one line how the judge did.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from canarystats.cli.console import Console
+from canarystats.errors import ConfigError
+from canarystats.exit_codes import ExitCode
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from distributed import Client
+
+__all__ = ["NAME", "add_parser", "connect", "results_csv", "run", "summary_line"]
+
+NAME = "backtest"
+#: seconds to wait for a Dask scheduler before telling the user the address is wrong
+CONNECT_TIMEOUT_S = 30
+
+
+def add_parser(commands: Any) -> argparse.ArgumentParser:
+    """Add ``backtest`` to the subcommands ``commands`` (from ``add_subparsers``).
+
+    Examples
+    --------
+    >>> parser = argparse.ArgumentParser(prog="canarystats")
+    >>> backtest = add_parser(parser.add_subparsers(dest="command"))
+    >>> parser.parse_args(["backtest", "c.yaml", "deploys.csv", "--data", "h.csv"]).data
+    'h.csv'
+    """
+    parser: argparse.ArgumentParser = commands.add_parser(
+        NAME,
+        help="judge a history of deploys and count false alarms and caught incidents",
+        description="Judge every deploy of DEPLOYS (CSV: deploy, canary_scope, baseline_scope, "
+        "start, end, optional outcome good|bad) on the saved tidy frame --data, in-process or on "
+        "a Dask cluster (--scheduler), and write one row per deploy as CSV.  Exit 0 when the "
+        "backtest ran, 2 usage, 3 when the scheduler or data could not be used.",
+    )
+    parser.add_argument("config", metavar="CONFIG")
+    parser.add_argument("deploys", metavar="DEPLOYS")
+    parser.add_argument("--data", metavar="FILE", required=True, help="saved tidy frame")
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address")
+    parser.add_argument("--output", metavar="FILE", help="write the CSV here, not stdout")
+    parser.add_argument("--marginal-ok", action="store_true", help="a marginal verdict passes")
+    return parser
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    """Backtest, write the CSV to ``--output`` (or stdout), summarise on stderr; return 0.
+
+    The exit code is 0 whatever the judge got wrong: the backtest ran.
+
+    Examples
+    --------
+    >>> import io
+    >>> from canarystats.cli import build_parser
+    >>> argv = ["backtest", "examples/web-backtest.yaml", "fixtures/history/deploys.csv",
+    ...         "--data", "fixtures/history/history.csv", "--output", "bt.csv"]
+    >>> run(build_parser().parse_args(argv), Console(io.StringIO(), io.StringIO()))
+    ... # doctest: +SKIP
+    0
+    """
+    from canarystats.backtesting import backtest, summarize
+    from canarystats.config import load_config
+    from canarystats.frame import write_atomic
+    from canarystats.sources.history import HistorySource, read_deploys
+
+    config = load_config(Path(args.config))
+    table = read_deploys(args.deploys)
+    source = HistorySource.from_files(args.data, table)
+    if args.scheduler is None:
+        result = backtest(config, table, source, marginal_ok=args.marginal_ok)
+    else:
+        client = connect(args.scheduler)
+        try:
+            result = backtest(config, table, source, client=client, marginal_ok=args.marginal_ok)
+        finally:
+            client.close()
+    text = results_csv(result)
+    if args.output is None:
+        console.stdout.write(text)
+        console.stdout.flush()
+    else:
+        write_atomic(args.output, text)
+    console.stderr.write(summary_line(summarize(result), args.output) + "\n")
+    return int(ExitCode.PASS)
+
+
+def results_csv(result: pd.DataFrame) -> str:
+    """The backtest frame as CSV, times as ISO 8601 in UTC with a ``Z``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.Timestamp("2026-02-02T14:00:00Z")
+    >>> print(results_csv(pd.DataFrame({"deploy": ["d1"], "start": [t], "end": [t]})), end="")
+    deploy,start,end
+    d1,2026-02-02T14:00:00Z,2026-02-02T14:00:00Z
+    """
+    out = result.copy()
+    for c in ("start", "end"):
+        out[c] = out[c].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(out.to_csv(index=False))
+
+
+def summary_line(summary: Mapping[str, float], output: str | None = None) -> str:
+    """One line on how the judge did (from :func:`canarystats.backtesting.summarize`).
+
+    Examples
+    --------
+    >>> s = {"deploys": 5, "false_alarms": 1, "good": 2, "caught": 1, "bad": 2, "nodata": 1}
+    >>> summary_line(s)
+    'backtest of 5 deploys: 1 false alarms in 2 good, 1 of 2 bad caught, 1 without a verdict'
+    """
+    return (
+        f"backtest of {summary['deploys']} deploys: {summary['false_alarms']} false alarms in "
+        f"{summary['good']} good, {summary['caught']} of {summary['bad']} bad caught, "
+        f"{summary['nodata']} without a verdict"
+        + (f"; results written to {output}" if output is not None else "")
+    )
+
+
+def connect(address: str) -> Client:
+    """A Dask client of the scheduler at ``address``; a :class:`ConfigError` when it cannot be.
+
+    Examples
+    --------
+    >>> client = connect("tcp://127.0.0.1:8786")  # doctest: +SKIP
+    """
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ConfigError(
+            "--scheduler needs dask: pip install 'canarystats[distributed]'"
+        ) from None
+    try:
+        return Client(address, timeout=CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError, ValueError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(
+            f"--scheduler {address}: cannot connect to the Dask scheduler ({first}); "
+            "check the address (tcp://host:8786)"
+        ) from None

@@ -1,0 +1,147 @@
+"""What a command judges: the config, the two scopes, and the tidy frame with its window.
+
+The frame comes from Datadog (:func:`fetch_frame`, the window from ``--start``, ``--end`` and
+``--lookback``) or from a saved file (:func:`read_data`, the window that of the file unless the
+flags cut it).  The library is imported inside each function, so building the parser for
+``--help`` loads none of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from canarystats.cli.console import Console
+from canarystats.errors import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from canarystats.config import CanaryConfig
+
+__all__ = ["fetch_frame", "load_config_file", "read_data", "scopes"]
+
+Window = tuple[datetime, datetime]
+
+
+def load_config_file(args: argparse.Namespace) -> CanaryConfig:
+    """Load ``args.config``, with the bucket size ``--step`` overrides where given.
+
+    Examples
+    --------
+    >>> load_config_file(argparse.Namespace(config="examples/web.yaml", step=120)).step
+    120
+    """
+    from canarystats.config import load_config
+
+    path = Path(args.config)
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found; check the path")
+    config = load_config(path)
+    if getattr(args, "step", None):
+        step = int(args.step)
+        config = replace(
+            config, step=step, metrics=tuple(replace(m, step=step) for m in config.metrics)
+        )
+    return config
+
+
+def scopes(config: CanaryConfig, args: argparse.Namespace) -> dict[str, str]:
+    """Each cohort's scope: ``--canary`` and ``--baseline`` where given, else the config's.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> config = SimpleNamespace(scopes=SimpleNamespace(canary="role:canary",
+    ...                                                 baseline="role:baseline"))
+    >>> scopes(config, argparse.Namespace(canary="version:v2", baseline=None))
+    {'canary': 'version:v2', 'baseline': 'role:baseline'}
+    """
+    chosen = {
+        "canary": args.canary if args.canary is not None else config.scopes.canary,
+        "baseline": args.baseline if args.baseline is not None else config.scopes.baseline,
+    }
+    for cohort, scope in chosen.items():
+        if not scope.strip():
+            raise ConfigError(f"--{cohort} is empty; give Datadog tags such as role:{cohort}")
+    return chosen
+
+
+def fetch_frame(
+    config: CanaryConfig, args: argparse.Namespace, console: Console
+) -> tuple[pd.DataFrame, Window, dict[str, str]]:
+    """Fetch every metric of both cohorts from Datadog over the window the flags give.
+
+    Returns the tidy frame, the window Datadog answered for, and the scopes used.
+
+    Examples
+    --------
+    >>> frame, window, used = fetch_frame(config, args, console)  # doctest: +SKIP
+    """
+    from canarystats.sources import DatadogSource, metric_queries
+    from canarystats.timeparse import resolve_window
+
+    used = scopes(config, args)
+    start, end = resolve_window(args.start, args.end, args.lookback)
+    source = DatadogSource(deadline=args.deadline)
+    queries = metric_queries(config)
+    console.progress(
+        f"fetching {len(queries)} metrics for {len(used)} cohorts from {source.host} "
+        f"({start.isoformat()} to {end.isoformat()})"
+    )
+    frame = source.fetch(queries, used, start, end)
+    window = frame.attrs.get("window") or (start, end)
+    console.progress(f"received {len(frame)} points in {frame.attrs.get('requests', '?')} requests")
+    return frame, (window[0], window[1]), used
+
+
+def read_data(
+    config: CanaryConfig, args: argparse.Namespace, console: Console
+) -> tuple[pd.DataFrame, Window | None, dict[str, str]]:
+    """Read the saved frame ``--data``, cut to ``--start``, ``--end`` and ``--lookback``.
+
+    Without those flags the window is the one the file covers (None for an empty file).
+
+    Examples
+    --------
+    >>> import io
+    >>> args = argparse.Namespace(config="examples/web.yaml", data="fixtures/healthy-deploy.csv",
+    ...     canary=None, baseline=None, start=None, end=None, lookback="5m")
+    >>> console = Console(io.StringIO(), io.StringIO())
+    >>> frame, window, used = read_data(load_config_file(args), args, console)
+    >>> [t.isoformat() for t in window]
+    ['2026-03-11T16:40:00+00:00', '2026-03-11T16:45:00+00:00']
+    """
+    from canarystats.frame import cut_window, frame_window
+    from canarystats.sources import read_frame
+    from canarystats.timeparse import parse_duration, parse_time
+
+    used = scopes(config, args)
+    console.progress(f"reading {args.data}")
+    frame = read_frame(args.data)
+    span = frame_window(frame, config.step)
+    if args.end is not None and args.lookback is not None:
+        raise ConfigError("--end and --lookback both set the window's end; give only one")
+    if span is None:
+        return frame, None, used
+    start, end = span
+    if args.start is not None:
+        start = parse_time(args.start, flag="--start")
+    if args.end is not None:
+        end = parse_time(args.end, flag="--end")
+    if args.lookback is not None:
+        length = parse_duration(args.lookback)
+        if args.start is not None:
+            end = start + length
+        else:
+            start = end - length
+    if end <= start:
+        raise ConfigError(
+            f"--end {end.isoformat()} is not after --start {start.isoformat()}; fix one"
+        )
+    if (start, end) != span:
+        frame = cut_window(frame, start, end)
+    return frame, (start, end), used

@@ -1,0 +1,171 @@
+"""The flags and argument types the commands share, and the parser that fails in one line.
+
+Nothing here imports pandas or the statistics stack: ``canarystats --help`` builds every
+subparser, and it has to stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+from collections.abc import Callable
+from typing import NoReturn
+
+from canarystats.exit_codes import MEANINGS, ExitCode
+
+__all__ = [
+    "EPILOG",
+    "REPORT_FORMATS",
+    "TABLE_FORMATS",
+    "Parser",
+    "UsageError",
+    "add_window_flags",
+    "positive_float",
+    "positive_int",
+    "score",
+]
+
+#: the formats of :func:`canarystats.report.render`, spelled out here because importing the
+#: report module loads pandas, which ``--help`` must not wait for (a test keeps them equal)
+REPORT_FORMATS = ("text", "markdown", "json", "junit", "html")
+#: the formats of the commands that print a table or its JSON (``history``, ``plan``)
+TABLE_FORMATS = ("text", "json")
+
+
+def _exit_code_lines() -> str:
+    # Wrapped at 88 columns so the long meaning of 2 breaks where the help has always broken it.
+    codes = (ExitCode.PASS, ExitCode.FAIL, ExitCode.USAGE, ExitCode.NO_VERDICT)
+    return "\n".join(
+        textwrap.fill(
+            MEANINGS[c], width=88, initial_indent=f"  {int(c)}  ", subsequent_indent=" " * 5
+        )
+        for c in codes
+    )
+
+
+#: the help's closing text: exit codes, environment, examples
+EPILOG = f"""\
+exit codes (judge):
+{_exit_code_lines()}
+  --soft-fail exits 0 instead of 1 or 3, and prints (and records) the code it would have
+  returned.
+
+environment:
+  DD_API_KEY, DD_APP_KEY  Datadog credentials (never printed)
+  DD_SITE                 Datadog site, default datadoghq.com
+  DATADOG_HOST            full API URL instead of the site (e.g. a fake Datadog in tests)
+  NO_COLOR                no colour even on a terminal
+  CANARYSTATS_DEBUG=1     show tracebacks of internal errors
+
+example:
+  canarystats judge examples/web.yaml --data fixtures/seed-incident.csv
+  canarystats judge web.yaml --canary version:v2 --baseline version:v1 --lookback 10m \\
+      --format markdown --soft-fail --history canary-history.sqlite
+"""
+
+
+class UsageError(Exception):
+    """A command-line mistake: printed as one line, exit 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (exit 2), not a usage dump.
+
+    Examples
+    --------
+    >>> parser = Parser(prog="canarystats")
+    >>> try:
+    ...     parser.parse_args(["--bogus"])
+    ... except UsageError as exc:
+    ...     print(exc)
+    canarystats: unrecognized arguments: --bogus; see canarystats --help
+    """
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}; see {self.prog} --help")
+
+
+def positive_float(flag: str) -> Callable[[str], float]:
+    """An argument type for a finite number above 0; ``flag`` names it in argparse's errors.
+
+    Examples
+    --------
+    >>> positive_float("deadline")("2.5")
+    2.5
+    >>> positive_float("deadline")("-1")
+    Traceback (most recent call last):
+    argparse.ArgumentTypeError: '-1' must be a positive number
+    """
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not value > 0 or value != value or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
+        return value
+
+    parse.__name__ = flag
+    return parse
+
+
+def positive_int(text: str) -> int:
+    """An argument type for a whole number of at least 1 (seconds, hosts).
+
+    Examples
+    --------
+    >>> positive_int("60")
+    60
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def score(text: str) -> float:
+    """An argument type for a score in [0, 100].
+
+    Examples
+    --------
+    >>> score("95")
+    95.0
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 100.0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a score in [0, 100]")
+    return value
+
+
+def add_window_flags(parser: argparse.ArgumentParser) -> None:
+    """Add the scope and time-window flags of the commands that fetch from Datadog.
+
+    Examples
+    --------
+    >>> parser = argparse.ArgumentParser()
+    >>> add_window_flags(parser)
+    >>> parser.parse_args(["--lookback", "10m"]).deadline
+    300.0
+    """
+    parser.add_argument("--canary", metavar="SCOPE", help="canary scope (Datadog tags); config's")
+    parser.add_argument("--baseline", metavar="SCOPE", help="baseline scope; default the config's")
+    parser.add_argument(
+        "--start", metavar="T", help="window start: ISO 8601 (UTC if no offset), now, -15m"
+    )
+    parser.add_argument("--end", metavar="T", help="window end (default now)")
+    parser.add_argument("--lookback", metavar="DUR", help="window length, e.g. 10m, 1h30m")
+    parser.add_argument("--step", type=positive_int, metavar="SECONDS", help="bucket size override")
+    parser.add_argument(
+        "--deadline",
+        type=positive_float("deadline"),
+        default=300.0,
+        metavar="SECONDS",
+        help="longest time to wait for Datadog, retries included (default 300)",
+    )

@@ -1,0 +1,136 @@
+"""``canarystats serve-fake-datadog``: a Datadog-compatible API on 127.0.0.1 until Ctrl-C.
+
+It answers from a saved tidy frame or replays recorded answers
+(:class:`canarystats.testing.FakeDatadog`), so a pipeline can be tested without credentials.
+The command keeps argparse's own parser and messages: it is a test tool, and its ``--help``
+documents its flags, which the main parser only lists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from canarystats.cli.console import Console
+from canarystats.exit_codes import ExitCode
+
+__all__ = ["NAME", "add_parser", "build_parser", "parse_scopes", "run"]
+
+NAME = "serve-fake-datadog"
+#: the port the fake listens on unless told otherwise (0: any free port)
+DEFAULT_PORT = 18080
+
+
+def add_parser(commands: Any) -> argparse.ArgumentParser:
+    """List ``serve-fake-datadog`` among the subcommands ``commands``; :func:`run` parses it.
+
+    Examples
+    --------
+    >>> parser = argparse.ArgumentParser(prog="canarystats")
+    >>> serve = add_parser(parser.add_subparsers(dest="command"))
+    >>> serve.prog
+    'canarystats serve-fake-datadog'
+    """
+    parser: argparse.ArgumentParser = commands.add_parser(
+        NAME,
+        help="serve a Datadog-compatible API on 127.0.0.1 for tests and demos",
+        add_help=False,
+    )
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command's own parser.
+
+    Examples
+    --------
+    >>> build_parser().parse_args(["--scope", "role:canary=canary"]).port
+    18080
+    """
+    parser = argparse.ArgumentParser(
+        prog=f"canarystats {NAME}",
+        description="Serve a Datadog-compatible metrics API on 127.0.0.1 for tests and demos.",
+    )
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (0: any free port)")
+    parser.add_argument("--data", help="tidy frame file (.csv/.parquet/.json) to answer from")
+    parser.add_argument(
+        "--replay", action="append", default=[], help="recorded answer (.json) to replay"
+    )
+    parser.add_argument(
+        "--scope",
+        action="append",
+        default=[],
+        metavar="TAG=COHORT",
+        help="tag carried by a cohort's rows, e.g. role:canary=canary (repeatable)",
+    )
+    return parser
+
+
+def parse_scopes(items: Sequence[str]) -> dict[str, str]:
+    """Tag -> cohort from ``TAG=COHORT`` items; a :class:`ValueError` names a bad one.
+
+    Examples
+    --------
+    >>> parse_scopes(["role:canary=canary", "role:baseline=baseline"])
+    {'role:canary': 'canary', 'role:baseline': 'baseline'}
+    """
+    scopes: dict[str, str] = {}
+    for item in items:
+        tag, sep, cohort = item.rpartition("=")
+        if not sep or not tag or cohort not in ("canary", "baseline"):
+            raise ValueError(f"--scope {item!r}: write TAG=COHORT, e.g. role:canary=canary")
+        scopes[tag] = cohort
+    return scopes
+
+
+def run(argv: Sequence[str], console: Console) -> int:
+    """Serve until interrupted; return the exit code (2 before serving when an input is bad).
+
+    Examples
+    --------
+    >>> import io
+    >>> run(["--scope", "nonsense"], Console(io.StringIO(), io.StringIO()))
+    2
+    """
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as done:  # --help, or argparse has printed a usage error
+        return int(done.code or 0)
+    from canarystats.errors import CanaryStatsError
+    from canarystats.sources.files import read_frame
+    from canarystats.testing.server import FakeDatadog, load_recording
+
+    try:
+        scopes = parse_scopes(args.scope)
+    except ValueError as exc:
+        print(exc, file=console.stderr)
+        return int(ExitCode.USAGE)
+    try:
+        frame = read_frame(args.data) if args.data else None
+        recordings = [load_recording(path) for path in args.replay]
+    except (CanaryStatsError, OSError, ValueError) as exc:
+        print(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, file=console.stderr)
+        return int(ExitCode.USAGE)
+    fake = FakeDatadog(frame, scopes=scopes, recordings=recordings, port=args.port)
+    try:
+        fake.start()
+    except OSError as exc:
+        print(
+            f"--port {args.port}: cannot listen ({exc.strerror}); pick another", file=console.stderr
+        )
+        return int(ExitCode.USAGE)
+    print(
+        f"fake Datadog on {fake.url}  (export DATADOG_HOST={fake.url})",
+        file=console.stdout,
+        flush=True,
+    )
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fake.stop()
+    return int(ExitCode.PASS)

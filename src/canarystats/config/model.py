@@ -1,0 +1,150 @@
+"""The validated canary config as frozen dataclasses: metrics, their tests, groups and scopes.
+
+Nothing here reads a file; :func:`canarystats.config.load.load_config` builds these from YAML,
+JSON or a mapping, and the judge settings live in :mod:`canarystats.config.judge`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from canarystats.config.checks import Context
+from canarystats.config.judge import JudgeSettings, validate_judge
+from canarystats.errors import ConfigError
+
+#: values allowed for the enumerated keys, in the order they are listed in messages
+DIRECTIONS = ("increase", "decrease", "either")
+NAN_STRATEGIES = ("remove", "replace")
+OUTLIER_STRATEGIES = ("keep", "remove")
+EFFECT_MEASURES = ("mean_ratio", "cles")
+THRESHOLD_STATISTICS = ("mean", "median", "p95", "p99", "max", "min", "sum")
+METRIC_KINDS = ("gauge", "count")
+#: minimum practical effect of the hosts method, relative to the baseline level: the smallest
+#: that kept healthy false failures at or below 5% on the real-fleet evaluation (docs/methods.md)
+DEFAULT_MIN_RELATIVE_EFFECT = 0.08
+
+DEFAULT_GROUP = "default"
+DEFAULT_STEP = 60
+
+
+@dataclass(frozen=True)
+class Scopes:
+    """Datadog tag filters selecting the canary and the baseline hosts."""
+
+    canary: str = "role:canary"
+    baseline: str = "role:baseline"
+
+
+@dataclass(frozen=True)
+class EffectSize:
+    """Effect-size gates applied after the rank test (Kayenta's ``effectSize``).
+
+    With ``mean_ratio`` a High needs ``mean(canary)/mean(baseline) >= allowed_increase``; with
+    ``cles`` (P(canary > baseline)) a High needs ``cles >= allowed_increase``.  Low is the mirror
+    image with ``allowed_decrease``.  ``critical_*`` decide when a critical metric's High/Low
+    fails the whole canary.
+    """
+
+    measure: str = "mean_ratio"
+    allowed_increase: float = 1.0
+    allowed_decrease: float = 1.0
+    critical_increase: float = 1.0
+    critical_decrease: float = 1.0
+
+
+@dataclass(frozen=True)
+class MinEffect:
+    """Minimum practical effect of the ``hosts`` method: a smaller change never fails a metric.
+
+    A change must be at least ``relative`` times the baseline level and at least ``absolute``
+    (in the metric's unit) to count, whatever its p-value.
+    """
+
+    relative: float = DEFAULT_MIN_RELATIVE_EFFECT
+    absolute: float = 0.0
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """Absolute bounds on a statistic of the canary; a breach is High (above) or Low (below)."""
+
+    statistic: str = "mean"
+    max: float | None = None
+    min: float | None = None
+
+
+@dataclass(frozen=True)
+class MetricConfig:
+    """One metric to fetch and judge; ``step`` is already resolved against the config's."""
+
+    name: str
+    query: str
+    step: int = DEFAULT_STEP
+    groups: tuple[str, ...] = (DEFAULT_GROUP,)
+    direction: str = "either"
+    nan_strategy: str = "remove"
+    outliers: str = "keep"
+    outlier_factor: float = 3.0
+    effect_size: EffectSize = field(default_factory=EffectSize)
+    critical: bool = False
+    must_have_data: bool = False
+    muted: bool = False
+    threshold: Threshold | None = None
+    kind: str = "gauge"
+    unit: str = ""
+    min_effect: MinEffect = field(default_factory=MinEffect)
+    exposure: str | None = None
+
+
+@dataclass(frozen=True)
+class CanaryConfig:
+    """A validated canary config.
+
+    ``groups`` maps group names to weights in percent; groups without a weight share what the
+    configured weights leave of 100.  ``source`` names where the config came from, for messages.
+    """
+
+    name: str
+    metrics: tuple[MetricConfig, ...]
+    judge: JudgeSettings = field(default_factory=JudgeSettings)
+    groups: Mapping[str, float] = field(default_factory=dict)
+    scopes: Scopes = field(default_factory=Scopes)
+    step: int = DEFAULT_STEP
+    source: str = "<config>"
+
+    def metric(self, name: str) -> MetricConfig:
+        """Return the metric called ``name`` (``KeyError`` if there is none)."""
+        for m in self.metrics:
+            if m.name == name:
+                return m
+        raise KeyError(name)
+
+    def with_judge(self, **overrides: Any) -> CanaryConfig:
+        """Return a copy with judge settings replaced, validated like the file's keys.
+
+        Examples
+        --------
+        >>> from canarystats.config import load_config
+        >>> cfg = load_config({"name": "web", "metrics": [{"name": "cpu", "query": "avg:cpu"}]})
+        >>> cfg.with_judge(confidence=0.95).judge.confidence
+        0.95
+        """
+        merged = {
+            "method": self.judge.method,
+            "confidence": self.judge.confidence,
+            "tolerance": self.judge.tolerance,
+            "pass_score": self.judge.pass_score,
+            "marginal_score": self.judge.marginal_score,
+            "multiplicity": self.judge.multiplicity,
+            "alpha": self.judge.alpha,
+        }
+        for key, value in overrides.items():
+            if key not in merged:
+                raise ConfigError(
+                    f"judge override {key!r} is unknown; use one of {', '.join(merged)}"
+                )
+            if value is not None:
+                merged[key] = value
+        return replace(self, judge=validate_judge(Context("judge override"), merged, ""))

@@ -1,0 +1,302 @@
+"""The hosts method's sentences, and the numbers they are made of, read once over all rows.
+
+A failed deploy's reason names the host that moved furthest, its value against the baseline
+hosts' mean and spread, the change in percent, the p-value with its multiplicity adjustment and
+the minimum effect it had to reach -- everything a developer needs to see why, without opening
+the code.  Count metrics say events over exposure per cohort.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from canarystats.config import JudgeSettings, MetricConfig
+from canarystats.labels import Label
+from canarystats.methods.wording import (
+    CRITICAL_FAILS,
+    fmt_number,
+    fmt_signed,
+    nodata_sentence,
+    with_unit,
+)
+from canarystats.stats import CountTestResult, HostTestResult
+from canarystats.stats.inconclusive import is_no_data
+
+if TYPE_CHECKING:
+    from canarystats.methods.hosts import HostsEvidence
+
+__all__ = ["HostNumbers", "HostSentences"]
+
+_MULTIPLICITY_NAMES = {"holm": "Holm", "bonferroni": "Bonferroni", "bh": "Benjamini-Hochberg"}
+
+
+def _floats(values: object) -> list[float]:
+    # One conversion per array: the per-metric loop then reads Python floats, not numpy scalars.
+    return np.asarray(values, dtype=np.float64).reshape(-1).tolist()
+
+
+def _component_sign(h: HostTestResult) -> NDArray[np.float64]:
+    # The sign of the deciding component's effect: it labels a failure High or Low.
+    comp = np.asarray(h.component)
+    return np.where(
+        comp == "trend",
+        np.sign(h.trend_effect_abs),
+        np.where(comp == "jitter", 1.0, np.sign(h.effect_abs)),
+    ).astype(np.float64)
+
+
+def _component_summaries(
+    comp: NDArray[np.str_],
+    trend: NDArray[np.float64],
+    jitter: NDArray[np.float64],
+    location: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    # Each row's per-host summaries of its deciding component (location without one).
+    return np.where(
+        (comp == "trend")[:, None], trend, np.where((comp == "jitter")[:, None], jitter, location)
+    )
+
+
+def _worst_hosts(
+    values: NDArray[np.float64], sign: NDArray[np.float64]
+) -> tuple[list[int], list[float]]:
+    """Per row, the host slot that moved furthest in the direction of the change, and its value.
+
+    The slot is -1 where no host has a value.  Ties go to the first slot, as ``argmax`` does.
+    """
+    rows, width = values.shape
+    if width == 0:
+        return [-1] * rows, [math.nan] * rows
+    ok = ~np.isnan(values)
+    with np.errstate(invalid="ignore"):
+        keyed = np.where(ok, values * np.where(sign != 0, sign, 1.0)[:, None], -np.inf)
+    j = np.argmax(keyed, axis=1)
+    value = np.take_along_axis(values, j[:, None], axis=1)[:, 0]
+    return np.where(ok.any(axis=1), j, -1).tolist(), _floats(value)
+
+
+def _centre_spread(values: NDArray[np.float64]) -> tuple[list[float], list[float]]:
+    """Mean and sample standard deviation of each row's non-missing values (NaN without data).
+
+    Only rows with enough values reach ``nanmean``/``nanstd``, so no empty-slice warnings.
+    """
+    present = np.sum(~np.isnan(values), axis=1)
+    centre = np.full(len(values), np.nan)
+    spread = np.full(len(values), np.nan)
+    some, several = present > 0, present > 1
+    with np.errstate(all="ignore"):
+        centre[some] = np.nanmean(values[some], axis=1)
+        spread[several] = np.nanstd(values[several], axis=1, ddof=1)
+    return _floats(centre), _floats(spread)
+
+
+class HostNumbers:
+    """Every number the hosts method's per-row loop reads, as Python lists (built once).
+
+    Lists over rows come from the host test (and the p-values); lists over count rows from the
+    rate test, indexed by ``count_row[i]`` (None: the row is not judged as a count).
+    """
+
+    def __init__(self, ev: HostsEvidence, n: int) -> None:
+        h, c = ev.hosts, ev.counts
+        count_pos = {int(r): j for j, r in enumerate(ev.count_rows)} if c is not None else {}
+        self.count_row: list[int | None] = [count_pos.get(i) for i in range(n)]
+        self.p_raw, self.p_adjusted = _floats(ev.p_raw), _floats(ev.p_adjusted)
+        self.centre, self.shift = _floats(h.baseline_centre), _floats(h.effect_abs)
+        self.practical = np.asarray(h.practical, dtype=bool).tolist()
+        self.inconclusive = np.asarray(h.inconclusive, dtype=bool).tolist()
+        self.no_data = is_no_data(h.inconclusive_code).tolist()
+        self.reason = [str(r) for r in h.reason.tolist()]
+        self.component = [str(x) for x in np.asarray(h.component).tolist()]
+        self.test = [f"hosts-{t}" for t in h.location_test.tolist()]
+        self.trend_effect = _floats(h.trend_effect_abs)
+        self.jitter_effect = _floats(h.jitter_effect_abs)
+        self.n_canary_hosts = np.asarray(h.n_canary_hosts, dtype=np.int64).tolist()
+        sign = _component_sign(h)
+        self.sign = _floats(sign)
+        comp = np.asarray(h.component)
+        canary = _component_summaries(comp, h.canary.trend, h.canary.jitter, h.canary.location)
+        baseline = _component_summaries(
+            comp, h.baseline.trend, h.baseline.jitter, h.baseline.location
+        )
+        self.worst_slot, self.worst_value = _worst_hosts(canary, sign)
+        self.canary_hosts, self.per_run = ev.canary_hosts, ev.diagnostics.per_run
+        self.family = np.asarray(ev.family, dtype=np.int64).tolist()
+        self.base_centre, self.base_spread = _centre_spread(baseline)
+        if c is not None:
+            self._counts(c)
+
+    def _counts(self, c: CountTestResult) -> None:
+        self.c_rate, self.b_rate = _floats(c.canary_rate), _floats(c.baseline_rate)
+        self.rate_diff, self.rate_ratio = _floats(c.rate_diff), _floats(c.rate_ratio)
+        self.c_practical = np.asarray(c.practical, dtype=bool).tolist()
+        self.c_inconclusive = np.asarray(c.inconclusive, dtype=bool).tolist()
+        self.c_reason = [str(r) for r in c.reason.tolist()]
+        self.c_sign = _floats(np.sign(c.rate_diff))
+        self.c_no_data = (
+            (c.canary_events + c.baseline_events == 0)
+            & ((c.canary_exposure == 0) | (c.baseline_exposure == 0))
+        ).tolist()
+        self.c_events, self.b_events = _floats(c.canary_events), _floats(c.baseline_events)
+        self.c_exposure, self.b_exposure = _floats(c.canary_exposure), _floats(c.baseline_exposure)
+
+    def canary_host(self, i: int, slot: int) -> str:
+        """The canary host in ``slot`` of row ``i``'s run."""
+        return self.canary_hosts[i // self.per_run][slot]
+
+
+class HostSentences:
+    """The numbers and sentences of one row judged by the hosts method."""
+
+    # One instance per metric and run: slots make building and reading them cheaper.
+    __slots__ = (
+        "b_rate",
+        "c_rate",
+        "count",
+        "floor",
+        "i",
+        "inconclusive",
+        "j",
+        "kernel_reason",
+        "m",
+        "no_data",
+        "p_adjusted",
+        "p_raw",
+        "practical",
+        "ratio",
+        "rows",
+        "settings",
+        "shift",
+        "sign",
+        "test",
+    )
+
+    def __init__(
+        self, metric: MetricConfig, settings: JudgeSettings, rows: HostNumbers, i: int
+    ) -> None:
+        self.m, self.settings, self.rows, self.i = metric, settings, rows, i
+        j = rows.count_row[i]
+        self.j = j
+        self.count = j is not None
+        self.p_raw, self.p_adjusted = rows.p_raw[i], rows.p_adjusted[i]
+        if j is not None:
+            self.c_rate, self.b_rate = rows.c_rate[j], rows.b_rate[j]
+            self.shift = rows.rate_diff[j]
+            self.ratio = rows.rate_ratio[j]
+            self.practical = rows.c_practical[j]
+            self.inconclusive = rows.c_inconclusive[j]
+            self.kernel_reason = rows.c_reason[j]
+            self.sign = rows.c_sign[j]
+            self.floor = max(metric.min_effect.absolute, 0.0)
+            self.test = "count-rate"
+            self.no_data = rows.c_no_data[j]
+        else:
+            centre = rows.centre[i]
+            self.shift = rows.shift[i]
+            self.ratio = (centre + self.shift) / centre if centre != 0 else math.nan
+            self.practical = rows.practical[i]
+            self.inconclusive = rows.inconclusive[i]
+            self.kernel_reason = rows.reason[i]
+            self.sign = rows.sign[i]
+            self.floor = max(metric.min_effect.absolute, metric.min_effect.relative * abs(centre))
+            self.test = rows.test[i]
+            self.no_data = rows.no_data[i]
+        if metric.muted:
+            self.inconclusive = self.inconclusive and self.no_data
+
+    def _v(self, x: float) -> str:
+        return with_unit(x, self.m)
+
+    def _p(self, p_adj: float) -> str:
+        fam = self.rows.family[self.i]
+        name = _MULTIPLICITY_NAMES.get(self.settings.multiplicity)
+        if self.m.muted or name is None or fam <= 1:
+            return f"p={fmt_number(p_adj)}"
+        raw = f", raw p={fmt_number(self.p_raw)}" if self.p_raw != p_adj else ""
+        return f"p={fmt_number(p_adj)} after {name} over {fam} metrics{raw}"
+
+    def _min(self) -> str:
+        me = self.m.min_effect
+        parts = []
+        if me.relative > 0:
+            parts.append(f"{me.relative * 100:g}%")
+        if me.absolute > 0:
+            parts.append(self._v(me.absolute))
+        return "minimum effect " + (" and ".join(parts) if parts else "none")
+
+    def _pct(self) -> str:
+        comp = "" if self.count else self.rows.component[self.i]
+        if comp in ("trend", "jitter"):
+            rows, i = self.rows, self.i
+            diff = rows.trend_effect[i] if comp == "trend" else rows.jitter_effect[i]
+            return f"difference {fmt_signed(diff)}"
+        if math.isnan(self.ratio) or math.isinf(self.ratio):
+            return fmt_signed(self.shift)
+        return f"{fmt_signed(100.0 * (self.ratio - 1.0))}%"
+
+    def _describe_counts(self, j: int) -> str:
+        rows = self.rows
+        # A count's unit is a rate ("failed jobs/min"); its total is of the thing counted.
+        unit = (self.m.unit or "events").split("/")[0].strip() or "events"
+        if self.m.exposure:
+            over, per = f"{self.m.exposure}", "per request"
+        else:
+            # Without an exposure metric each reported host-bucket is one unit.
+            bucket = "host-minutes" if self.m.step == 60 else f"host-buckets of {self.m.step} s"
+            over, per = bucket, f"per {bucket.removesuffix('s').replace('buckets', 'bucket')}"
+        return (
+            f"Canary {fmt_number(rows.c_events[j])} {unit} over "
+            f"{fmt_number(rows.c_exposure[j])} {over} ({fmt_number(self.c_rate)} "
+            f"{per}) against baseline {fmt_number(rows.b_events[j])} over "
+            f"{fmt_number(rows.b_exposure[j])} ({fmt_number(self.b_rate)} {per})"
+        )
+
+    def _describe(self) -> str:
+        rows, i, j = self.rows, self.i, self.j
+        if j is not None:
+            return self._describe_counts(j)
+        comp = rows.component[i] or "location"
+        k = rows.n_canary_hosts[i]
+        if comp == "trend":
+            verb, noun = "moves by", "across the window"
+        elif comp == "jitter":
+            verb, noun = "jitters by", "step to step"
+        else:
+            verb, noun = "averages", ""
+        base = f"baseline hosts {fmt_number(rows.base_centre[i])}±{self._v(rows.base_spread[i])}"
+        suffix = f" {noun}" if noun else ""
+        slot = rows.worst_slot[i]
+        if slot < 0:
+            return f"Canary hosts against {base}{suffix}"
+        host, value = rows.canary_host(i, slot), rows.worst_value[i]
+        who = f"Canary host {host}" if k <= 1 else f"Canary host {host} (of {k})"
+        return f"{who} {verb} {self._v(value)}{suffix} against {base}"
+
+    def changed(self, p_adj: float) -> str:
+        """Why the row is High or Low."""
+        crit = CRITICAL_FAILS if self.m.critical else ""
+        return f"{self._describe()} ({self._pct()}, {self._p(p_adj)}); {self._min()}{crit}."
+
+    def passed(self, p_adj: float) -> str:
+        """Why the row passes (or, muted, is not judged)."""
+        if self.m.muted:
+            return f"{self._describe()} ({self._pct()}, {self._p(p_adj)}); muted, so not judged."
+        harmless = (self.m.direction == "increase" and self.shift < 0) or (
+            self.m.direction == "decrease" and self.shift > 0
+        )
+        if not self.practical and harmless:
+            why = f"only {self.m.direction}s are judged for this metric"
+        elif not self.practical:
+            why = f"the change is below the {self._min()}"
+        else:
+            why = f"not significant at alpha {fmt_number(self.settings.alpha)}"
+        return f"{self._describe()} ({self._pct()}, {self._p(p_adj)}); {why}, so it passes."
+
+    def nodata(self, label: Label) -> str:
+        """Why no decision was made."""
+        reason = self.kernel_reason or "no decision is supported by the data"
+        return nodata_sentence(f"Inconclusive: {reason}", label, self.m)

@@ -1,0 +1,129 @@
+"""What every method's sentences share: number formats, units, plurals and sentence endings.
+
+Reasons are read by a developer whose deploy was stopped, in a CI log or a pull-request comment,
+so every method words the same things the same way: numbers with three significant digits and
+no float noise, the metric's unit after each value, the same endings for "not judged", "counts
+as failed" and "critical", and one sentence for an absolute threshold.
+"""
+
+from __future__ import annotations
+
+import math
+
+from canarystats.config import MetricConfig, Threshold
+from canarystats.labels import Label
+
+__all__ = [
+    "CRITICAL_FAILS",
+    "fmt_number",
+    "fmt_signed",
+    "nodata_sentence",
+    "plural",
+    "threshold_sentence",
+    "with_unit",
+]
+
+#: the ending of a sentence whose metric fails the canary on its own
+CRITICAL_FAILS = "; the metric is critical, so the canary fails"
+
+#: format specs of fmt_number's fixed-point branch, by number of decimals
+_FIXED = tuple(f".{d}f" for d in range(8))
+
+
+def fmt_number(x: float | None) -> str:
+    """Format a number for a sentence: three significant digits, no float noise.
+
+    Examples
+    --------
+    >>> fmt_number(4.1), fmt_number(1234.5), fmt_number(0.000123), fmt_number(-2.0)
+    ('4.1', '1234', '0.000123', '-2')
+    """
+    if x is None or math.isnan(x):
+        return "n/a"
+    if math.isinf(x):
+        return "infinity" if x > 0 else "-infinity"
+    if x == 0:
+        return "0"
+    a = abs(x)
+    if 1e-4 <= a < 1e6:
+        digits = 2 - math.floor(math.log10(a))
+        if digits <= 0:
+            return format(x, ".0f")
+        # Reasons format tens of thousands of numbers per run: the specs are built once.
+        spec = _FIXED[digits] if digits < len(_FIXED) else f".{digits}f"
+        return format(x, spec).rstrip("0").rstrip(".")
+    return format(x, ".3g")
+
+
+def fmt_signed(x: float) -> str:
+    """Format a shift with its sign.
+
+    Examples
+    --------
+    >>> fmt_signed(2.8), fmt_signed(-0.5), fmt_signed(0.0)
+    ('+2.8', '-0.5', '0')
+    """
+    text = fmt_number(x)
+    return f"+{text}" if x > 0 else text
+
+
+def plural(n: int, noun: str) -> str:
+    """``n`` and the noun, in the plural unless ``n`` is 1.
+
+    Examples
+    --------
+    >>> plural(1, "value"), plural(3, "canary value")
+    ('1 value', '3 canary values')
+    """
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def with_unit(x: float, metric: MetricConfig) -> str:
+    """A value followed by the metric's unit (when it has one).
+
+    Examples
+    --------
+    >>> with_unit(0.25, MetricConfig("latency", "q", unit="s"))
+    '0.25 s'
+    """
+    unit = f" {metric.unit}" if metric.unit else ""
+    return f"{fmt_number(x)}{unit}"
+
+
+def nodata_sentence(text: str, label: str, metric: MetricConfig) -> str:
+    """End a sentence about missing or unusable data by what it means for the metric.
+
+    Examples
+    --------
+    >>> m = MetricConfig("errors", "q")
+    >>> nodata_sentence("No canary data", "Nodata", m)
+    'No canary data, so the metric was not judged.'
+    """
+    if label == Label.NODATA_FAIL:
+        return f"{text}, and must_have_data is set, so the metric counts as failed."
+    if metric.critical:
+        return f"{text}; the metric is critical, so the canary cannot pass without it."
+    return f"{text}, so the metric was not judged."
+
+
+def threshold_sentence(metric: MetricConfig, which: str, value: float) -> str:
+    """Why an absolute threshold labels a metric, whatever the comparison with the baseline.
+
+    ``which`` is ``"max"`` or ``"min"``: the bound the canary statistic ``value`` crossed.
+
+    Examples
+    --------
+    >>> m = MetricConfig("jobs", "q", unit="jobs/min", threshold=Threshold("mean", max=2.0))
+    >>> threshold_sentence(m, "max", 3.5)
+    'Canary mean 3.5 jobs/min is above the absolute maximum 2 jobs/min (threshold.max).'
+    """
+    t: Threshold | None = metric.threshold
+    if t is None:
+        raise ValueError(f"metric {metric.name!r} has no threshold")
+    limit = t.max if which == "max" else t.min
+    side = "above the absolute maximum" if which == "max" else "below the absolute minimum"
+    crit = CRITICAL_FAILS if metric.critical else ""
+    return (
+        f"Canary {t.statistic} {with_unit(value, metric)} is {side} "
+        f"{with_unit(float(limit or 0.0), metric)} (threshold.{which}){crit}."
+    )

@@ -1,0 +1,142 @@
+"""What every report format is given, and the pieces of text several formats share.
+
+Nothing here computes a statistic: every number comes from the judgment.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from canarystats.frame import Window
+from canarystats.report.links import datadog_links
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from canarystats.config import CanaryConfig
+    from canarystats.results import Judgment, MetricResult
+
+__all__ = [
+    "ReportContext",
+    "cohort_line",
+    "diagnostics_line",
+    "iso",
+    "num",
+    "shift_text",
+    "signed",
+]
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """A judgment and what a report shows beside it.
+
+    ``frame`` is the judged tidy frame (plots); ``config`` gives each metric's query (links) and
+    the default scopes; ``window`` the judged window (UTC); ``scopes`` the cohorts' Datadog tag
+    filters actually used; ``color`` asks for ANSI colours (text only); ``site`` is the Datadog
+    site for links.
+    """
+
+    judgment: Judgment
+    frame: pd.DataFrame | None = None
+    config: CanaryConfig | None = None
+    window: Window | None = None
+    scopes: Mapping[str, str] | None = None
+    color: bool = False
+    site: str | None = None
+
+    def cohort_scopes(self) -> dict[str, str]:
+        """Cohort -> scope shown: the ones used, else the config's, else none."""
+        if self.scopes:
+            return dict(self.scopes)
+        if self.config is not None:
+            return {"canary": self.config.scopes.canary, "baseline": self.config.scopes.baseline}
+        return {}
+
+    def links(self, m: MetricResult) -> dict[str, str]:
+        """Datadog links of a metric for each cohort (none without a config and a window)."""
+        if self.config is None or self.window is None:
+            return {}
+        try:
+            query = self.config.metric(m.name).query
+        except KeyError:
+            return {}
+        return datadog_links(query, self.cohort_scopes(), self.window, site=self.site)
+
+
+def num(x: float | None) -> str:
+    """Three significant digits, or ``n/a``.
+
+    Examples
+    --------
+    >>> num(1234.5), num(float("nan"))
+    ('1.23e+03', 'n/a')
+    """
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    return f"{x:.3g}"
+
+
+def signed(x: float) -> str:
+    """Three significant digits with a sign, or ``n/a``.
+
+    Examples
+    --------
+    >>> signed(0.5)
+    '+0.5'
+    """
+    if not math.isfinite(x):
+        return "n/a"
+    return f"{x:+.3g}"
+
+
+def diagnostics_line(m: MetricResult) -> str:
+    """What the test stood on: its units, the raw p-value, how hosts differ, autocorrelation."""
+    d = m.diagnostics
+    parts = []
+    if m.units == "hosts" and "n_canary_hosts" in d:
+        parts.append(
+            f"units: hosts ({d['n_canary_hosts']} canary, {d['n_baseline_hosts']} baseline)"
+        )
+    elif m.units:
+        parts.append(f"units: {m.units}")
+    if m.p_raw == m.p_raw and m.p_raw != m.p_value:
+        family = d.get("family_size")
+        adjust = d.get("multiplicity", "adjusted")
+        parts.append(f"raw p={num(m.p_raw)} ({adjust} over {family} metrics)")
+    share = d.get("between_host_share")
+    if isinstance(share, float) and share == share:
+        parts.append(f"between-host share of variance {100 * share:.0f}%")
+    lag1 = d.get("lag1_autocorrelation")
+    if isinstance(lag1, float) and lag1 == lag1:
+        parts.append(f"lag-1 autocorrelation {lag1:.2f}")
+    return "  ".join(parts)
+
+
+def shift_text(m: MetricResult) -> str:
+    """The shift with its interval where the method gives one."""
+    if not math.isfinite(m.estimate):
+        return "n/a"
+    pct = f"{m.confidence * 100:g}"
+    if math.isfinite(m.ci_low) and math.isfinite(m.ci_high):
+        return f"{signed(m.estimate)} ({pct}% CI {signed(m.ci_low)} to {signed(m.ci_high)})"
+    return signed(m.estimate)
+
+
+def cohort_line(label: str, m: MetricResult, side: str) -> str:
+    """One cohort's n, mean, median, p95 and max on a line."""
+    c = m.canary if side == "canary" else m.baseline
+    unit = f" {m.unit}" if m.unit else ""
+    return (
+        f"{label:<9}n={c.n:<5} mean {num(c.mean)}{unit}  median {num(c.median)}  "
+        f"p95 {num(c.p95)}  max {num(c.max)}"
+    )
+
+
+def iso(moment: datetime) -> str:
+    """A moment in UTC as ``2026-01-01T00:00:00Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,122 @@
+"""The ``html`` report: one self-contained file, readable offline.
+
+Per metric an inline SVG plot of canary and baseline over the window with the verdict (drawn by
+:mod:`canarystats.plot`, so it needs matplotlib, the ``plots`` extra).  No scripts, styles or
+fonts are fetched.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import TYPE_CHECKING, cast
+
+from canarystats.errors import ConfigError
+from canarystats.labels import OUTCOME_COLOURS, Verdict, outcome
+from canarystats.report.context import ReportContext, iso, num, shift_text
+from canarystats.results import failing_first
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from canarystats.results import MetricResult
+
+__all__ = ["render_html"]
+
+_CSS = (
+    """
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;
+max-width:72em;color:#24292f;padding:0 1em}
+h1{font-size:1.6em}"""
+    + "".join(f".{kind}{{color:{colour}}}" for kind, colour in OUTCOME_COLOURS.items())
+    + f".marginal,.nodata{{color:{OUTCOME_COLOURS['unjudged']}}}"
+    + """
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #d0d7de;padding:.25em .6em;
+text-align:left;font-size:.9em}section.metric{border-top:1px solid #d0d7de;margin-top:1.5em}
+.reason{font-size:1.05em}.plot svg{max-width:100%;height:auto}.meta{color:#57606a}
+"""
+)
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", name)
+
+
+def render_html(ctx: ReportContext) -> str:
+    """The HTML report of ``ctx.judgment``; needs ``ctx.frame`` for the plots.
+
+    Raises
+    ------
+    canarystats.errors.ConfigError
+        Without the frame, or without matplotlib.
+
+    Examples
+    --------
+    >>> html_text = render_html(ReportContext(judgment, frame=frame))  # doctest: +SKIP
+    """
+    from canarystats.plot import require_matplotlib
+
+    if ctx.frame is None:
+        raise ConfigError("the html report needs the judged data (frame) to draw the plots")
+    require_matplotlib()
+    j, e = ctx.judgment, html.escape
+    verdict_class = j.verdict if j.verdict in set(Verdict) else "nodata"
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>canary {e(j.config_name)}: {e(j.verdict)}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f'<h1>Canary <code>{e(j.config_name)}</code>: <span class="{verdict_class}" '
+        f'id="verdict">{e(j.verdict.upper())}</span> (score {j.score:.0f}/100)</h1>',
+        f'<p class="reason">{e(j.reason)}</p>',
+    ]
+    meta = []
+    if ctx.window is not None:
+        meta.append(f"window {e(iso(ctx.window[0]))} to {e(iso(ctx.window[1]))}")
+    meta += [f"{e(c)} <code>{e(s)}</code>" for c, s in ctx.cohort_scopes().items()]
+    if meta:
+        parts.append(f'<p class="meta">{" · ".join(meta)}</p>')
+    parts.append("<table><tr><th>metric</th><th>result</th><th>why</th></tr>")
+    ordered = failing_first(j.metrics)
+    for m in ordered:
+        parts.append(
+            f'<tr><td><a href="#m-{_slug(m.name)}">{e(m.name)}</a></td>'
+            f'<td class="{outcome(m.classification)}">'
+            f"{e(m.classification)}</td><td>{e(m.reason)}</td></tr>"
+        )
+    parts.append("</table>")
+    for m in ordered:
+        parts += _section(ctx, m)
+    parts.append("</body></html>")
+    return "\n".join(p for p in parts if p) + "\n"
+
+
+def _section(ctx: ReportContext, m: MetricResult) -> list[str]:
+    from canarystats.plot import figure_to_svg, plot_metric
+
+    assert ctx.frame is not None
+    e = html.escape
+    ax = plot_metric(ctx.frame, m)
+    svg = figure_to_svg(cast("Figure", ax.figure))
+    link_html = " ".join(
+        f'<a href="{e(url)}" rel="noopener">Datadog: {e(c)}</a>' for c, url in ctx.links(m).items()
+    )
+    rows = "".join(
+        f"<tr><th>{label}</th><td>{c.n}</td><td>{num(c.mean)}</td><td>{num(c.median)}</td>"
+        f"<td>{num(c.p95)}</td><td>{num(c.max)}</td></tr>"
+        for label, c in (("canary", m.canary), ("baseline", m.baseline))
+    )
+    return [
+        f'<section class="metric" id="m-{_slug(m.name)}" data-metric="{e(m.name)}" '
+        f'data-classification="{e(m.classification)}">',
+        f'<h2>{e(m.name)}: <span class="{outcome(m.classification)}">'
+        f"{e(m.classification)}</span>{' (critical)' if m.critical else ''}</h2>",
+        f'<p class="reason">{e(m.reason)}</p>',
+        f'<div class="plot">{svg}</div>',
+        "<table><tr><th></th><th>n</th><th>mean</th><th>median</th><th>p95</th><th>max</th>"
+        f"</tr>{rows}</table>",
+        f"<p>shift {e(shift_text(m))}, p = {num(m.p_value)}, mean ratio {num(m.mean_ratio)}"
+        f"{(' · ' + e(m.unit)) if m.unit else ''}</p>",
+        f"<p>{link_html}</p>" if link_html else "",
+        "</section>",
+    ]

@@ -1,0 +1,187 @@
+"""Host window summaries: one number per host and question, the units of the host-level tests.
+
+Points from one host are not independent witnesses: hosts of one service differ from each other
+(placement, cache state, traffic share), and points within a host are autocorrelated.  So each
+host contributes one number per question:
+
+* **location** -- the host's mean (or median) over the window;
+* **trend** -- how far the host moved through the window (least-squares slope times the window
+  length, in the metric's units): a memory leak climbing steadily, or a host degrading late in the
+  window, while a daily ramp shared by every host cancels out;
+* **jitter** -- the host's step-to-step variation (root mean square of successive differences
+  over sqrt(2), von Neumann's estimator of the standard deviation that ignores slow movement): a
+  crash loop that flaps, a host that oscillates.
+
+Two diagnostics say how far pooling points would mislead: the share of the variance that lies
+between hosts, and the lag-1 autocorrelation of the points within a host.
+
+Inputs are 3-D arrays ``(metric, host, time)``, NaN-padded (NaN = missing point, a host row of
+all NaN = host absent); the time columns are the aligned grid of the window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from canarystats.stats.rows import as_cube, quietly
+
+Location = Literal["mean", "median"]
+
+
+@dataclass(frozen=True)
+class HostSummaries:
+    """Per-host window summaries, each an array ``(metric, host)``; NaN where a host lacks data.
+
+    Attributes
+    ----------
+    location : ndarray
+        Mean (or median) of each host's points in the window.
+    trend : ndarray
+        Least-squares slope of the host's points against the time column, times the number of
+        steps between the metric's first and last observed column: the fitted rise across the
+        window, in the metric's units.
+        NaN for hosts with fewer than ``min_trend_points`` points.
+    spread : ndarray
+        Sample standard deviation (n-1) of the host's points.
+    jitter : ndarray
+        Root mean square of the differences between consecutive points over sqrt(2): the
+        standard deviation of fast, step-to-step movement.  NaN with fewer than ``min_points``
+        consecutive pairs.
+    n_points : ndarray of int
+        Non-missing points of each host.
+    """
+
+    location: NDArray[np.float64]
+    trend: NDArray[np.float64]
+    spread: NDArray[np.float64]
+    jitter: NDArray[np.float64]
+    n_points: NDArray[np.int64]
+
+
+def summarize_hosts(
+    values: ArrayLike,
+    *,
+    location: Location = "mean",
+    min_points: int = 3,
+    min_trend_points: int = 6,
+) -> HostSummaries:
+    """Summarize each host's window: location, rise across the window, spread, jitter, count.
+
+    Parameters
+    ----------
+    values : array_like
+        ``(metric, host, time)`` points, NaN-padded; a 2-D ``(host, time)`` array is one metric.
+        The time columns are the aligned grid of the window, equally spaced.
+    location : {"mean", "median"}
+        Per-host location.  The mean adds up what a host did (errors, latency); the median
+        resists a single spike.
+    min_points : int
+        Hosts with fewer non-missing points get NaN summaries (they are not units).
+    min_trend_points : int
+        Hosts with fewer points get a NaN trend: a slope through a handful of points is noise.
+
+    Returns
+    -------
+    HostSummaries
+
+    Examples
+    --------
+    >>> s = summarize_hosts([[[1.0, 2.0, 3.0], [5.0, 5.0, 5.0]]], min_trend_points=3)
+    >>> s.location.tolist(), s.trend.tolist()
+    ([[2.0, 5.0]], [[2.0, 0.0]])
+    """
+    if location not in ("mean", "median"):
+        raise ValueError(f"location must be 'mean' or 'median', got {location!r}")
+    v = as_cube(values, "values")
+    present = ~np.isnan(v)
+    n = present.sum(axis=2)
+    loc = quietly(np.nanmean if location == "mean" else np.nanmedian, v, axis=2)
+    spread = quietly(np.nanstd, v, axis=2, ddof=1)
+    t = np.arange(v.shape[2], dtype=np.float64)
+    # Least squares over each host's own points: centre time and value on that host's points.
+    t_mean = quietly(np.nanmean, np.where(present, t, np.nan), axis=2)
+    v_mean = quietly(np.nanmean, v, axis=2)
+    dt = np.where(present, t - t_mean[..., None], 0.0)
+    dv = np.where(present, v - v_mean[..., None], 0.0)
+    sxx = np.sum(dt * dt, axis=2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = np.sum(dt * dv, axis=2) / sxx
+    # The rise is measured across the cohort's observed span of the window (the same for every
+    # host of the metric), so trends of hosts with gaps stay comparable and NaN padding at the end
+    # of a short window does not stretch it.
+    cols = np.any(present, axis=1)
+    first = np.argmax(cols, axis=1)
+    last = v.shape[2] - 1 - np.argmax(cols[:, ::-1], axis=1)
+    trend = slope * np.maximum(last - first, 0)[:, None]
+    few = n < min_points
+    loc[few] = np.nan
+    spread[few] = np.nan
+    trend[(n < max(min_trend_points, min_points)) | (sxx == 0)] = np.nan
+    step = np.diff(v, axis=2)
+    pairs = np.sum(~np.isnan(step), axis=2)
+    jitter = np.sqrt(quietly(np.nanmean, step * step, axis=2) / 2.0)
+    jitter[pairs < min_points] = np.nan
+    return HostSummaries(
+        location=loc, trend=trend, spread=spread, jitter=jitter, n_points=n.astype(np.int64)
+    )
+
+
+def between_host_share(summ: HostSummaries) -> NDArray[np.float64]:
+    """Share of the variance of the hosts' points that lies between hosts, per metric.
+
+    The one-way ANOVA estimator of the intra-class correlation (ICC(1)), clipped at 0: near 1
+    means hosts differ much more than points within a host do, so pooling points would treat
+    host differences as evidence.  NaN with fewer than two hosts.
+
+    Examples
+    --------
+    >>> s = summarize_hosts([[[1.0, 1.1, 0.9], [5.0, 5.1, 4.9]]])
+    >>> round(float(between_host_share(s)[0]), 3)
+    0.999
+    """
+    loc = summ.location
+    n = np.where(np.isnan(loc), 0, summ.n_points).astype(np.float64)
+    hosts = np.sum(n > 0, axis=1)
+    n_bar = quietly(np.nanmean, np.where(n > 0, n, np.nan), axis=1)
+    between = quietly(np.nanvar, loc, axis=1, ddof=1)
+    within = quietly(np.nanmean, summ.spread**2, axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sigma_b = np.maximum(0.0, between - within / n_bar)
+        share = sigma_b / (sigma_b + within)
+    share[(hosts < 2) | ~np.isfinite(share)] = np.nan
+    share[(sigma_b == 0) & (within == 0)] = 0.0
+    return share
+
+
+def lag1_autocorrelation(values: ArrayLike) -> NDArray[np.float64]:
+    """Lag-1 autocorrelation of the points around their host's mean, pooled over hosts.
+
+    Parameters
+    ----------
+    values : array_like
+        ``(metric, host, time)`` NaN-padded; pairs with a missing neighbour are skipped.
+
+    Returns
+    -------
+    ndarray
+        One value per metric: ``sum(d_t d_{t+1}) / sum(d_t^2)`` over all hosts, ``d`` the
+        deviation from the host mean.  NaN without variation.
+
+    Examples
+    --------
+    >>> round(float(lag1_autocorrelation([[[1.0, 2.0, 1.0, 2.0]]])[0]), 2)
+    -0.75
+    """
+    v = as_cube(values, "values")
+    d = v - quietly(np.nanmean, v, axis=2)[..., None]
+    pair = d[..., 1:] * d[..., :-1]
+    num = np.nansum(pair, axis=(1, 2))
+    den = np.nansum(d * d, axis=(1, 2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = num / den
+    out[den == 0] = np.nan
+    return out

@@ -1,0 +1,381 @@
+"""The fake Datadog's HTTP side: a server on 127.0.0.1, its keys, rate limits and faults.
+
+:class:`FakeDatadog` checks the ``DD-API-KEY`` and ``DD-APPLICATION-KEY`` headers, counts
+requests against a rate limit and sends the ``X-RateLimit-*`` headers, replays recorded answers,
+and injects the faults queued with :meth:`FakeDatadog.inject`; what a query means and the data
+it answers with come from :mod:`canarystats.testing.queries` and
+:mod:`canarystats.testing.answers`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+import pandas as pd
+
+from canarystats.testing.answers import Answers, prepare_frame
+from canarystats.testing.queries import (
+    V1_PATH,
+    BadRequest,
+    NotFound,
+    Received,
+    parse_request,
+)
+
+__all__ = ["FakeDatadog", "Fault", "load_recording"]
+
+logger = logging.getLogger("canarystats.testing")
+
+#: the page Datadog's edge sends for a 429 when it answers in HTML instead of JSON
+HTML_429 = (
+    "<!DOCTYPE html><html><head><title>429 Too Many Requests</title></head>"
+    "<body><h1>Too Many Requests</h1><p>Slow down.</p></body></html>"
+)
+#: the error text of a fault's JSON body, by status, when the fault gives none
+REASONS = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    408: "Request Timeout",
+    429: "Too many requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
+
+@dataclass
+class Fault:
+    """Something to do instead of (or before) a normal answer.
+
+    Parameters
+    ----------
+    status : int, optional
+        Answer with this HTTP status and ``{"errors": [...]}`` (or ``body``).
+    times : int, optional
+        How many matching requests it affects; None for all.
+    reset : float, optional
+        ``X-RateLimit-Reset`` seconds to send.
+    duplicate_reset : bool
+        Send ``X-RateLimit-Reset`` twice (as Datadog has done).
+    html : bool
+        Send an HTML page (``text/html``) instead of JSON.
+    body : str, optional
+        Send this body text as is.
+    errors : list of str, optional
+        The ``errors`` of the JSON error body.
+    delay : float
+        Seconds to wait before answering.
+    truncate : bool
+        Send the normal answer cut in half (with a matching ``Content-Length``).
+    match : str, optional
+        Only requests whose query text contains this string.
+
+    Examples
+    --------
+    >>> Fault(status=429, reset=2).times
+    1
+    """
+
+    status: int | None = None
+    times: int | None = 1
+    reset: float | None = None
+    duplicate_reset: bool = False
+    html: bool = False
+    body: str | None = None
+    errors: list[str] | None = None
+    delay: float = 0.0
+    truncate: bool = False
+    match: str | None = None
+
+
+@dataclass
+class _Reply:
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+class FakeDatadog:
+    """A Datadog metrics-query API on 127.0.0.1, answering from a tidy frame or recordings.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame, optional
+        Tidy frame whose ``metric`` is the Datadog metric name (or see ``metrics``).  Each row's
+        tags are ``host:<host>``, ``cohort:<cohort>``, the scope tags ``scopes`` gives its cohort,
+        and the comma-separated tags of an optional ``tags`` column.
+    scopes : Mapping, optional
+        Tag -> cohort, e.g. ``{"role:canary": "canary", "role:baseline": "baseline"}``: rows of
+        that cohort carry that tag, so queries filtered by it find them.
+    metrics : Mapping, optional
+        Datadog metric name -> the frame's ``metric`` value.
+    units : Mapping, optional
+        Datadog metric name -> unit name (``"percent"``, ``"byte/second"``).
+    recordings : iterable, optional
+        Recorded interactions to replay (dicts with ``endpoint``, ``query`` and a ``response``
+        of ``status``, ``headers`` and ``body_raw``, or JSON files of them): a request to an
+        endpoint gets the recording of that endpoint whose query matches, else the first.
+    api_key, app_key : str, optional
+        When given, the headers must carry exactly these values; otherwise any non-empty value.
+    port : int
+        0 (default) picks a free port.
+    rate_limit : int
+        Requests per ``rate_period`` before the fake answers 429 by itself.
+    rate_period : int
+        Seconds of the rate-limit window.
+
+    Examples
+    --------
+    >>> with FakeDatadog() as dd:
+    ...     dd.inject(Fault(status=500))
+    ...     dd.requests
+    0
+    """
+
+    def __init__(
+        self,
+        frame: pd.DataFrame | None = None,
+        *,
+        scopes: Mapping[str, str] | None = None,
+        metrics: Mapping[str, str] | None = None,
+        units: Mapping[str, str] | None = None,
+        recordings: Iterable[Mapping[str, Any] | str | Path] | None = None,
+        api_key: str | None = None,
+        app_key: str | None = None,
+        port: int = 0,
+        rate_limit: int = 1600,
+        rate_period: int = 3600,
+    ) -> None:
+        prepared = prepare_frame(frame, scopes or {}) if frame is not None else None
+        self._answers = Answers(prepared, metrics, units)
+        self._recordings = [load_recording(r) for r in recordings or []]
+        self._api_key = api_key
+        self._app_key = app_key
+        self._port = port
+        self._rate_limit = rate_limit
+        self._rate_period = rate_period
+        self._faults: list[Fault] = []
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._started = time.monotonic()
+        #: number of HTTP requests answered (faults included)
+        self.requests = 0
+        #: what each request asked for, in order
+        self.received: list[Received] = []
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> FakeDatadog:
+        """Start serving in a background thread; returns self."""
+        handler = _make_handler(self)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), handler)
+        self._server.daemon_threads = True
+        # A short poll keeps stop() (and so every test using the fake) fast.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="FakeDatadog",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and free the port."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeDatadog:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        """The port it listens on (after :meth:`start`)."""
+        if self._server is None:
+            raise RuntimeError("FakeDatadog is not started: use it as a context manager")
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        """Base URL for ``DATADOG_HOST`` / ``DatadogSource(host=...)``."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def inject(self, fault: Fault | None = None, **kwargs: Any) -> None:
+        """Queue a fault for the next matching request(s): ``dd.inject(status=429, reset=2)``."""
+        with self._lock:
+            self._faults.append(fault if fault is not None else Fault(**kwargs))
+
+    # ------------------------------------------------------------------ answering
+
+    def _answer(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> _Reply:
+        parts = urlsplit(target)
+        with self._lock:
+            self.requests += 1
+            count = self.requests
+        if not headers.get("dd-api-key") or not headers.get("dd-application-key"):
+            return _error(403, ["Forbidden"])
+        if (self._api_key is not None and headers.get("dd-api-key") != self._api_key) or (
+            self._app_key is not None and headers.get("dd-application-key") != self._app_key
+        ):
+            return _error(403, ["Forbidden"])
+        try:
+            received = parse_request(method, parts.path, parts.query, body)
+        except BadRequest as exc:
+            return _error(400, [str(exc)])
+        except NotFound:
+            return _error(404, ["Not found"])
+        with self._lock:
+            self.received.append(received)
+        fault = self._take_fault(received)
+        if fault is not None and fault.delay:
+            time.sleep(fault.delay)
+        reset = self._rate_period - int(time.monotonic() - self._started) % self._rate_period
+        remaining = self._rate_limit - count
+        limits = [
+            ("X-RateLimit-Limit", str(self._rate_limit)),
+            ("X-RateLimit-Period", str(self._rate_period)),
+            ("X-RateLimit-Remaining", str(max(remaining, 0))),
+            ("X-RateLimit-Reset", str(reset)),
+            ("X-RateLimit-Name", "metrics_query"),
+        ]
+        if fault is not None and (fault.status is not None or fault.body is not None):
+            return _fault_reply(fault, limits)
+        if remaining < 0:
+            return _error(429, ["Too many requests"], limits)
+        try:
+            reply = self._normal(received, body)
+        except BadRequest as exc:
+            return _error(400, [str(exc)], limits)
+        reply.headers.extend(limits)
+        if fault is not None and fault.truncate:
+            reply.body = reply.body[: max(len(reply.body) // 2, 1)]
+        return reply
+
+    def _take_fault(self, received: Received) -> Fault | None:
+        text = " ".join(received.queries)
+        with self._lock:
+            for fault in self._faults:
+                if fault.match is not None and fault.match not in text:
+                    continue
+                if fault.times is not None:
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        self._faults.remove(fault)
+                return fault
+        return None
+
+    def _normal(self, received: Received, body: bytes) -> _Reply:
+        recording = self._recording_for(received)
+        if recording is not None:
+            response = recording["response"]
+            headers = [
+                (name, str(values[0]))
+                for name, values in (response.get("headers") or {}).items()
+                if name.lower() == "content-type"
+            ]
+            content_type = headers[0][1] if headers else "application/json"
+            return _Reply(int(response["status"]), response["body_raw"].encode(), content_type)
+        if received.path == V1_PATH:
+            return _json(200, self._answers.v1(received), "application/json")
+        return _json(200, self._answers.v2(received, json.loads(body)), "application/vnd.api+json")
+
+    def _recording_for(self, received: Received) -> Mapping[str, Any] | None:
+        candidates = [r for r in self._recordings if r.get("endpoint") == received.path]
+        for recording in candidates:
+            if recording.get("query") in received.queries:
+                return recording
+        return candidates[0] if candidates else None
+
+
+def load_recording(recording: Mapping[str, Any] | str | Path) -> Mapping[str, Any]:
+    """A recorded interaction: the mapping itself, or the JSON file at that path.
+
+    Examples
+    --------
+    >>> load_recording({"endpoint": "/api/v1/query"})["endpoint"]
+    '/api/v1/query'
+    """
+    if isinstance(recording, Mapping):
+        return recording
+    data: Mapping[str, Any] = json.loads(Path(recording).read_text(encoding="utf-8"))
+    return data
+
+
+def _json(status: int, payload: Any, content_type: str) -> _Reply:
+    return _Reply(status, json.dumps(payload).encode(), content_type)
+
+
+def _error(status: int, errors: list[str], headers: list[tuple[str, str]] | None = None) -> _Reply:
+    return _Reply(status, json.dumps({"errors": errors}).encode(), headers=list(headers or []))
+
+
+def _fault_reply(fault: Fault, limits: list[tuple[str, str]]) -> _Reply:
+    status = fault.status or 200
+    headers = [h for h in limits if h[0] != "X-RateLimit-Reset"]
+    if fault.reset is not None:
+        headers.append(("X-RateLimit-Reset", f"{fault.reset:g}"))
+        if fault.duplicate_reset:
+            headers.append(("X-RateLimit-Reset", f"{fault.reset:g}"))
+    if fault.html:
+        return _Reply(status, HTML_429.encode(), "text/html; charset=utf-8", headers)
+    if fault.body is not None:
+        return _Reply(status, fault.body.encode(), "application/json", headers)
+    errors = fault.errors or [REASONS.get(status, "Error")]
+    return _Reply(status, json.dumps({"errors": errors}).encode(), "application/json", headers)
+
+
+def _make_handler(fake: FakeDatadog) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            try:
+                reply = fake._answer(self.command, self.path, headers, body)
+            except Exception as exc:  # the fake must answer, like a server would
+                logger.exception("FakeDatadog failed on %s %s", self.command, self.path)
+                reply = _error(500, [f"FakeDatadog internal error: {type(exc).__name__}"])
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(reply.body)))
+            for name, value in reply.headers:
+                self.send_header(name, value)
+            self.end_headers()
+            # The client may have given up already (a timeout test).
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(reply.body)
+
+        do_GET = _serve
+        do_POST = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            logger.debug("FakeDatadog: " + format, *args)
+
+    return Handler

@@ -1,0 +1,67 @@
+"""``canarystats fetch``: a saved frame judges exactly as the live run it came from."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from canarystats.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+WEB = str(ROOT / "examples" / "web.yaml")
+INCIDENT = str(ROOT / "fixtures" / "seed-incident.csv")
+API_KEY = "dd-api-KEY-SECRET-123"
+APP_KEY = "dd-app-KEY-SECRET-456"
+# Datadog metric names of examples/web.yaml's queries -> the fixture's metric column.
+DATADOG_NAMES = {
+    "sidekiq.jobs.failure": "background-jobs-failed",
+    "sidekiq.jobs.success": "background-jobs-processed",
+    "sidekiq.queue.latency": "background-queue-latency",
+    "trace.rack.request.duration": "request-latency",
+    "trace.rack.request.errors": "request-errors",
+    "trace.rack.request.hits": "requests",
+    "system.cpu.user": "cpu-user",
+}
+
+
+@pytest.fixture
+def datadog(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """A fake Datadog holding the incident, moved to end an hour ago; yields its window flags."""
+    from canarystats.sources import read_frame
+    from canarystats.testing import FakeDatadog
+
+    frame = read_frame(INCIDENT).assign(tags="service:web")
+    # The source asks only for finished buckets (end <= now - settle), whatever today's date.
+    end = pd.Timestamp.now(tz="UTC").floor("min") - pd.Timedelta(hours=1)
+    frame["timestamp"] += end - (frame["timestamp"].max() + pd.Timedelta(minutes=1))
+    scopes = {"role:canary": "canary", "role:baseline": "baseline"}
+    with FakeDatadog(frame, scopes=scopes, metrics=DATADOG_NAMES) as dd:
+        monkeypatch.setenv("DATADOG_HOST", dd.url)
+        monkeypatch.setenv("DD_API_KEY", API_KEY)
+        monkeypatch.setenv("DD_APP_KEY", APP_KEY)
+        yield ["--start", frame["timestamp"].min().isoformat(), "--end", end.isoformat()]
+
+
+def test_fetch_saves_a_frame_that_judges_like_the_live_run(
+    tmp_path: Path, datadog: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    saved = tmp_path / "run.csv"
+    assert main(["fetch", WEB, *datadog, "--output", str(saved)]) == 0
+    assert main(["judge", WEB, *datadog, "--format", "json"]) == 1
+    live = json.loads(capsys.readouterr().out)
+    assert main(["judge", WEB, "--data", str(saved), "--format", "json"]) == 1
+    replay = json.loads(capsys.readouterr().out)
+    assert replay == live
+    assert API_KEY not in saved.read_text()
+
+
+def test_fetch_needs_an_output(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fetch", WEB, "--lookback", "10m"]) == 2
+    assert capsys.readouterr().err == (
+        "canarystats fetch: the following arguments are required: --output; "
+        "see canarystats fetch --help\n"
+    )

@@ -1,0 +1,47 @@
+"""``canarystats plan``: planning a canary from recent data of healthy hosts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from canarystats.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+WEB = str(ROOT / "examples" / "web.yaml")
+HEALTHY = str(ROOT / "fixtures" / "healthy-deploy.csv")
+
+
+def test_plan_reports_every_gating_metric_as_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", WEB, "--data", HEALTHY, "--change", "0.5", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    text = json.dumps(out)
+    for metric in ("background-jobs-processed", "request-latency", "cpu-user"):
+        assert metric in text
+
+
+def test_a_larger_change_never_needs_a_longer_canary(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", WEB, "--data", HEALTHY, "--change", "0.1"]) == 0
+    small = capsys.readouterr().out
+    assert main(["plan", WEB, "--data", HEALTHY, "--change", "1.0"]) == 0
+    large = capsys.readouterr().out
+    # A 100% regression is reachable for some metric where 10% is not.
+    assert small.count(": -") > large.count(": -")
+
+
+@pytest.mark.parametrize(
+    ("argv", "mentions"),
+    [
+        (["plan", WEB, "--data", HEALTHY, "--power", "1.5"], "--power"),
+        (["plan", WEB, "--data", HEALTHY, "--change", "-1"], "change"),
+        (["plan", WEB, "--data", str(ROOT / "absent.csv")], "absent.csv"),
+    ],
+)
+def test_bad_plan_input_is_one_line_and_exit_2(
+    argv: list[str], mentions: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and mentions in err[0]

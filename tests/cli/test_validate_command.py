@@ -1,0 +1,57 @@
+"""``canarystats validate``: a config checked, and its queries rendered as they would be sent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from canarystats.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+WEB = str(ROOT / "examples" / "web.yaml")
+
+
+def test_validate_says_what_the_config_holds(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", WEB]) == 0
+    assert capsys.readouterr().out == (
+        f"{WEB}: valid config 'web': 7 metrics, groups background-jobs, capacity, errors, "
+        "latency, method hosts\n"
+    )
+
+
+def test_validate_renders_each_cohorts_query(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["validate", WEB, "--render", "--canary", "version:v2", "--baseline", "version:v1"]
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rendered = [line.split("\t") for line in lines[1:]]
+    assert len(rendered) == 14
+    assert rendered[0] == [
+        "background-jobs-failed",
+        "canary",
+        "sum:sidekiq.jobs.failure{service:web,version:v2} by {host}.as_count()",
+    ]
+    assert rendered[1][2] == "sum:sidekiq.jobs.failure{service:web,version:v1} by {host}.as_count()"
+
+
+def test_an_empty_scope_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", WEB, "--render", "--baseline", " "]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err == "canarystats: error: --baseline is empty; give Datadog tags such as role:baseline\n"
+    )
+
+
+def test_validate_bad_config_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: web\nmetrics:\n  - {name: a, query: q, direction: sideways}\n")
+    assert main(["validate", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "metrics[0].direction" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_missing_config_is_named(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "absent.yaml"]) == 2
+    assert capsys.readouterr().err == (
+        "canarystats: error: absent.yaml: config file not found; check the path\n"
+    )
