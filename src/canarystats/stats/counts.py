@@ -217,6 +217,8 @@ def count_rate_test(
     min_baseline_hosts: int = 3,
     min_rate_ratio: float | ArrayLike = 1.0,
     min_rate_diff: float | ArrayLike = 0.0,
+    min_points: int = 1,
+    few_hosts: str = "events",
 ) -> CountTestResult:
     """Test whether the canary's event rate differs from the baseline's, for every metric at once.
 
@@ -240,6 +242,13 @@ def count_rate_test(
     min_rate_ratio, min_rate_diff : float or array_like (one per metric)
         Minimum practical effect: a canary rate must be at least ``min_rate_ratio`` times and at
         least ``min_rate_diff`` above the baseline rate (mirrored for ``decrease``) to fail.
+    min_points : int
+        Fewest reported buckets (quiet ones filled) for a host to be a unit; a metric without a
+        canary unit is inconclusive.
+    few_hosts : {"events", "inconclusive"}
+        With fewer than ``min_baseline_hosts`` baseline units: decide on the events alone
+        (``"events"``, the exact test), or call the metric inconclusive: two baseline hosts
+        cannot say how much healthy hosts' rates differ (the judge's choice).
 
     Returns
     -------
@@ -278,7 +287,16 @@ def count_rate_test(
     diff = rate_c - rate_b
     practical = _practical(diff, ratio, code, min_ratio, min_diff)
 
-    codes = count_inconclusive_codes(ec, eb)
+    # A host is a unit of the rate comparison with min_points buckets and some exposure.
+    c_units = np.sum((np.sum(~np.isnan(c), axis=2) >= min_points) & (ce_host > 0), axis=1)
+    b_units = np.sum((np.sum(~np.isnan(b), axis=2) >= min_points) & (be_host > 0), axis=1)
+    codes = count_inconclusive_codes(
+        ec,
+        eb,
+        canary_units=c_units,
+        baseline_units=b_units if overdispersion and few_hosts == "inconclusive" else None,
+        min_baseline_hosts=min_baseline_hosts,
+    )
     inconclusive = codes != Inconclusive.NONE
     p_value = np.where(practical, p_raw, 1.0)
     p_value[inconclusive] = np.nan
@@ -299,7 +317,12 @@ def count_rate_test(
         dispersion=_dispersion(b_host, be_host),
         practical=practical & ~inconclusive,
         inconclusive=inconclusive,
-        reason=reason_sentences(codes),
+        reason=reason_sentences(
+            codes,
+            n_baseline_hosts=b_units,
+            min_points=min_points,
+            min_baseline_hosts=min_baseline_hosts,
+        ),
         inconclusive_code=codes,
     )
 
@@ -394,7 +417,12 @@ def _practical(
 
 
 def count_inconclusive_codes(
-    canary_exposure: ArrayLike, baseline_exposure: ArrayLike
+    canary_exposure: ArrayLike,
+    baseline_exposure: ArrayLike,
+    *,
+    canary_units: ArrayLike | None = None,
+    baseline_units: ArrayLike | None = None,
+    min_baseline_hosts: int = 3,
 ) -> NDArray[np.int8]:
     """Why each metric's rates cannot be compared, as :class:`Inconclusive` codes (0: they can).
 
@@ -402,21 +430,33 @@ def count_inconclusive_codes(
     ----------
     canary_exposure, baseline_exposure : array_like
         Total exposure of each cohort, per metric.
+    canary_units, baseline_units : array_like of int, optional
+        Hosts of each cohort with enough buckets to be units; without them, only exposure is
+        checked.
+    min_baseline_hosts : int
+        Fewest baseline units for a decision.
 
     Returns
     -------
     ndarray of int8
         ``NO_CANARY_EXPOSURE`` where the canary has none (also when the baseline has none
-        either), ``NO_BASELINE_EXPOSURE`` where only the baseline has none.
+        either), ``NO_BASELINE_EXPOSURE`` where only the baseline has none; then
+        ``NO_CANARY_HOST`` and ``TOO_FEW_BASELINE_HOSTS`` for too few units.
 
     Examples
     --------
     >>> [Inconclusive(c).name for c in count_inconclusive_codes([0.0, 5.0, 5.0], [0.0, 0.0, 5.0])]
     ['NO_CANARY_EXPOSURE', 'NO_BASELINE_EXPOSURE', 'NONE']
+    >>> int(count_inconclusive_codes([5.0], [5.0], baseline_units=[2])[0])
+    5
     """
     ec = np.asarray(canary_exposure, dtype=np.float64)
     eb = np.asarray(baseline_exposure, dtype=np.float64)
     codes = np.zeros(ec.shape, dtype=np.int8)
+    if baseline_units is not None:
+        codes[np.asarray(baseline_units) < min_baseline_hosts] = Inconclusive.TOO_FEW_BASELINE_HOSTS
+    if canary_units is not None:
+        codes[np.asarray(canary_units) < 1] = Inconclusive.NO_CANARY_HOST
     codes[eb <= 0] = Inconclusive.NO_BASELINE_EXPOSURE
     codes[ec <= 0] = Inconclusive.NO_CANARY_EXPOSURE
     return codes

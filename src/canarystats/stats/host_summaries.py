@@ -7,10 +7,17 @@ host contributes one number per question:
 * **location** -- the host's mean (or median) over the window;
 * **trend** -- how far the host moved through the window (least-squares slope times the window
   length, in the metric's units): a memory leak climbing steadily, or a host degrading late in the
-  window, while a daily ramp shared by every host cancels out;
-* **jitter** -- the host's step-to-step variation (root mean square of successive differences
-  over sqrt(2), von Neumann's estimator of the standard deviation that ignores slow movement): a
-  crash loop that flaps, a host that oscillates.
+  window, while a daily ramp shared by every host cancels out.  ``trend="late"`` fits the slope
+  to the later half of the window only, so a host that is still climbing at the end (a leak)
+  counts and one that climbed back after a restart and levelled off (caches and memory
+  re-growing) does not;
+* **end** -- the level the host's fitted line reaches at the end of the window, compared with the
+  host's own past by the change test;
+* **jitter** -- the host's step-to-step variation: a crash loop that flaps, a host that
+  oscillates.  ``jitter="rms"`` is the root mean square of successive differences over sqrt(2)
+  (von Neumann's estimator of the standard deviation that ignores slow movement);
+  ``jitter="robust"`` is the median absolute successive difference scaled to the same standard
+  deviation for Gaussian noise (x 1.0483), so one latency spike does not make a host "jittery".
 
 Two diagnostics say how far pooling points would mislead: the share of the variance that lies
 between hosts, and the lag-1 autocorrelation of the points within a host.
@@ -30,6 +37,14 @@ from numpy.typing import ArrayLike, NDArray
 from canarystats.stats.rows import as_cube, quietly
 
 Location = Literal["mean", "median"]
+Jitter = Literal["rms", "robust"]
+Trend = Literal["window", "late"]
+
+#: median |x_t - x_(t-1)| of Gaussian noise of sd 1 is 0.6745 * sqrt(2); its inverse scales the
+#: robust jitter to the standard deviation the root-mean-square estimator gives
+_ROBUST_JITTER_SCALE = 1.0 / (0.6744897501960817 * np.sqrt(2.0))
+#: share of the window, at its end, that the late trend is fitted to
+LATE_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -53,6 +68,9 @@ class HostSummaries:
         consecutive pairs.
     n_points : ndarray of int
         Non-missing points of each host.
+    end : ndarray
+        The host's fitted level at the last observed column of the window (from the line the
+        trend is fitted with); NaN where the trend is.
     """
 
     location: NDArray[np.float64]
@@ -60,6 +78,7 @@ class HostSummaries:
     spread: NDArray[np.float64]
     jitter: NDArray[np.float64]
     n_points: NDArray[np.int64]
+    end: NDArray[np.float64] | None = None
 
 
 def summarize_hosts(
@@ -68,6 +87,8 @@ def summarize_hosts(
     location: Location = "mean",
     min_points: int = 3,
     min_trend_points: int = 6,
+    jitter: Jitter = "rms",
+    trend: Trend = "window",
 ) -> HostSummaries:
     """Summarize each host's window: location, rise across the window, spread, jitter, count.
 
@@ -83,6 +104,11 @@ def summarize_hosts(
         Hosts with fewer non-missing points get NaN summaries (they are not units).
     min_trend_points : int
         Hosts with fewer points get a NaN trend: a slope through a handful of points is noise.
+    jitter : {"rms", "robust"}
+        How step-to-step variation is measured (see the module's notes).
+    trend : {"window", "late"}
+        Fit the trend to the whole window, or to its later half only (see the module's notes);
+        either way the rise is expressed across the whole observed span.
 
     Returns
     -------
@@ -96,38 +122,65 @@ def summarize_hosts(
     """
     if location not in ("mean", "median"):
         raise ValueError(f"location must be 'mean' or 'median', got {location!r}")
+    if jitter not in ("rms", "robust") or trend not in ("window", "late"):
+        raise ValueError("jitter must be 'rms' or 'robust' and trend 'window' or 'late'")
     v = as_cube(values, "values")
     present = ~np.isnan(v)
     n = present.sum(axis=2)
     loc = quietly(np.nanmean if location == "mean" else np.nanmedian, v, axis=2)
     spread = quietly(np.nanstd, v, axis=2, ddof=1)
-    t = np.arange(v.shape[2], dtype=np.float64)
-    # Least squares over each host's own points: centre time and value on that host's points.
-    t_mean = quietly(np.nanmean, np.where(present, t, np.nan), axis=2)
-    v_mean = quietly(np.nanmean, v, axis=2)
-    dt = np.where(present, t - t_mean[..., None], 0.0)
-    dv = np.where(present, v - v_mean[..., None], 0.0)
-    sxx = np.sum(dt * dt, axis=2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        slope = np.sum(dt * dv, axis=2) / sxx
     # The rise is measured across the cohort's observed span of the window (the same for every
     # host of the metric), so trends of hosts with gaps stay comparable and NaN padding at the end
     # of a short window does not stretch it.
     cols = np.any(present, axis=1)
     first = np.argmax(cols, axis=1)
     last = v.shape[2] - 1 - np.argmax(cols[:, ::-1], axis=1)
-    trend = slope * np.maximum(last - first, 0)[:, None]
+    fitted = present
+    if trend == "late":
+        t = np.arange(v.shape[2], dtype=np.float64)
+        cut = first + (1.0 - LATE_SHARE) * (last - first)
+        fitted = present & (t[None, None, :] >= cut[:, None, None])
+    slope, end, sxx = _line(v, fitted, last)
+    trend_ = slope * np.maximum(last - first, 0)[:, None]
     few = n < min_points
     loc[few] = np.nan
     spread[few] = np.nan
-    trend[(n < max(min_trend_points, min_points)) | (sxx == 0)] = np.nan
+    no_trend = (fitted.sum(axis=2) < max(min_trend_points, min_points)) | (sxx == 0)
+    trend_[no_trend] = np.nan
+    end[no_trend] = np.nan
     step = np.diff(v, axis=2)
     pairs = np.sum(~np.isnan(step), axis=2)
-    jitter = np.sqrt(quietly(np.nanmean, step * step, axis=2) / 2.0)
-    jitter[pairs < min_points] = np.nan
+    if jitter == "rms":
+        jit = np.sqrt(quietly(np.nanmean, step * step, axis=2) / 2.0)
+    else:
+        jit = quietly(np.nanmedian, np.abs(step), axis=2) * _ROBUST_JITTER_SCALE
+    jit[pairs < min_points] = np.nan
     return HostSummaries(
-        location=loc, trend=trend, spread=spread, jitter=jitter, n_points=n.astype(np.int64)
+        location=loc,
+        trend=trend_,
+        spread=spread,
+        jitter=jit,
+        n_points=n.astype(np.int64),
+        end=end,
     )
+
+
+def _line(
+    v: NDArray[np.float64], points: NDArray[np.bool_], last: NDArray[np.int64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Least-squares slope of each host's ``points`` against the time column, the fitted level
+    at column ``last`` of its metric, and the sum of squared time deviations (0: no slope)."""
+    t = np.arange(v.shape[2], dtype=np.float64)
+    # Least squares over each host's own points: centre time and value on that host's points.
+    t_mean = quietly(np.nanmean, np.where(points, t, np.nan), axis=2)
+    v_mean = quietly(np.nanmean, np.where(points, v, np.nan), axis=2)
+    dt = np.where(points, t - t_mean[..., None], 0.0)
+    dv = np.where(points, v - v_mean[..., None], 0.0)
+    sxx = np.sum(dt * dt, axis=2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = np.sum(dt * dv, axis=2) / sxx
+        end = v_mean + slope * (last[:, None] - t_mean)
+    return slope, end, sxx
 
 
 def between_host_share(summ: HostSummaries) -> NDArray[np.float64]:

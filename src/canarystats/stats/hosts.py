@@ -32,7 +32,9 @@ from numpy.typing import ArrayLike, NDArray
 
 from canarystats.stats.host_summaries import (
     HostSummaries,
+    Jitter,
     Location,
+    Trend,
     between_host_share,
     lag1_autocorrelation,
     summarize_hosts,
@@ -54,6 +56,9 @@ UnitsTest = Literal["t", "mann-whitney", "auto"]
 MIN_BASELINE_HOSTS = 3
 
 _COMPONENTS = ("location", "trend", "jitter")
+#: weights of the components in the weighted Bonferroni combination, renormalised over the
+#: components available for a metric.  Equal weights are plain Bonferroni (x 3).
+EQUAL_WEIGHTS = (1.0, 1.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -185,6 +190,9 @@ class _Settings:
     min_points: int
     min_trend_points: int
     min_baseline_hosts: int
+    jitter_measure: Jitter
+    trend_fit: Trend
+    weights: tuple[float, float, float]
 
 
 def host_test(
@@ -201,6 +209,9 @@ def host_test(
     min_points: int = 3,
     min_trend_points: int = 6,
     min_baseline_hosts: int = MIN_BASELINE_HOSTS,
+    jitter_measure: Jitter = "rms",
+    trend_fit: Trend = "window",
+    weights: Sequence[float] = EQUAL_WEIGHTS,
 ) -> HostTestResult:
     """Host-as-unit canary test of every metric of a run: location, trend and jitter per host.
 
@@ -235,6 +246,12 @@ def host_test(
         Fewest points for a host's trend; with fewer the trend component is off for that metric.
     min_baseline_hosts : int
         Fewest baseline hosts for a decision (3: the baseline's spread needs 2 degrees of freedom).
+    jitter_measure, trend_fit : str
+        How jitter and trend are measured (:func:`summarize_hosts`): ``"rms"``/``"robust"``
+        and ``"window"``/``"late"``.
+    weights : sequence of 3 floats
+        Weights of location, trend and jitter in the weighted Bonferroni combination
+        (:func:`combine_components`); equal weights are plain Bonferroni.
 
     Returns
     -------
@@ -271,6 +288,9 @@ def host_test(
         min_points=min_points,
         min_trend_points=min_trend_points,
         min_baseline_hosts=min_baseline_hosts,
+        jitter_measure=jitter_measure,
+        trend_fit=trend_fit,
+        weights=check_weights(weights),
     )
     # Rows are independent: a block at a time keeps the temporaries of the summaries small.
     parts = [
@@ -304,12 +324,15 @@ def _host_test_rows(
     s: _Settings,
 ) -> HostTestResult:
     """:func:`host_test` of one block of rows: summaries, components, combination, verdicts."""
-    cs = summarize_hosts(
-        c, location=s.location, min_points=s.min_points, min_trend_points=s.min_trend_points
-    )
-    bs = summarize_hosts(
-        b, location=s.location, min_points=s.min_points, min_trend_points=s.min_trend_points
-    )
+    options = {
+        "location": s.location,
+        "min_points": s.min_points,
+        "min_trend_points": s.min_trend_points,
+        "jitter": s.jitter_measure,
+        "trend": s.trend_fit,
+    }
+    cs = summarize_hosts(c, **options)  # type: ignore[arg-type]
+    bs = summarize_hosts(b, **options)  # type: ignore[arg-type]
     comp = host_components(
         cs,
         bs,
@@ -319,7 +342,7 @@ def _host_test_rows(
         jitter=s.jitter,
         min_baseline_hosts=s.min_baseline_hosts,
     )
-    p_value, practical, component = combine_components(comp, min_abs, min_rel)
+    p_value, practical, component = combine_components(comp, min_abs, min_rel, s.weights)
     codes = host_inconclusive_codes(
         c, b, comp.n_canary_hosts, comp.n_baseline_hosts, s.min_baseline_hosts
     )
@@ -462,29 +485,52 @@ def _location_test(
     return t_loc, df, p_loc, location_test.astype(str)
 
 
+def check_weights(weights: Sequence[float]) -> tuple[float, float, float]:
+    """The three component weights as a tuple, checked: finite, >= 0, not all 0.
+
+    Examples
+    --------
+    >>> check_weights([0.6, 0.2, 0.2])
+    (0.6, 0.2, 0.2)
+    """
+    w = tuple(float(x) for x in weights)
+    if len(w) != 3 or not all(np.isfinite(x) and x >= 0 for x in w) or sum(w) <= 0:
+        raise ValueError(f"weights must be 3 numbers >= 0, not all 0 (got {weights!r})")
+    return w[0], w[1], w[2]
+
+
 def combine_components(
-    comp: HostComponents, min_abs: ArrayLike, min_rel: ArrayLike
+    comp: HostComponents,
+    min_abs: ArrayLike,
+    min_rel: ArrayLike,
+    weights: Sequence[float] = EQUAL_WEIGHTS,
 ) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.str_]]:
-    """Bonferroni over the components whose effect reaches the minimum practical effect.
+    """Weighted Bonferroni over the components whose effect reaches the minimum practical effect.
 
     Parameters
     ----------
     comp : HostComponents
     min_abs, min_rel : array_like
         Minimum practical effect per metric, absolute and relative to ``|baseline centre|``.
+    weights : sequence of 3 floats
+        Weights of location, trend and jitter, renormalised per metric over the components
+        available (not NaN).
 
     Returns
     -------
     p_value, practical, component : ndarray
-        ``min(1, c * min p_i)`` over the components with an effect at or above the minimum,
-        ``c`` the components available (not NaN); 1 where none reaches it.  ``practical`` says
-        whether one does, ``component`` names the one behind ``p_value`` (``""`` if none).
+        ``min(1, min_i p_i / w_i)`` over the components with an effect at or above the minimum,
+        ``w_i`` the renormalised weights; 1 where none reaches it.  ``practical`` says whether
+        one does, ``component`` names the one behind ``p_value`` (``""`` if none).
 
     Notes
     -----
-    Bonferroni keeps the per-metric false-fail rate at most its nominal level whatever the
-    dependence between components.  Jitter is one-sided (only more of it counts); location and
-    trend count in either direction here, their p-values being already directional.
+    Weighted Bonferroni (Holm 1979; Benjamini & Hochberg 1997, "Multiple hypotheses testing with
+    weights") rejects component ``i`` when ``p_i <= w_i alpha`` with weights summing to 1, which
+    keeps the per-metric false-fail rate at most ``alpha`` whatever the dependence between
+    components.  Equal weights are plain Bonferroni, ``c * min p_i``.  Jitter is one-sided (only
+    more of it counts); location and trend count in either direction here, their p-values being
+    already directional.
 
     Examples
     --------
@@ -504,13 +550,16 @@ def combine_components(
     )
     ps = np.stack([comp.p_location, comp.p_trend, comp.p_jitter])
     available = ~np.isnan(ps)
-    n_comp = np.maximum(available.sum(axis=0), 1)
-    gated = np.where(available & big, ps, np.inf)
+    w = np.where(available, np.asarray(check_weights(weights))[:, None], 0.0)
+    # p_i / (w_i / sum w) as p_i * (sum w / w_i): equal weights give exactly c * p_i.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = w.sum(axis=0) / w
+        gated = np.where(available & big & (w > 0), ps * scale, np.inf)
     best = np.min(gated, axis=0)
     practical = np.isfinite(best)
     component = np.array(_COMPONENTS)[np.argmin(gated, axis=0)]
     component = np.where(practical, component, "")
-    p_value = np.where(practical, np.minimum(1.0, n_comp * best), 1.0)
+    p_value = np.where(practical, np.minimum(1.0, best), 1.0)
     return p_value, practical, component
 
 

@@ -1,9 +1,9 @@
 """Evaluation cases from the ASD real-data set (12 peer servers, 19 metrics, expert labels).
 
-The data set (MIT licence) is not shipped with canarystats: it is read from a ``shared/realdata/asd``
-folder beside the checkout, and :func:`find_asd` returns ``None`` where it is absent, so callers
-skip.  The rules used to form cases are below.  The
-benchmarks, the real-data notebook and the tests read cases through this module.
+The data set (MIT licence) is not shipped with canarystats: it is read from a
+``shared/realdata/asd`` folder beside the checkout, and :func:`find_asd` returns ``None`` where it
+is absent, so callers skip.  The benchmarks, the real-data notebook and the tests read cases
+through this module, by the rules below.
 
 Cases (step indices are half-open ``[start, end)``; expected outcomes come from the labels only):
 
