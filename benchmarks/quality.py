@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results_md import RESULTS, write_section
 
 from canarystats.stats import MannWhitneyResult, mann_whitney
+from canarystats.config import JudgeSettings
 from canarystats.stats.hosts import host_test
 from canarystats.stats.multiplicity import any_rejected
 from canarystats.testing.realdata import (
@@ -57,6 +58,8 @@ KAYENTA_TOLERANCE = 0.25
 KAYENTA_CONFIDENCE = 0.98
 #: minimum practical effects (share of the baseline level) shown in the sensitivity table
 MIN_EFFECTS = (0.0, 0.05, 0.08, 0.1, 0.15)
+#: the judge's default component weights (location, trend, jitter)
+DEFAULT_WEIGHTS = JudgeSettings().weights
 
 
 def _pooled(cases: Cases) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -101,7 +104,14 @@ def pooled_p(cases: Cases) -> NDArray[np.float64]:
 
 
 def hosts_p(cases: Cases) -> NDArray[np.float64]:
-    """The host-aware default's p-value (NaN where inconclusive)."""
+    """The host-aware default's level test (robust summaries, weighted components)."""
+    return host_test(
+        cases.canary, cases.baseline, location="median", trend_fit="late", weights=DEFAULT_WEIGHTS
+    ).p_value
+
+
+def hosts_previous_p(cases: Cases) -> NDArray[np.float64]:
+    """The previous default: window means, rms jitter, whole-window trend, plain Bonferroni."""
     return host_test(cases.canary, cases.baseline).p_value
 
 
@@ -116,9 +126,11 @@ def hosts_location_p(cases: Cases) -> NDArray[np.float64]:
 class Method:
     name: str
     what: str
-    # Either a p-value per row (decided at ALPHA, Holm over a config) or a fail flag per row.
+    # Either a p-value per row (decided at ALPHA, ``multiplicity`` over a config) or a fail
+    # flag per row.
     p_value: Callable[[Cases], NDArray[np.float64]] | None = None
     fails: Callable[[Cases], NDArray[np.bool_]] | None = None
+    multiplicity: str = "holm"
 
 
 METHODS = (
@@ -128,7 +140,16 @@ METHODS = (
         "hosts-location", "hosts as units, window means only, no minimum effect", hosts_location_p
     ),
     Method(
-        "hosts", "**default**: hosts as units, location + trend + jitter, min effect 8%", hosts_p
+        "hosts-previous",
+        "previous default: hosts as units, means, location + trend + jitter x3, Holm",
+        hosts_previous_p,
+    ),
+    Method(
+        "hosts",
+        "**default**: hosts as units, medians, late trend, weighted 0.6/0.2/0.2, Hommel, "
+        "min effect 8%",
+        hosts_p,
+        multiplicity="hommel",
     ),
 )
 
@@ -154,7 +175,9 @@ def _outcomes(method: Method, cases: Cases) -> tuple[NDArray[np.bool_], NDArray[
     p = method.p_value(cases)
     # A metric that cannot be judged does not fail here: it is reported as nodata by the judge.
     fail = np.nan_to_num(p, nan=1.0) < ALPHA
-    return fail, np.asarray(any_rejected(_by_case(cases, p), alpha=ALPHA, method="holm"))
+    return fail, np.asarray(
+        any_rejected(_by_case(cases, p), alpha=ALPHA, method=method.multiplicity)  # type: ignore[arg-type]
+    )
 
 
 def evaluate(data: ASD, *, quick: bool) -> dict[str, object]:

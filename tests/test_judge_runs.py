@@ -21,6 +21,7 @@ T0 = pd.Timestamp("2026-02-02T14:00:00Z")
 
 CONFIG = {
     "name": "runs",
+    "judge": {"multiplicity": "holm"},
     "metrics": [
         {"name": "lat", "query": "avg:lat{$scope} by {host}", "unit": "ms"},
         {"name": "cpu", "query": "avg:cpu{$scope} by {host}", "direction": "increase"},

@@ -396,8 +396,49 @@ def fill_count_buckets(cubes: HostCubes, metrics: Sequence[MetricConfig]) -> Non
     first needs the points as returned).
     """
     count = np.array([m.kind == "count" for m in metrics], dtype=bool)
-    if count.any() and cubes.canary.shape[1] + cubes.baseline.shape[1]:
-        _fill_counts(cubes, np.flatnonzero(np.tile(count, cubes.n_runs)))
+    fill_count_rows(cubes, np.tile(count, cubes.n_runs))
+
+
+def fill_count_rows(cubes: HostCubes, rows: NDArray[np.bool_]) -> None:
+    """Zero the quiet buckets of known hosts in the ``rows`` (a mask over rows), in place."""
+    if rows.any() and cubes.canary.shape[1] + cubes.baseline.shape[1]:
+        _fill_counts(cubes, np.flatnonzero(rows))
+
+
+def reindex_hosts(source: HostCubes, like: HostCubes, cohort: str) -> NDArray[np.float64]:
+    """``source``'s cube of ``cohort`` with its host slots in ``like``'s order, run by run.
+
+    Both cubes hold the same runs and metrics (rows); a host of ``like`` that ``source`` lacks
+    gets a row of NaN.  Used to pair each host's pre-deploy window with its canary window.
+
+    Examples
+    --------
+    >>> t = pd.to_datetime([0, 0], unit="s", utc=True)
+    >>> from canarystats.config import MetricConfig
+    >>> ms = [MetricConfig("m", "q")]
+    >>> a = align_hosts(pd.DataFrame({"metric": "m", "cohort": "canary", "host": ["x", "y"],
+    ...                               "timestamp": t, "value": [1.0, 2.0]}), ms)
+    >>> b = align_hosts(pd.DataFrame({"metric": "m", "cohort": "canary", "host": ["y"],
+    ...                               "timestamp": t[:1], "value": [5.0]}), ms)
+    >>> reindex_hosts(b, a, "canary").tolist()
+    [[[nan], [5.0]]]
+    """
+    table = source.canary_host_table if cohort == "canary" else source.baseline_host_table
+    target = like.canary_host_table if cohort == "canary" else like.baseline_host_table
+    cube = source.canary if cohort == "canary" else source.baseline
+    width = like.canary.shape[1] if cohort == "canary" else like.baseline.shape[1]
+    out = np.full((cube.shape[0], width, cube.shape[2]), np.nan)
+    per_run = max(len(like.names), 1)
+    for r in range(like.n_runs):
+        have = {h: j for j, h in enumerate(table[r])} if r < len(table) else {}
+        pairs = [
+            (i, have[h]) for i, h in enumerate(target[r] if r < len(target) else ()) if h in have
+        ]
+        if pairs:
+            to, frm = (np.array(x, dtype=np.int64) for x in zip(*pairs, strict=True))
+            rows = slice(r * per_run, (r + 1) * per_run)
+            out[rows, to] = cube[rows][:, frm]
+    return out
 
 
 def _fill_counts(cubes: HostCubes, rows: NDArray[np.int64]) -> None:

@@ -21,12 +21,19 @@ from canarystats.results import CohortSummary, Judgment, MetricResult
 from canarystats.score import ScoredMetric, score
 from canarystats.stats import Description
 from canarystats.stats.rows import row_values
+from canarystats.windows import StartLike
 
 # load_config is re-exported: the docstring examples and most callers use it with judge.
 __all__ = ["judge", "judge_runs", "load_config"]
 
 
-def judge(config: CanaryConfig, frame: pd.DataFrame, **overrides: Any) -> Judgment:
+def judge(
+    config: CanaryConfig,
+    frame: pd.DataFrame,
+    *,
+    start: StartLike | None = None,
+    **overrides: Any,
+) -> Judgment:
     """Judge a canary run: every configured metric, canary against baseline.
 
     Parameters
@@ -35,10 +42,16 @@ def judge(config: CanaryConfig, frame: pd.DataFrame, **overrides: Any) -> Judgme
         From :func:`canarystats.config.load_config`.
     frame : pandas.DataFrame
         The tidy frame (metric, cohort, host, timestamp, value) of both cohorts.
+    start : datetime, pandas.Timestamp or ISO 8601 str, optional
+        The canary start.  Points before it are the pre-deploy window (every host on the old
+        version: each host's own past, up to ``judge.pre_window``), points from it on the
+        canary window, of which each metric's first ``warmup`` is left out.  None (default):
+        every point is the canary window, and nothing is left out.
     **overrides
         Judge settings that replace the config's for this run: ``method``, ``confidence``,
-        ``tolerance``, ``pass_score``, ``marginal_score``, ``multiplicity``, ``alpha`` (None
-        leaves a setting as configured).
+        ``tolerance``, ``pass_score``, ``marginal_score``, ``multiplicity``, ``alpha``,
+        ``pre_window``, ``warmup``, ``robust``, ``weights`` (None leaves a setting as
+        configured).
 
     Returns
     -------
@@ -67,11 +80,16 @@ def judge(config: CanaryConfig, frame: pd.DataFrame, **overrides: Any) -> Judgme
     """
     if overrides:
         config = config.with_judge(**overrides)
-    return _judge_runs(config, frame, None)[1][0]
+    return _judge_runs(config, frame, None, start)[1][0]
 
 
 def judge_runs(
-    config: CanaryConfig, frame: pd.DataFrame, run: str = "run", **overrides: Any
+    config: CanaryConfig,
+    frame: pd.DataFrame,
+    run: str = "run",
+    *,
+    start: StartLike | Mapping[Any, StartLike] | None = None,
+    **overrides: Any,
 ) -> dict[Any, Judgment]:
     """Judge many runs (deploys) in one batch: each as :func:`judge` would judge it alone.
 
@@ -87,6 +105,8 @@ def judge_runs(
         A tidy frame of many runs with a column ``run`` that tells them apart.
     run : str
         The name of that column (e.g. ``"deploy"``).
+    start : time or mapping, optional
+        The canary start of every run, or a mapping run key -> start (as in :func:`judge`).
     **overrides
         As in :func:`judge`.
 
@@ -116,25 +136,34 @@ def judge_runs(
     """
     if overrides:
         config = config.with_judge(**overrides)
-    runs, judgments = _judge_runs(config, frame, run)
+    runs, judgments = _judge_runs(config, frame, run, start)
     return dict(zip(runs, judgments, strict=True))
 
 
 def _judge_runs(
-    config: CanaryConfig, frame: pd.DataFrame, run: str | None
+    config: CanaryConfig,
+    frame: pd.DataFrame,
+    run: str | None,
+    start: StartLike | Mapping[Any, StartLike] | None,
 ) -> tuple[tuple[Any, ...], list[Judgment]]:
     """Every run of ``frame`` in one batched pass of the configured method, then scored."""
     method: JudgingMethod = get_method(config.judge.method)
     metrics = config.metrics
-    samples = method.samples(frame, metrics, run=run)
+    samples = method.samples(frame, metrics, config.judge, run=run, start=start)
     n_runs = samples.cubes.n_runs
     rows = metrics * n_runs  # the config of each row
     evidence = method.evidence(metrics, samples, config.judge)
     classes = method.classify(rows, evidence, config.judge)
     results = _metric_results(rows, classes, evidence, config.judge, method.units)
     per_run = len(metrics)
+    windows = samples.windows
     judgments = [
-        _scored(config, method.name, results[r * per_run : (r + 1) * per_run])
+        _scored(
+            config,
+            method.name,
+            results[r * per_run : (r + 1) * per_run],
+            None if windows is None else windows.starts[r],
+        )
         for r in range(n_runs)
     ]
     return samples.cubes.runs, judgments
@@ -183,7 +212,7 @@ def _metric_results(
             allowed_decrease=m.effect_size.allowed_decrease,
             threshold=thresholds[m.name],
             threshold_value=c.threshold_value,
-            units=units,
+            units=c.units or units,
             p_raw=c.p_raw,
             # Not "diagnostics or {}": truth-testing lazy diagnostics would build them.
             diagnostics={} if c.diagnostics is None else c.diagnostics,
@@ -192,7 +221,12 @@ def _metric_results(
     ]
 
 
-def _scored(config: CanaryConfig, method: str, results: Sequence[MetricResult]) -> Judgment:
+def _scored(
+    config: CanaryConfig,
+    method: str,
+    results: Sequence[MetricResult],
+    start: pd.Timestamp | None,
+) -> Judgment:
     """One run's :class:`Judgment`: its metrics' results scored into a verdict."""
     settings = config.judge
     scored = score(
@@ -218,6 +252,9 @@ def _scored(config: CanaryConfig, method: str, results: Sequence[MetricResult]) 
         marginal_score=settings.marginal_score,
         multiplicity=settings.multiplicity,
         alpha=settings.alpha,
+        canary_start=None if start is None else start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        pre_window=0 if start is None else settings.pre_window,
+        warmup=0 if start is None else settings.warmup,
     )
 
 

@@ -138,9 +138,14 @@ class Plan:
         Examples
         --------
         >>> print(plan(_example_config(), _example_frame()).to_text().splitlines()[0])
-        Plan for web: detect a 10% regression with 80% power at alpha 0.05 (Holm over 1 metric).
+        Plan for web: detect a 10% regression with 80% power at alpha 0.05 (Hommel over 1 metric).
         """
-        adj = {"holm": "Holm", "bonferroni": "Bonferroni", "bh": "Benjamini-Hochberg"}
+        adj = {
+            "hommel": "Hommel",
+            "holm": "Holm",
+            "bonferroni": "Bonferroni",
+            "bh": "Benjamini-Hochberg",
+        }
         how = adj.get(self.multiplicity)
         over = "metric" if self.family == 1 else "metrics"
         family = f" ({how} over {self.family} {over})" if how else " (no adjustment)"

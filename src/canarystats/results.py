@@ -103,6 +103,9 @@ class Judgment:
     ``verdict`` is ``pass``, ``marginal``, ``fail`` or ``nodata``; ``score`` is 0-100;
     ``group_scores`` maps groups to scores (None for a group where nothing counted);
     ``metrics`` holds a :class:`MetricResult` per configured metric, in config order.
+    ``canary_start`` (ISO 8601 UTC, None where not given) is where the canary window began;
+    ``pre_window`` and ``warmup`` (seconds) are the judge's settings that then applied (0
+    without a start): each metric's own warm-up is in its diagnostics.
     """
 
     config_name: str
@@ -116,9 +119,12 @@ class Judgment:
     tolerance: float
     pass_score: float
     marginal_score: float
-    multiplicity: str = "holm"
+    multiplicity: str = "hommel"
     alpha: float = 0.05
     schema_version: str = field(default=SCHEMA_VERSION)
+    canary_start: str | None = None
+    pre_window: int = 0
+    warmup: int = 0
 
     def metric(self, name: str) -> MetricResult:
         """Return the result of the metric called ``name`` (``KeyError`` if none)."""
@@ -157,7 +163,10 @@ class Judgment:
                 "marginal_score": self.marginal_score,
                 "multiplicity": self.multiplicity,
                 "alpha": self.alpha,
+                "pre_window_s": self.pre_window,
+                "warmup_s": self.warmup,
             },
+            "canary_start": self.canary_start,
             "metrics": [_metric_dict(m) for m in self.metrics],
         }
 

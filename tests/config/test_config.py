@@ -58,7 +58,10 @@ def test_issue_example_loads_with_every_key() -> None:
     cfg = load_config(ISSUE_EXAMPLE)
     assert cfg.name == "web"
     # the host-aware method, Holm at alpha 0.05, is the default
-    assert cfg.judge == JudgeSettings("hosts", 0.98, 0.25, 95.0, 75.0, "holm", 0.05)
+    assert cfg.judge == JudgeSettings("hosts", 0.98, 0.25, 95.0, 75.0, "hommel", 0.05)
+    # a canary start unlocks each host's 30 minutes before it, and 5 minutes of warm-up
+    assert (cfg.judge.pre_window, cfg.judge.warmup, cfg.judge.robust) == (1800, 300, True)
+    assert cfg.judge.weights == (0.6, 0.2, 0.2)
     assert dict(cfg.groups) == {"errors": 60.0, "latency": 40.0}
     assert (cfg.scopes.canary, cfg.scopes.baseline) == ("role:canary", "role:baseline")
     assert cfg.step == 30
@@ -97,7 +100,7 @@ def test_defaults_match_kayenta() -> None:
         False,
         False,
         None,
-        "gauge",
+        "auto",
     )
 
 
@@ -215,7 +218,7 @@ ERRORS = [
     (
         "metrics.2.kind",
         "rate",
-        "metrics[2].kind: a string ('rate') is not allowed; use one of gauge",
+        "metrics[2].kind: a string ('rate') is not allowed; use one of auto, gauge",
     ),
     ("metrics.2.unit", 5, "metrics[2].unit: expected a string"),
     (
@@ -319,3 +322,64 @@ def test_valid_metric_settings_round_trip(settings: list[dict[str, Any]]) -> Non
     for m, s in zip(cfg.metrics, settings, strict=True):
         assert m.direction == s["direction"] and m.critical == s["critical"]
         assert m.effect_size.allowed_increase == s["effect_size"]["allowed_increase"]
+
+
+@pytest.mark.parametrize(
+    ("metric", "kind"),
+    [
+        ({}, "auto"),
+        ({"query": "sum:errors{$scope} by {host}.as_count()"}, "count"),
+        ({"query": "sum:errors{$scope} by {host}.as_count()", "kind": "gauge"}, "gauge"),
+        ({"kind": "count"}, "count"),
+    ],
+)
+def test_an_undeclared_as_count_query_is_a_count(metric: dict[str, Any], kind: str) -> None:
+    cfg = load_config({"name": "w", "metrics": [{"name": "m", "query": "avg:m{$scope}", **metric}]})
+    assert cfg.metrics[0].kind == kind
+
+
+@pytest.mark.parametrize(
+    ("judge", "expected"),
+    [
+        ({"pre_window": "1h", "warmup": "90s"}, (3600, 90)),
+        ({"pre_window": 0, "warmup": "0m"}, (0, 0)),
+        ({"pre_window": 600, "warmup": 30}, (600, 30)),
+    ],
+)
+def test_durations_of_the_pre_window_and_warm_up(
+    judge: dict[str, Any], expected: tuple[int, int]
+) -> None:
+    cfg = load_config({"name": "w", "judge": judge, "metrics": [{"name": "m", "query": "q"}]})
+    assert (cfg.judge.pre_window, cfg.judge.warmup) == expected
+    assert cfg.with_judge(alpha=0.01).judge.warmup == expected[1]
+
+
+@pytest.mark.parametrize(
+    ("judge", "words"),
+    [
+        ({"warmup": "soon"}, "judge.warmup: 'soon' is not a duration"),
+        ({"pre_window": True}, "judge.pre_window: expected a duration"),
+        ({"pre_window": -5}, "judge.pre_window: -5 seconds is not a duration"),
+        ({"weights": {"location": 0, "trend": 0}}, "judge.weights: all weights are 0"),
+        ({"weights": {"level": 1}}, "judge.weights"),
+    ],
+)
+def test_bad_durations_and_weights_are_one_line_naming_the_key(
+    judge: dict[str, Any], words: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config({"name": "w", "judge": judge, "metrics": [{"name": "m", "query": "q"}]})
+    assert words in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_metric_sets_its_own_warm_up() -> None:
+    cfg = load_config(
+        {
+            "name": "w",
+            "metrics": [
+                {"name": "rss", "query": "q", "warmup": "10m"},
+                {"name": "cpu", "query": "q"},
+            ],
+        }
+    )
+    assert [m.warmup for m in cfg.metrics] == [600, None]

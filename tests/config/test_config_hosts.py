@@ -19,15 +19,17 @@ def cfg(judge: dict[str, Any] | None = None, *metrics: dict[str, Any]) -> Any:
     return load_config({"name": "web", "judge": judge or {}, "metrics": ms})
 
 
-def test_defaults_are_the_hosts_method_with_holm_at_five_percent_and_an_8_percent_minimum() -> None:
+def test_defaults_are_the_hosts_method_with_hommel_at_five_percent_and_an_8_percent_minimum() -> (
+    None
+):
     c = cfg()
-    assert (c.judge.method, c.judge.multiplicity, c.judge.alpha) == ("hosts", "holm", 0.05)
+    assert (c.judge.method, c.judge.multiplicity, c.judge.alpha) == ("hosts", "hommel", 0.05)
     m = c.metrics[0]
     assert (m.min_effect.relative, m.min_effect.absolute, m.exposure) == (0.08, 0.0, None)
 
 
 @pytest.mark.parametrize("method", ["hosts", "kayenta"])
-@pytest.mark.parametrize("multiplicity", ["holm", "bonferroni", "bh", "none"])
+@pytest.mark.parametrize("multiplicity", ["hommel", "holm", "bonferroni", "bh", "none"])
 def test_methods_and_adjustments_are_accepted(method: str, multiplicity: str) -> None:
     c = cfg({"method": method, "multiplicity": multiplicity, "alpha": 0.01})
     assert (c.judge.method, c.judge.multiplicity, c.judge.alpha) == (method, multiplicity, 0.01)

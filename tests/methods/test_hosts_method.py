@@ -41,11 +41,11 @@ def test_diagnostics_are_built_when_read_and_match_each_hosts_mean(
 ) -> None:
     config, frame = fleet_run
     j = judge(config, frame)
-    m = j.metrics[0]  # a latency: no quiet buckets filled, so a host's location is its mean
+    m = j.metrics[0]  # a latency: no quiet buckets filled, so a host's location is its median
     d = m.diagnostics
     assert isinstance(d, LazyDiagnostics)
     assert d._data is None  # nothing built until read
-    expected = frame[frame["metric"] == m.name].groupby(["cohort", "host"])["value"].mean()
+    expected = frame[frame["metric"] == m.name].groupby(["cohort", "host"])["value"].median()
     hosts = d["hosts"]
     assert len(hosts) == d["n_canary_hosts"] + d["n_baseline_hosts"] == 7
     for h in hosts:

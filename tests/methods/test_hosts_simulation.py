@@ -210,7 +210,7 @@ def test_holm_keeps_ten_healthy_metrics_from_failing_the_run() -> None:
         series[f"m{i}"] = hosts
     metrics = [{"name": f"m{i}", "query": "q", "min_effect": {"relative": 0.0}} for i in range(10)]
     frame = series_frame(series)
-    holm = judge(cfg(*metrics), frame)
+    holm = judge(cfg(*metrics, multiplicity="holm"), frame)
     raw = [m.p_raw for m in holm.metrics]
     adjusted = [m.p_value for m in holm.metrics]
     # Holm: the smallest p-value is multiplied by the family size.
@@ -244,7 +244,7 @@ def test_hosts_judgment_matches_the_schema_and_is_json_safe() -> None:
     lat = d["metrics"][0]
     assert lat["units"] == "hosts"
     assert {h["host"] for h in lat["diagnostics"]["hosts"]} == {"c0", "b0", "b1", "b2", "b3", "b4"}
-    assert d["settings"]["method"] == "hosts" and d["settings"]["multiplicity"] == "holm"
+    assert d["settings"]["method"] == "hosts" and d["settings"]["multiplicity"] == "hommel"
     kay = judge(cfg({"name": "latency", "query": "q"}, method="kayenta"), frame).to_dict()
     jsonschema.validate(kay, SCHEMA)
     assert kay["metrics"][0]["units"] == "points"

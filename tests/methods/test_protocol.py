@@ -40,7 +40,13 @@ class DoubledMean:
     units = "points"
 
     def samples(
-        self, frame: pd.DataFrame, metrics: Sequence[MetricConfig], *, run: str | None
+        self,
+        frame: pd.DataFrame,
+        metrics: Sequence[MetricConfig],
+        settings: JudgeSettings,
+        *,
+        run: str | None,
+        start: object,
     ) -> Samples:
         cubes = align_hosts(frame, metrics, run=run)
         return Samples(cubes, cubes.pooled("canary"), cubes.pooled("baseline"))

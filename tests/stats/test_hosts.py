@@ -10,10 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
+from canarystats.stats.components import HostComponents, combine_components
 from canarystats.stats.host_summaries import summarize_hosts
 from canarystats.stats.hosts import (
-    HostComponents,
-    combine_components,
     host_components,
     host_inconclusive_codes,
     host_test,

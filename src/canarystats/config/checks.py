@@ -203,3 +203,30 @@ def as_step(ctx: Context, value: Any, path: str) -> int:
     if value < 1:
         raise ctx.error(path, f"{value} is out of range; use at least 1 second")
     return int(value)
+
+
+def as_duration(ctx: Context, value: Any, path: str) -> int:
+    """``value`` as whole seconds: a duration such as ``5m`` or ``1h30m``, a whole number of
+    seconds, or 0 for none.
+
+    Examples
+    --------
+    >>> as_duration(Context("c"), "30m", "judge.pre_window"), as_duration(Context("c"), 0, "w")
+    (1800, 0)
+    """
+    from canarystats.timeparse import parse_duration
+
+    if isinstance(value, str) and value.strip() in ("0", "0s", "0m"):
+        return 0
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 0 <= value <= 100 * 365 * 86400:
+            raise ctx.error(path, f"{value} seconds is not a duration; give e.g. 5m or 300")
+        return value
+    if not isinstance(value, str):
+        raise ctx.error(path, f"expected a duration such as 5m or 1h, got {describe(value)}")
+    try:
+        return int(parse_duration(value, flag=path).total_seconds())
+    except ConfigError:
+        raise ctx.error(
+            path, f"{value!r} is not a duration; write a number and a unit, e.g. 5m or 1h30m"
+        ) from None

@@ -12,7 +12,9 @@ from typing import Any
 
 from canarystats.config.checks import (
     Context,
+    as_bool,
     as_choice,
+    as_duration,
     as_mapping,
     as_number,
     check_keys,
@@ -22,7 +24,9 @@ from canarystats.config.checks import (
 from canarystats.methods.registry import DEFAULT_METHOD, method_names
 
 #: multiplicity adjustments across a run's gating metrics (canarystats.stats.multiplicity)
-MULTIPLICITY = ("holm", "bonferroni", "bh", "none")
+MULTIPLICITY = ("hommel", "holm", "bonferroni", "bh", "none")
+#: the host test's components, in the order of their weights
+COMPONENTS = ("location", "trend", "jitter")
 
 _JUDGE_KEYS = (
     "method",
@@ -32,6 +36,10 @@ _JUDGE_KEYS = (
     "marginal_score",
     "multiplicity",
     "alpha",
+    "pre_window",
+    "warmup",
+    "robust",
+    "weights",
 )
 
 
@@ -45,6 +53,13 @@ class JudgeSettings:
     ``pass_score`` and ``marginal_score`` are the score thresholds (percent) of the ``pass`` and
     ``marginal`` verdicts.  ``multiplicity`` and ``alpha`` are how the ``hosts`` method decides:
     a metric fails when its p-value, adjusted over the run's gating metrics, is below ``alpha``.
+
+    Where the canary start is known (``judge(..., start=T0)``, ``--start``): ``pre_window``
+    (seconds) is how much of the time before it is fetched and used as each host's own past,
+    and ``warmup`` (seconds) how much after it is left out of the tests while restarted hosts
+    warm up (metrics may set their own).  ``robust`` makes the hosts method summarise each host
+    by its median, its robust jitter and its trend late in the window; ``weights`` are the
+    weighted-Bonferroni weights of location, trend and jitter.
     """
 
     method: str = DEFAULT_METHOD
@@ -52,8 +67,12 @@ class JudgeSettings:
     tolerance: float = 0.25
     pass_score: float = 95.0
     marginal_score: float = 75.0
-    multiplicity: str = "holm"
+    multiplicity: str = "hommel"
     alpha: float = 0.05
+    pre_window: int = 1800
+    warmup: int = 300
+    robust: bool = True
+    weights: tuple[float, float, float] = (0.6, 0.2, 0.2)
 
 
 def validate_judge(ctx: Context, raw: Any, path: str) -> JudgeSettings:
@@ -130,5 +149,31 @@ def validate_judge(ctx: Context, raw: Any, path: str) -> JudgeSettings:
         hi_open=True,
     )
     return JudgeSettings(
-        method, confidence, tolerance, pass_score, marginal_score, multiplicity, alpha
+        method,
+        confidence,
+        tolerance,
+        pass_score,
+        marginal_score,
+        multiplicity,
+        alpha,
+        pre_window=as_duration(ctx, data.get("pre_window", "30m"), join_key(path, "pre_window")),
+        warmup=as_duration(ctx, data.get("warmup", "5m"), join_key(path, "warmup")),
+        robust=as_bool(ctx, data.get("robust", d.robust), join_key(path, "robust")),
+        weights=_weights(ctx, data.get("weights"), join_key(path, "weights"), d.weights),
     )
+
+
+def _weights(
+    ctx: Context, raw: Any, path: str, default: tuple[float, float, float]
+) -> tuple[float, float, float]:
+    """``{location: 0.6, trend: 0.2, jitter: 0.2}``: weights >= 0, missing ones 0, not all 0."""
+    if raw is None:
+        return default
+    if isinstance(raw, (tuple, list)) and len(raw) == 3:
+        raw = dict(zip(COMPONENTS, raw, strict=True))
+    data = as_mapping(ctx, raw, path)
+    check_keys(ctx, data, path, COMPONENTS)
+    w = tuple(as_number(ctx, data.get(k, 0.0), join_key(path, k), lo=0.0) for k in COMPONENTS)
+    if sum(w) <= 0:
+        raise ctx.error(path, "all weights are 0; give location, trend or jitter a weight")
+    return w[0], w[1], w[2]

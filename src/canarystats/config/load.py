@@ -22,6 +22,7 @@ from canarystats.config.checks import (
     Context,
     as_bool,
     as_choice,
+    as_duration,
     as_mapping,
     as_number,
     as_step,
@@ -70,6 +71,7 @@ _METRIC_KEYS = (
     "unit",
     "min_effect",
     "exposure",
+    "warmup",
 )
 _MIN_EFFECT_KEYS = ("relative", "absolute")
 _EFFECT_KEYS = (
@@ -316,13 +318,25 @@ def _metric(ctx: Context, raw: Any, path: str, default_step: int) -> MetricConfi
         ),
         muted=as_bool(ctx, data.get("muted", d.muted), join_key(path, "muted")),
         threshold=threshold,
-        kind=as_choice(ctx, data.get("kind", d.kind), join_key(path, "kind"), METRIC_KINDS),
+        kind=_kind(ctx, data, path, query),
         unit=as_string(ctx, data.get("unit", d.unit), join_key(path, "unit"), empty=True),
         min_effect=_min_effect(ctx, data.get("min_effect", {}), join_key(path, "min_effect")),
         exposure=None
         if data.get("exposure") is None
         else as_string(ctx, data["exposure"], join_key(path, "exposure")),
+        warmup=None
+        if data.get("warmup") is None
+        else as_duration(ctx, data["warmup"], join_key(path, "warmup")),
     )
+
+
+def _kind(ctx: Context, data: Mapping[str, Any], path: str, query: str) -> str:
+    """The declared kind; an undeclared metric with an exposure, or whose query ends in
+    ``.as_count()``, is a count (Datadog sums its buckets), else ``auto``."""
+    kind = as_choice(ctx, data.get("kind", "auto"), join_key(path, "kind"), METRIC_KINDS)
+    if kind == "auto" and (data.get("exposure") is not None or ".as_count()" in query):
+        return "count"
+    return kind
 
 
 def _min_effect(ctx: Context, raw: Any, path: str) -> MinEffect:

@@ -20,7 +20,7 @@ NAN_STRATEGIES = ("remove", "replace")
 OUTLIER_STRATEGIES = ("keep", "remove")
 EFFECT_MEASURES = ("mean_ratio", "cles")
 THRESHOLD_STATISTICS = ("mean", "median", "p95", "p99", "max", "min", "sum")
-METRIC_KINDS = ("gauge", "count")
+METRIC_KINDS = ("auto", "gauge", "count")
 #: minimum practical effect of the hosts method, relative to the baseline level: the smallest
 #: that kept healthy false failures at or below 5% on the real-fleet evaluation (docs/methods.md)
 DEFAULT_MIN_RELATIVE_EFFECT = 0.08
@@ -77,7 +77,13 @@ class Threshold:
 
 @dataclass(frozen=True)
 class MetricConfig:
-    """One metric to fetch and judge; ``step`` is already resolved against the config's."""
+    """One metric to fetch and judge; ``step`` is already resolved against the config's.
+
+    ``kind`` is ``count`` (events summed per bucket; a known host's missing bucket is zero
+    events), ``gauge`` (a level averaged per bucket), or ``auto`` (undeclared: judged as a count
+    where its values look like one, see :mod:`canarystats.kinds`).  ``warmup`` (seconds; None:
+    the judge's) is how long after the canary start the metric is left out of the tests.
+    """
 
     name: str
     query: str
@@ -92,10 +98,16 @@ class MetricConfig:
     must_have_data: bool = False
     muted: bool = False
     threshold: Threshold | None = None
-    kind: str = "gauge"
+    kind: str = "auto"
     unit: str = ""
     min_effect: MinEffect = field(default_factory=MinEffect)
     exposure: str | None = None
+    warmup: int | None = None
+
+    @property
+    def is_count(self) -> bool:
+        """Declared a count (``kind: count``): silence of a known host is zero events."""
+        return self.kind == "count"
 
 
 @dataclass(frozen=True)
@@ -139,6 +151,10 @@ class CanaryConfig:
             "marginal_score": self.judge.marginal_score,
             "multiplicity": self.judge.multiplicity,
             "alpha": self.judge.alpha,
+            "pre_window": self.judge.pre_window,
+            "warmup": self.judge.warmup,
+            "robust": self.judge.robust,
+            "weights": list(self.judge.weights),
         }
         for key, value in overrides.items():
             if key not in merged:

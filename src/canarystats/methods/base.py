@@ -4,7 +4,9 @@ A judgment runs a method in three steps, each batched over every metric of every
 
 1. :meth:`JudgingMethod.samples` -- what the method needs from the tidy frame: the
    ``(row, host, time)`` cubes of :func:`canarystats.align.align_hosts` and each row's pooled
-   values after the method's own preprocessing (Kayenta removes outliers, for example);
+   values after the method's own preprocessing (Kayenta removes outliers, for example); with a
+   canary start, the canary window after the warm-up and the pre-deploy window
+   (:mod:`canarystats.windows`);
 2. :meth:`JudgingMethod.evidence` -- every statistic the method decides on, in a few batched
    kernel calls (never a Python loop over metrics), on top of the pooled descriptions every
    report shows (:func:`pooled_evidence`);
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
 
     from canarystats.align import HostCubes
     from canarystats.config import JudgeSettings, MetricConfig
+    from canarystats.windows import CanaryWindows, StartLike
 
 __all__ = [
     "PERCENTILES",
@@ -52,13 +55,21 @@ PERCENTILES = (50.0, 95.0, 99.0)
 class Samples:
     """What a method takes from the tidy frame, rows ``run * len(metrics) + metric``.
 
-    ``cubes`` holds every host's points per cohort; ``canary`` and ``baseline`` are each row's
-    pooled values (NaN-padded 2-D arrays, NaN = no value) after the method's preprocessing.
+    ``cubes`` holds every host's points per cohort in the canary window; ``canary`` and
+    ``baseline`` are each row's pooled values (NaN-padded 2-D arrays, NaN = no value) after the
+    method's preprocessing.  Where the canary start is known, ``windows`` says what was judged
+    of each run's time and ``pre`` holds each cohort's pre-deploy points (host slots as in
+    ``cubes``), or None without a pre-deploy window.  ``counts`` marks the rows judged as counts
+    and ``inferred`` those of them the data, not the config, made counts.
     """
 
     cubes: HostCubes
     canary: NDArray[np.float64]
     baseline: NDArray[np.float64]
+    windows: CanaryWindows | None = None
+    pre: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None
+    counts: NDArray[np.bool_] | None = None
+    inferred: NDArray[np.bool_] | None = None
 
 
 @dataclass(frozen=True)
@@ -124,7 +135,8 @@ class MetricClassification:
     gates compared; ``threshold_value`` is the canary statistic compared with the absolute
     threshold.  ``p_value`` is the p-value the decision used (after any multiplicity
     adjustment), ``p_raw`` the one before it.  ``diagnostics`` is a read-only mapping of what
-    the test stood on (units, hosts, autocorrelation), built when first read.
+    the test stood on (units, hosts, autocorrelation), built when first read.  ``units``
+    overrides the method's units for this metric (None: the method's).
     """
 
     label: Label
@@ -139,6 +151,7 @@ class MetricClassification:
     p_value: float = float("nan")
     p_raw: float = float("nan")
     diagnostics: Mapping[str, Any] | None = None
+    units: str | None = None
 
 
 @runtime_checkable
@@ -153,9 +166,19 @@ class JudgingMethod(Protocol):
     units: str
 
     def samples(
-        self, frame: pd.DataFrame, metrics: Sequence[MetricConfig], *, run: str | None
+        self,
+        frame: pd.DataFrame,
+        metrics: Sequence[MetricConfig],
+        settings: JudgeSettings,
+        *,
+        run: str | None,
+        start: StartLike | Mapping[Any, StartLike] | None,
     ) -> Samples:
-        """Lay ``frame`` out for this method (one row per metric of each run)."""
+        """Lay ``frame`` out for this method (one row per metric of each run).
+
+        ``start`` is the canary start (one for every run, or per run), or None when every point
+        is the canary window.
+        """
         ...
 
     def evidence(

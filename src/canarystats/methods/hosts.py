@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from canarystats.align import HostCubes, align_hosts
+from canarystats.align import HostCubes, fill_count_rows
 from canarystats.config import JudgeSettings, MetricConfig
 from canarystats.labels import Label
 from canarystats.methods.base import Evidence, MetricClassification, Samples, pooled_evidence
@@ -41,8 +41,13 @@ from canarystats.stats import (
     count_rate_test,
     host_test,
 )
+from canarystats.stats.host_change import host_change_test, positive_rows
+from canarystats.stats.rows import select_rows
+from canarystats.windows import CanaryWindows, StartLike, lay_out
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import pandas as pd
 
 __all__ = ["HostsEvidence", "HostsMethod"]
@@ -58,7 +63,11 @@ class HostsEvidence(Evidence):
     (``count_rows`` maps its rows back).  ``p_raw`` is each metric's p-value (NaN for an
     inconclusive metric), ``p_adjusted`` the same after the multiplicity adjustment over the
     ``family`` gating (non-muted, decidable) metrics of the row's run.  ``canary_hosts`` names
-    each run's canary host slots (for the sentences).
+    each run's canary host slots (for the sentences).  ``changed`` marks the rows decided by
+    each host's change from its own past (:func:`canarystats.stats.host_change.host_change_test`;
+    ``hosts`` then holds that test's result), the others by window levels (``level``, always the
+    level test); ``relative`` marks the rows whose changes are ratios; ``inferred`` the rows
+    judged as counts because their values look like counts.
     """
 
     hosts: HostTestResult
@@ -69,6 +78,11 @@ class HostsEvidence(Evidence):
     family: NDArray[np.int64]
     diagnostics: HostDiagnostics
     canary_hosts: tuple[tuple[str, ...], ...]
+    level: HostTestResult
+    changed: NDArray[np.bool_]
+    relative: NDArray[np.bool_]
+    inferred: NDArray[np.bool_]
+    windows: CanaryWindows | None
 
 
 class HostsMethod:
@@ -86,38 +100,55 @@ class HostsMethod:
     units = "hosts"
 
     def samples(
-        self, frame: pd.DataFrame, metrics: Sequence[MetricConfig], *, run: str | None
+        self,
+        frame: pd.DataFrame,
+        metrics: Sequence[MetricConfig],
+        settings: JudgeSettings,
+        *,
+        run: str | None,
+        start: StartLike | Mapping[Any, StartLike] | None,
     ) -> Samples:
-        """The cubes with the quiet count buckets filled; their pooled values for the report."""
-        cubes = align_hosts(frame, metrics, run=run)
-        return Samples(cubes, cubes.pooled("canary"), cubes.pooled("baseline"))
+        """The canary window's cubes with the quiet count buckets filled, their pooled values
+        for the report, and the pre-deploy window where there is one."""
+        layout = lay_out(frame, metrics, settings, run=run, start=start)
+        cubes = layout.cubes
+        fill_count_rows(cubes, layout.counts)
+        return Samples(
+            cubes,
+            cubes.pooled("canary"),
+            cubes.pooled("baseline"),
+            windows=layout.windows,
+            pre=layout.pre,
+            counts=layout.counts,
+            inferred=layout.inferred,
+        )
 
     def evidence(
         self, metrics: Sequence[MetricConfig], samples: Samples, settings: JudgeSettings
     ) -> HostsEvidence:
-        """One host test, one count test and one multiplicity adjustment over every row."""
+        """Host tests (window levels, or each host's change where a past exists), one count
+        test and one multiplicity adjustment over every row."""
         cubes = samples.cubes
         per_run, runs = len(metrics), cubes.n_runs
         rows = tuple(metrics) * runs
         n = len(rows)
         rel = np.array([m.min_effect.relative for m in rows], dtype=np.float64)
         absolute = np.array([m.min_effect.absolute for m in rows], dtype=np.float64)
-        hres = host_test(
-            cubes.canary,
-            cubes.baseline,
-            direction=[m.direction for m in rows],
-            min_abs_effect=absolute,
-            min_rel_effect=rel,
+        counts = (
+            samples.counts
+            if samples.counts is not None
+            else np.array([m.kind == "count" for m in rows], dtype=bool)
         )
+        level, hres, changed, relative = _host_tests(samples, rows, settings, counts)
         p_raw = np.array(hres.p_value, dtype=np.float64, copy=True)
-        count_rows = np.array([i for i, m in enumerate(rows) if m.kind == "count"], dtype=np.int64)
-        counts = None
+        count_rows = np.flatnonzero(counts).astype(np.int64)
+        count_result = None
         if len(count_rows):
             # errstate: the kernel multiplies an infinite rate ratio (events against a zero
             # baseline) by the minimum ratio, which is harmless but warns.
             with np.errstate(over="ignore"):
-                counts = _count_test(cubes, metrics, count_rows, rows, rel, absolute)
-            p_raw[count_rows] = counts.p_value
+                count_result = _count_test(cubes, metrics, count_rows, rows, rel, absolute)
+            p_raw[count_rows] = count_result.p_value
         muted = np.array([m.muted for m in rows], dtype=bool)
         # One family per run: a (runs, metrics) array, adjusted along each run's row.
         family_p = np.where(muted, np.nan, p_raw).reshape(runs, per_run)
@@ -127,16 +158,22 @@ class HostsMethod:
             else np.zeros((runs, 0))
         )
         family = np.repeat(np.sum(~np.isnan(family_p), axis=1), per_run).astype(np.int64)
+        inferred = samples.inferred if samples.inferred is not None else np.zeros(n, dtype=bool)
         return HostsEvidence(
             **pooled_evidence(samples),
             hosts=hres,
-            counts=counts,
+            counts=count_result,
             count_rows=count_rows,
             p_raw=p_raw,
             p_adjusted=np.asarray(adjusted, dtype=np.float64).reshape(n),
             family=family,
-            diagnostics=HostDiagnostics(hres, cubes),
+            diagnostics=HostDiagnostics(level, cubes),
             canary_hosts=cubes.canary_host_table,
+            level=level,
+            changed=changed,
+            relative=relative,
+            inferred=inferred,
+            windows=samples.windows,
         )
 
     def classify(
@@ -158,6 +195,7 @@ class HostsMethod:
         n_c = np.asarray(evidence.canary_stats.n, dtype=np.int64).reshape(n).tolist()
         p_shown = np.where(np.isnan(evidence.p_adjusted), evidence.p_raw, evidence.p_adjusted)
         p_shown_, p_raw_ = p_shown.tolist(), evidence.p_raw.tolist()
+        changed = evidence.changed.tolist()
         out = []
         for i, metric in enumerate(rows):
             text = HostSentences(metric, settings, numbers, i)
@@ -176,6 +214,7 @@ class HostsMethod:
                     p_value=p_shown_[i],
                     p_raw=p_raw_[i],
                     diagnostics=LazyDiagnostics(partial(table.row, i, metric)),
+                    units="host changes" if changed[i] else None,
                 )
             )
         return out
@@ -204,6 +243,62 @@ def _decide(
     return Label.PASS, False, text.passed(p_adj)
 
 
+def _host_tests(
+    samples: Samples,
+    rows: Sequence[MetricConfig],
+    settings: JudgeSettings,
+    counts: NDArray[np.bool_],
+) -> tuple[HostTestResult, HostTestResult, NDArray[np.bool_], NDArray[np.bool_]]:
+    """The level test of every row and, where the hosts have a past, the change test.
+
+    Returns the level test, the result each row is decided by, the rows decided by the change
+    test and the rows whose changes are ratios.  A gauge is decided by its hosts' changes where
+    every canary host that is a unit of the level test has a pre-deploy window too and enough
+    baseline hosts have one; otherwise by window levels (new instances have no past).
+    """
+    cubes = samples.cubes
+    options = {
+        "direction": [m.direction for m in rows],
+        "min_abs_effect": np.array([m.min_effect.absolute for m in rows], dtype=np.float64),
+        "min_rel_effect": np.array([m.min_effect.relative for m in rows], dtype=np.float64),
+        "weights": settings.weights,
+    }
+    robust = settings.robust
+    # Window levels keep the root-mean-square jitter: compared on a log scale across hosts, a
+    # median step of 0 (a quantised or integer metric) would be no yardstick (measured on the
+    # real-fleet data, benchmarks/quality.py).  A host's change is a difference, robust to both.
+    level = host_test(
+        cubes.canary,
+        cubes.baseline,
+        location="median" if robust else "mean",
+        jitter_measure="rms",
+        trend_fit="late" if robust else "window",
+        **options,  # type: ignore[arg-type]
+    )
+    none = np.zeros(len(rows), dtype=bool)
+    if samples.pre is None:
+        return level, level, none, none
+    canary_pre, baseline_pre = samples.pre
+    relative = positive_rows(canary_pre, cubes.canary, baseline_pre, cubes.baseline)
+    change = host_change_test(
+        canary_pre,
+        cubes.canary,
+        baseline_pre,
+        cubes.baseline,
+        relative=relative,
+        location="median" if robust else "mean",
+        jitter_measure="robust" if robust else "rms",
+        **options,  # type: ignore[arg-type]
+    )
+    changed = (
+        ~counts
+        & ~change.inconclusive
+        & (level.n_canary_hosts > 0)
+        & (change.n_canary_hosts == level.n_canary_hosts)
+    )
+    return level, select_rows(changed, level, change), changed, relative
+
+
 def _count_test(
     cubes: HostCubes,
     metrics: Sequence[MetricConfig],
@@ -220,6 +315,9 @@ def _count_test(
         direction=[rows[i].direction for i in count_rows],
         min_rate_ratio=1.0 + rel[count_rows],
         min_rate_diff=absolute[count_rows],
+        # As for gauges: a unit needs 3 buckets, a decision 3 baseline units.
+        min_points=3,
+        few_hosts="inconclusive",
     )
 
 
@@ -239,6 +337,8 @@ class _Diagnostics:
         )
         self.count_row = {int(r): j for j, r in enumerate(ev.count_rows)}
         self.p_raw, self.p_adjusted, self.family = ev.p_raw, ev.p_adjusted, ev.family
+        self.changed, self.inferred, self.windows = ev.changed, ev.inferred, ev.windows
+        self.relative = ev.relative
 
     def row(self, i: int, metric: MetricConfig) -> dict[str, Any]:
         """Everything the hosts method reports of row ``i``: hosts, test, p-values, effects."""
@@ -274,6 +374,7 @@ class _Diagnostics:
                 "practical": practical,
             }
         )
+        out.update(self._windows(i, metric))
         if j is not None and self.counts is not None:
             out["counts"] = self._counts(j, metric)
         else:
@@ -286,6 +387,41 @@ class _Diagnostics:
                 "baseline_centre": f(h.baseline_centre[i]),
                 "baseline_scale": f(h.baseline_scale[i]),
             }
+        return out
+
+    def _windows(self, i: int, metric: MetricConfig) -> dict[str, Any]:
+        """What of the run's time the metric was judged on, how, and as what kind."""
+        out: dict[str, Any] = {
+            "kind": "count" if i in self.count_row else "gauge",
+            "kind_inferred": bool(self.inferred[i]) if len(self.inferred) else False,
+        }
+        if self.windows is None:
+            return out
+        per_run = len(self.windows.warmup)
+        kept = bool(self.windows.kept_warmup[i])
+        out["warmup_s"] = 0 if kept else int(self.windows.warmup[i % per_run])
+        if bool(self.changed[i]):
+            out["units"] = "host changes"
+            out["pre_window_s"] = int(self.windows.pre_window)
+            out["changes"] = self._changes(i)
+        return out
+
+    def _changes(self, i: int) -> list[dict[str, Any]]:
+        """Each host's change since its pre-deploy window (ratio - 1 where changes are ratios)."""
+        f = finite_or_none
+        rel = bool(self.relative[i])
+        table = self.hosts.canary_names, self.hosts.baseline_names
+        run = i // self.hosts.per_run
+        out = []
+        for cohort, names, summ in (
+            ("canary", table[0], self.h.canary),
+            ("baseline", table[1], self.h.baseline),
+        ):
+            values = summ.location[i].tolist()
+            for j, host in enumerate(names[run] if names else ()):
+                if values[j] == values[j]:
+                    change = math.expm1(values[j]) if rel else values[j]
+                    out.append({"host": host, "cohort": cohort, "change": f(change)})
         return out
 
     def _counts(self, j: int, metric: MetricConfig) -> dict[str, Any]:

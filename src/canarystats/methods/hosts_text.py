@@ -20,6 +20,7 @@ from canarystats.methods.wording import (
     CRITICAL_FAILS,
     fmt_number,
     fmt_signed,
+    minutes,
     nodata_sentence,
     with_unit,
 )
@@ -31,7 +32,12 @@ if TYPE_CHECKING:
 
 __all__ = ["HostNumbers", "HostSentences"]
 
-_MULTIPLICITY_NAMES = {"holm": "Holm", "bonferroni": "Bonferroni", "bh": "Benjamini-Hochberg"}
+_MULTIPLICITY_NAMES = {
+    "hommel": "Hommel",
+    "holm": "Holm",
+    "bonferroni": "Bonferroni",
+    "bh": "Benjamini-Hochberg",
+}
 
 
 def _floats(values: object) -> list[float]:
@@ -125,6 +131,11 @@ class HostNumbers:
         )
         self.worst_slot, self.worst_value = _worst_hosts(canary, sign)
         self.canary_hosts, self.per_run = ev.canary_hosts, ev.diagnostics.per_run
+        self.changed = np.asarray(ev.changed, dtype=bool).tolist()
+        self.relative = np.asarray(ev.relative, dtype=bool).tolist() if len(ev.relative) else []
+        self.inferred = np.asarray(ev.inferred, dtype=bool).tolist()
+        pre = ev.windows.pre_window if ev.windows is not None else 0
+        self.past = f"its own {minutes(pre)} before the deploy" if pre else "its own past"
         self.family = np.asarray(ev.family, dtype=np.int64).tolist()
         self.base_centre, self.base_spread = _centre_spread(baseline)
         if c is not None:
@@ -229,10 +240,13 @@ class HostSentences:
         return "minimum effect " + (" and ".join(parts) if parts else "none")
 
     def _pct(self) -> str:
-        comp = "" if self.count else self.rows.component[self.i]
+        rows, i = self.rows, self.i
+        comp = "" if self.count else rows.component[i]
         if comp in ("trend", "jitter"):
-            rows, i = self.rows, self.i
             diff = rows.trend_effect[i] if comp == "trend" else rows.jitter_effect[i]
+            centre = rows.centre[i]
+            if rows.changed[i] and rows.relative[i] and centre != 0:
+                return f"{fmt_signed(100.0 * diff / abs(centre))}% of the level"
             return f"difference {fmt_signed(diff)}"
         if math.isnan(self.ratio) or math.isinf(self.ratio):
             return fmt_signed(self.shift)
@@ -246,8 +260,11 @@ class HostSentences:
             over, per = f"{self.m.exposure}", "per request"
         else:
             # Without an exposure metric each reported host-bucket is one unit.
-            bucket = "host-minutes" if self.m.step == 60 else f"host-buckets of {self.m.step} s"
-            over, per = bucket, f"per {bucket.removesuffix('s').replace('buckets', 'bucket')}"
+            if self.m.step == 60:
+                over, per = "host-minutes", "per host-minute"
+            else:
+                over = f"host-buckets of {self.m.step} s"
+                per = f"per host-bucket of {self.m.step} s"
         return (
             f"Canary {fmt_number(rows.c_events[j])} {unit} over "
             f"{fmt_number(rows.c_exposure[j])} {over} ({fmt_number(self.c_rate)} "
@@ -259,6 +276,8 @@ class HostSentences:
         rows, i, j = self.rows, self.i, self.j
         if j is not None:
             return self._describe_counts(j)
+        if rows.changed[i]:
+            return self._describe_change()
         comp = rows.component[i] or "location"
         k = rows.n_canary_hosts[i]
         if comp == "trend":
@@ -275,6 +294,38 @@ class HostSentences:
         host, value = rows.canary_host(i, slot), rows.worst_value[i]
         who = f"Canary host {host}" if k <= 1 else f"Canary host {host} (of {k})"
         return f"{who} {verb} {self._v(value)}{suffix} against {base}"
+
+    def _change(self, x: float, share: bool = False) -> str:
+        """A host's change: a percentage where changes are ratios (or shares of the level)."""
+        if self.rows.relative[self.i]:
+            pct = 100.0 * (x if share else math.expm1(x))
+            return f"{fmt_signed(pct)}%"
+        return fmt_signed(x) + (f" {self.m.unit}" if self.m.unit else "")
+
+    def _describe_change(self) -> str:
+        """Each host against its own past: the canary host that changed most, and the baseline
+        hosts' changes over the same minutes."""
+        rows, i = self.rows, self.i
+        comp = rows.component[i] or "location"
+        share = comp == "jitter"
+        what = {
+            "location": "changed",
+            "trend": "ends the window",
+            "jitter": "changed its step-to-step jitter by",
+        }[comp]
+        base = (
+            f"baseline hosts {self._change(rows.base_centre[i], share)}"
+            f"±{self._change(rows.base_spread[i], share).lstrip('+')}"
+        )
+        slot, k = rows.worst_slot[i], rows.n_canary_hosts[i]
+        if slot < 0:
+            return f"Canary hosts against {rows.past}; {base} over the same minutes"
+        host, value = rows.canary_host(i, slot), rows.worst_value[i]
+        who = f"Canary host {host}" if k <= 1 else f"Canary host {host} (of {k})"
+        return (
+            f"{who} {what} {self._change(value, share)} from {rows.past}; {base} "
+            "over the same minutes"
+        )
 
     def changed(self, p_adj: float) -> str:
         """Why the row is High or Low."""

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from canarystats.align import align_hosts, fill_count_buckets
+from canarystats.align import fill_count_rows
 from canarystats.config import JudgeSettings, MetricConfig
 from canarystats.labels import Label
 from canarystats.methods.base import (
@@ -53,8 +53,11 @@ from canarystats.methods.wording import (
 from canarystats.stats import MannWhitneyResult, host_test, mann_whitney
 from canarystats.stats.outliers import remove_outliers
 from canarystats.stats.rows import row_values
+from canarystats.windows import StartLike, lay_out
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import pandas as pd
 
 __all__ = ["KayentaEvidence", "KayentaMethod"]
@@ -83,10 +86,18 @@ class KayentaMethod:
     units = "points"
 
     def samples(
-        self, frame: pd.DataFrame, metrics: Sequence[MetricConfig], *, run: str | None
+        self,
+        frame: pd.DataFrame,
+        metrics: Sequence[MetricConfig],
+        settings: JudgeSettings,
+        *,
+        run: str | None,
+        start: StartLike | Mapping[Any, StartLike] | None,
     ) -> Samples:
-        """Pool the points the source returned; outliers removed per cohort where configured."""
-        cubes = align_hosts(frame, metrics, run=run, fill_counts=False)
+        """Pool the points the source returned in the canary window (after the warm-up);
+        outliers removed per cohort where configured.  Kayenta has no use for a past."""
+        layout = lay_out(frame, metrics, settings, run=run, start=start, infer_kinds=False)
+        cubes = layout.cubes
         rows = tuple(metrics) * cubes.n_runs
         # Outliers are removed per side, after the NaN strategy (which align applied), as
         # Kayenta; removal copies, so filling the count buckets afterwards (for the host
@@ -95,8 +106,8 @@ class KayentaMethod:
         factor = np.array([m.outlier_factor for m in rows], dtype=np.float64)
         canary = remove_outliers(cubes.pooled("canary"), factor, remove)
         baseline = remove_outliers(cubes.pooled("baseline"), factor, remove)
-        fill_count_buckets(cubes, metrics)
-        return Samples(cubes, canary, baseline)
+        fill_count_rows(cubes, layout.counts)
+        return Samples(cubes, canary, baseline, windows=layout.windows, counts=layout.counts)
 
     def evidence(
         self, metrics: Sequence[MetricConfig], samples: Samples, settings: JudgeSettings

@@ -17,6 +17,7 @@ __all__ = [
     "CRITICAL_FAILS",
     "fmt_number",
     "fmt_signed",
+    "minutes",
     "nodata_sentence",
     "plural",
     "threshold_sentence",
@@ -127,3 +128,16 @@ def threshold_sentence(metric: MetricConfig, which: str, value: float) -> str:
         f"Canary {t.statistic} {with_unit(value, metric)} is {side} "
         f"{with_unit(float(limit or 0.0), metric)} (threshold.{which}){crit}."
     )
+
+
+def minutes(seconds: int) -> str:
+    """A duration as a reader says it: ``30 min``, ``90 s``, ``2 h``.
+
+    Examples
+    --------
+    >>> minutes(1800), minutes(90), minutes(7200)
+    ('30 min', '90 s', '2 h')
+    """
+    if seconds and seconds % 3600 == 0:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 60} min" if seconds % 60 == 0 else f"{seconds} s"

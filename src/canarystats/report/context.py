@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from canarystats.frame import Window
+from canarystats.methods.wording import minutes
 from canarystats.report.links import datadog_links
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ReportContext",
+    "canary_window_line",
     "cohort_line",
     "diagnostics_line",
     "iso",
@@ -102,12 +104,20 @@ def diagnostics_line(m: MetricResult) -> str:
         parts.append(
             f"units: hosts ({d['n_canary_hosts']} canary, {d['n_baseline_hosts']} baseline)"
         )
+    elif m.units == "host changes" and "n_canary_hosts" in d:
+        past = minutes(int(d.get("pre_window_s", 0)))
+        parts.append(
+            f"units: each host against its own {past} before the deploy "
+            f"({d['n_canary_hosts']} canary, {d['n_baseline_hosts']} baseline)"
+        )
     elif m.units:
         parts.append(f"units: {m.units}")
     if m.p_raw == m.p_raw and m.p_raw != m.p_value:
         family = d.get("family_size")
         adjust = d.get("multiplicity", "adjusted")
         parts.append(f"raw p={num(m.p_raw)} ({adjust} over {family} metrics)")
+    if d.get("kind_inferred"):
+        parts.append("judged as a count (its values look like counts; declare kind to settle it)")
     share = d.get("between_host_share")
     if isinstance(share, float) and share == share:
         parts.append(f"between-host share of variance {100 * share:.0f}%")
@@ -135,6 +145,25 @@ def cohort_line(label: str, m: MetricResult, side: str) -> str:
         f"{label:<9}n={c.n:<5} mean {num(c.mean)}{unit}  median {num(c.median)}  "
         f"p95 {num(c.p95)}  max {num(c.max)}"
     )
+
+
+def canary_window_line(j: Judgment) -> str:
+    """What of the run's time was judged: the canary start, the warm-up, the hosts' past.
+
+    Empty where no canary start was given (every point was the canary window).
+    """
+    if j.canary_start is None:
+        return ""
+    text = f"canary start {j.canary_start}"
+    if j.warmup:
+        text += f"; the first {minutes(j.warmup)} after it left out as warm-up"
+    changes = [m for m in j.metrics if m.units == "host changes"]
+    if changes:
+        text += (
+            f"; {len(changes)} of {len(j.metrics)} metrics judged as each host's change from "
+            f"its own {minutes(j.pre_window)} before the deploy"
+        )
+    return text
 
 
 def iso(moment: datetime) -> str:

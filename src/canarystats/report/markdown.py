@@ -8,7 +8,7 @@ and Datadog links.
 from __future__ import annotations
 
 from canarystats.labels import Verdict, outcome
-from canarystats.report.context import ReportContext, iso, num, shift_text
+from canarystats.report.context import ReportContext, canary_window_line, iso, num, shift_text
 from canarystats.results import failing_first
 
 __all__ = ["render_markdown"]
@@ -47,6 +47,8 @@ def render_markdown(ctx: ReportContext) -> str:
     bits += [f"{c} `{s}`" for c, s in ctx.cohort_scopes().items()]
     if bits:
         out += [" · ".join(bits), ""]
+    if canary_window_line(j):
+        out += [canary_window_line(j)[0].upper() + canary_window_line(j)[1:] + ".", ""]
     out += [
         "| metric | result | canary mean | baseline mean | shift (CI) | why | Datadog |",
         "|---|---|---|---|---|---|---|",

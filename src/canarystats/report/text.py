@@ -10,6 +10,7 @@ from __future__ import annotations
 from canarystats.labels import Verdict, outcome
 from canarystats.report.context import (
     ReportContext,
+    canary_window_line,
     cohort_line,
     diagnostics_line,
     iso,
@@ -62,6 +63,8 @@ def render_text(ctx: ReportContext) -> str:
         where.append(f"{cohort} {scope}")
     if where:
         lines.append(_paint(" | ".join(where), "dim", color))
+    if canary_window_line(j):
+        lines.append(_paint(canary_window_line(j), "dim", color))
     for m in failing_first(j.metrics):
         kind = outcome(m.classification)
         lines.append("")

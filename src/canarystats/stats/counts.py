@@ -243,12 +243,10 @@ def count_rate_test(
         Minimum practical effect: a canary rate must be at least ``min_rate_ratio`` times and at
         least ``min_rate_diff`` above the baseline rate (mirrored for ``decrease``) to fail.
     min_points : int
-        Fewest reported buckets (quiet ones filled) for a host to be a unit; a metric without a
-        canary unit is inconclusive.
+        Fewest reported buckets (quiet ones filled) of a unit; no canary unit: inconclusive.
     few_hosts : {"events", "inconclusive"}
-        With fewer than ``min_baseline_hosts`` baseline units: decide on the events alone
-        (``"events"``, the exact test), or call the metric inconclusive: two baseline hosts
-        cannot say how much healthy hosts' rates differ (the judge's choice).
+        Below ``min_baseline_hosts`` baseline units: decide on the events alone, or call the
+        metric inconclusive (the judge's choice: two hosts cannot show how rates vary).
 
     Returns
     -------
@@ -274,27 +272,59 @@ def count_rate_test(
     rows = c.shape[0]
     names, code, min_ratio, min_diff = _options(direction, rows, min_rate_ratio, min_rate_diff)
 
-    c_host = np.nansum(c, axis=2)
-    b_host = np.nansum(b, axis=2)
     ce_host = _per_host(canary_exposure, c, np.ndim(canary_counts), "canary_exposure")
     be_host = _per_host(baseline_exposure, b, np.ndim(baseline_counts), "baseline_exposure")
+    limits = _Limits(min_ratio, min_diff, min_baseline_hosts, min_points, overdispersion, few_hosts)
+    return _count_rows(c, b, ce_host, be_host, names, code, limits)
+
+
+@dataclass(frozen=True)
+class _Limits:
+    min_ratio: NDArray[np.float64]
+    min_diff: NDArray[np.float64]
+    min_baseline_hosts: int
+    min_points: int
+    overdispersion: bool
+    few_hosts: str
+
+
+def _count_rows(
+    c: NDArray[np.float64],
+    b: NDArray[np.float64],
+    ce_host: NDArray[np.float64],
+    be_host: NDArray[np.float64],
+    names: list[str],
+    code: NDArray[np.int64],
+    lim: _Limits,
+) -> CountTestResult:
+    """:func:`count_rate_test` on checked cubes and per-host exposures."""
+    min_ratio, min_diff, min_points = lim.min_ratio, lim.min_diff, lim.min_points
+    min_baseline_hosts, overdispersion, few_hosts = (
+        lim.min_baseline_hosts,
+        lim.overdispersion,
+        lim.few_hosts,
+    )
+    c_host, b_host = np.nansum(c, axis=2), np.nansum(b, axis=2)
     xc, xb = c_host.sum(axis=1), b_host.sum(axis=1)
     ec, eb = ce_host.sum(axis=1), be_host.sum(axis=1)
     p0, rate_c, rate_b, ratio = _rates(xc, xb, ec, eb)
     p_events = _events_p(xc, xb, p0, code)
     p_hosts = _hosts_p(c_host, b_host, ce_host, be_host, names, min_baseline_hosts, overdispersion)
-    p_raw = np.fmax(p_events, p_hosts)
-    diff = rate_c - rate_b
+    p_raw, diff = np.fmax(p_events, p_hosts), rate_c - rate_b
     practical = _practical(diff, ratio, code, min_ratio, min_diff)
 
-    # A host is a unit of the rate comparison with min_points buckets and some exposure.
-    c_units = np.sum((np.sum(~np.isnan(c), axis=2) >= min_points) & (ce_host > 0), axis=1)
-    b_units = np.sum((np.sum(~np.isnan(b), axis=2) >= min_points) & (be_host > 0), axis=1)
+    b_units = _units(b, be_host, min_points)
     codes = count_inconclusive_codes(
         ec,
         eb,
-        canary_units=c_units,
+        canary_units=_units(c, ce_host, min_points),
         baseline_units=b_units if overdispersion and few_hosts == "inconclusive" else None,
+        min_baseline_hosts=min_baseline_hosts,
+    )
+    reason = reason_sentences(
+        codes,
+        n_baseline_hosts=b_units,
+        min_points=min_points,
         min_baseline_hosts=min_baseline_hosts,
     )
     inconclusive = codes != Inconclusive.NONE
@@ -317,14 +347,16 @@ def count_rate_test(
         dispersion=_dispersion(b_host, be_host),
         practical=practical & ~inconclusive,
         inconclusive=inconclusive,
-        reason=reason_sentences(
-            codes,
-            n_baseline_hosts=b_units,
-            min_points=min_points,
-            min_baseline_hosts=min_baseline_hosts,
-        ),
+        reason=reason,
         inconclusive_code=codes,
     )
+
+
+def _units(
+    counts: NDArray[np.float64], exposure: NDArray[np.float64], min_points: int
+) -> NDArray[np.int64]:
+    """Hosts per metric that are units of the rate comparison: enough buckets, some exposure."""
+    return np.sum((np.sum(~np.isnan(counts), axis=2) >= min_points) & (exposure > 0), axis=1)
 
 
 def _options(

@@ -32,6 +32,7 @@ from typing import cast
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from canarystats.stats.components import HostComponents, check_weights, combine_components
 from canarystats.stats.host_summaries import (
     HostSummaries,
     Jitter,
@@ -40,14 +41,7 @@ from canarystats.stats.host_summaries import (
     lag1_autocorrelation,
     summarize_hosts,
 )
-from canarystats.stats.hosts import (
-    MIN_BASELINE_HOSTS,
-    HostComponents,
-    HostTestResult,
-    check_weights,
-    combine_components,
-    host_inconclusive_codes,
-)
+from canarystats.stats.hosts import MIN_BASELINE_HOSTS, HostTestResult, host_inconclusive_codes
 from canarystats.stats.inconclusive import Inconclusive, reason_sentences
 from canarystats.stats.rows import as_cube, concat_rows, quietly, row_blocks
 from canarystats.stats.unit_tests import Direction, direction_codes, direction_names, unit_t_test
@@ -104,28 +98,26 @@ def host_change_test(
     direction : {"either", "increase", "decrease"} or sequence of them, one per metric
         Which change is harmful.
     relative : array_like of bool, optional
-        Rows whose changes are log ratios (positive metrics); default :func:`positive_rows` of
-        the four cubes.  Other rows compare differences.
+        Rows whose changes are log ratios (default: :func:`positive_rows` of the four cubes);
+        other rows compare differences.
     min_abs_effect, min_rel_effect : float or array_like
         Minimum practical effect, as in :func:`canarystats.stats.host_test`: in the metric's
         unit, and as a share of the baseline hosts' level in the canary window.
     location, jitter_measure : str
-        Per-host level and jitter (:func:`canarystats.stats.summarize_hosts`); the median and
-        the robust jitter resist the occasional spike of a latency percentile.
+        Per-host level and jitter (:func:`canarystats.stats.summarize_hosts`); the defaults
+        resist the occasional spike of a latency percentile.
     weights : sequence of 3 floats
         Weighted-Bonferroni weights of location, trend and jitter.
     min_points, min_trend_points, min_baseline_hosts : int
-        As in :func:`canarystats.stats.host_test`; a host is a unit when both of its windows
-        have ``min_points`` points.
+        As in :func:`canarystats.stats.host_test`, a window's points each.
 
     Returns
     -------
     HostTestResult
-        ``canary`` and ``baseline`` hold each host's changes (location, trend, jitter) on the
-        scale tested; ``effect_abs``, ``trend_effect_abs`` and ``jitter_effect_abs`` are the
-        canary-minus-baseline changes in the metric's unit at the baseline's level
-        (``baseline_centre``, the baseline hosts' level in the canary window), so that
-        ``(centre + effect_abs) / centre`` is the canary's change relative to the baseline's.
+        ``canary`` and ``baseline`` hold each host's changes on the scale tested; the effects
+        are canary-minus-baseline changes in the metric's unit at the baseline's level
+        (``baseline_centre``): ``(centre + effect_abs) / centre`` is the canary's change
+        relative to the baseline's.
 
     Examples
     --------
@@ -140,19 +132,8 @@ def host_change_test(
     >>> bool(r.p_value[0] < 0.01), str(r.component[0]), round(float(r.effect_rel[0]), 2)
     (True, 'location', 0.2)
     """
-    cubes = [
-        as_cube(x, name)
-        for x, name in zip(
-            (canary_pre, canary, baseline_pre, baseline),
-            ("canary_pre", "canary", "baseline_pre", "baseline"),
-            strict=True,
-        )
-    ]
+    cubes = _checked(canary_pre, canary, baseline_pre, baseline)
     rows = cubes[1].shape[0]
-    if any(c.shape[0] != rows for c in cubes):
-        raise ValueError("the four cubes must have the same metrics (rows)")
-    if cubes[0].shape[1] != cubes[1].shape[1] or cubes[2].shape[1] != cubes[3].shape[1]:
-        raise ValueError("a cohort's two windows must have the same host slots")
     rel = positive_rows(*cubes) if relative is None else np.asarray(relative, dtype=bool)
     code = direction_codes(direction, rows)
     min_abs = np.broadcast_to(np.asarray(min_abs_effect, dtype=np.float64), (rows,))
@@ -181,6 +162,17 @@ def host_change_test(
             )
         )
     return cast(HostTestResult, concat_rows(parts))
+
+
+def _checked(*cubes: ArrayLike) -> list[NDArray[np.float64]]:
+    """The four cubes (canary pre, canary, baseline pre, baseline), checked to fit together."""
+    names = ("canary_pre", "canary", "baseline_pre", "baseline")
+    out = [as_cube(x, name) for x, name in zip(cubes, names, strict=True)]
+    if any(c.shape[0] != out[1].shape[0] for c in out):
+        raise ValueError("the four cubes must have the same metrics (rows)")
+    if out[0].shape[1] != out[1].shape[1] or out[2].shape[1] != out[3].shape[1]:
+        raise ValueError("a cohort's two windows must have the same host slots")
+    return out
 
 
 def _changes(

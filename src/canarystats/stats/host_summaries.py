@@ -37,7 +37,7 @@ from numpy.typing import ArrayLike, NDArray
 from canarystats.stats.rows import as_cube, quietly
 
 Location = Literal["mean", "median"]
-Jitter = Literal["rms", "robust"]
+Jitter = Literal["rms", "robust", "trimmed"]
 Trend = Literal["window", "late"]
 
 #: median |x_t - x_(t-1)| of Gaussian noise of sd 1 is 0.6745 * sqrt(2); its inverse scales the
@@ -122,7 +122,7 @@ def summarize_hosts(
     """
     if location not in ("mean", "median"):
         raise ValueError(f"location must be 'mean' or 'median', got {location!r}")
-    if jitter not in ("rms", "robust") or trend not in ("window", "late"):
+    if jitter not in ("rms", "robust", "trimmed") or trend not in ("window", "late"):
         raise ValueError("jitter must be 'rms' or 'robust' and trend 'window' or 'late'")
     v = as_cube(values, "values")
     present = ~np.isnan(v)
@@ -152,6 +152,8 @@ def summarize_hosts(
     pairs = np.sum(~np.isnan(step), axis=2)
     if jitter == "rms":
         jit = np.sqrt(quietly(np.nanmean, step * step, axis=2) / 2.0)
+    elif jitter == "trimmed":
+        jit = _trimmed_rms(step, pairs)
     else:
         jit = quietly(np.nanmedian, np.abs(step), axis=2) * _ROBUST_JITTER_SCALE
     jit[pairs < min_points] = np.nan
@@ -163,6 +165,20 @@ def summarize_hosts(
         n_points=n.astype(np.int64),
         end=end,
     )
+
+
+#: share of each host's largest steps the trimmed jitter leaves out (a spike makes two)
+TRIM_SHARE = 0.1
+
+
+def _trimmed_rms(step: NDArray[np.float64], pairs: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Root mean square of each host's steps over sqrt(2), without its largest tenth."""
+    squares = np.sort(np.where(np.isnan(step), np.inf, step * step), axis=2)
+    keep = np.maximum(np.floor(pairs * (1.0 - TRIM_SHARE)).astype(np.int64), 1)
+    idx = np.arange(step.shape[2])[None, None, :]
+    total = np.sum(np.where(idx < keep[..., None], squares, 0.0), axis=2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.sqrt(total / keep / 2.0)
 
 
 def _line(

@@ -127,3 +127,32 @@ def concat_rows(parts: Sequence[Any]) -> Any:
     if isinstance(first, tuple):
         return tuple(concat_rows([p[i] for p in parts]) for i in range(len(first)))
     return first
+
+
+def select_rows(mask: NDArray[np.bool_], a: Any, b: Any) -> Any:
+    """Row ``i`` of ``b`` where ``mask[i]``, else of ``a``: arrays (rows first), dataclasses,
+    dicts and tuples field by field; anything else is taken from ``a``.
+
+    Both results must cover the same rows with the same trailing shapes.
+
+    Examples
+    --------
+    >>> select_rows(np.array([True, False]), {"p": np.array([1, 2])}, {"p": np.array([9, 8])})
+    {'p': array([9, 2])}
+    """
+    if isinstance(a, np.ndarray):
+        shaped = mask.reshape((-1,) + (1,) * (a.ndim - 1))
+        return np.where(shaped, b, a)
+    if dataclasses.is_dataclass(a) and not isinstance(a, type):
+        return dataclasses.replace(
+            a,
+            **{
+                f.name: select_rows(mask, getattr(a, f.name), getattr(b, f.name))
+                for f in dataclasses.fields(a)
+            },
+        )
+    if isinstance(a, dict):
+        return {k: select_rows(mask, a[k], b[k]) for k in a}
+    if isinstance(a, tuple):
+        return tuple(select_rows(mask, x, y) for x, y in zip(a, b, strict=True))
+    return a
