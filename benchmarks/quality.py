@@ -1,6 +1,6 @@
 """Judging quality on real fleet data: false failures on healthy peers, detection of real incidents.
 
-Runs the evaluation described in ``benchmarks/realdata.py`` on ``../shared/realdata/asd`` and
+Runs the evaluation of :mod:`canarystats.testing.realdata` on ``../shared/realdata/asd`` and
 prints a markdown table; ``--write`` also puts it into ``benchmarks/RESULTS.md`` between the
 markers ``<!-- quality:start -->`` and ``<!-- quality:end -->`` (the rest of that shared file is
 left alone).  Seeded and deterministic; ``--quick`` uses fewer healthy draws (still >= 500 from
@@ -13,13 +13,20 @@ Methods compared, each at its own decision rule:
   ``ci_high < -0.25 |estimate|``, with the default mean-ratio gates (a High needs canary mean >=
   baseline mean).  No multiplicity control: a config fails if any metric is High or Low.
 * **pooled-p** -- two-sided Mann-Whitney p < 0.05 on the pooled points (Holm over a config).
-* **hosts** -- the host-aware default of :func:`canarystats.stats.hosts.host_test` (hosts as
-  units; location, trend, jitter; minimum effect 8% of the baseline level), p < 0.05 with Holm
-  over a config's metrics.
+* **hosts** -- the judge's default window-level test (:func:`canarystats.stats.hosts.host_test`
+  with hosts as units; each host's median, its trend late in the window and its jitter,
+  weighted 0.6/0.2/0.2; minimum effect 8% of the baseline level), p < 0.05 with Hommel over a
+  config's metrics;
+* **hosts-previous** -- the previous default (window means, whole-window trend, plain Bonferroni
+  over the components, Holm over the metrics).
 * **hosts-location** -- the same host-as-unit t-type test of the window means alone, without the
   trend and jitter components and without a minimum effect: what hosts-as-units alone does.
 
-Usage: ``python benchmarks/quality.py [--quick] [--write]``.
+A second section judges raw-unit synthetic fleets with restarted canaries (``../shared/synth``),
+with and without the hosts' pre-deploy past, beside the previous default
+(``benchmarks/synth_quality.py``).
+
+Usage: ``python benchmarks/quality.py [--quick] [--write] [--synth-seeds 101,102]``.
 """
 
 from __future__ import annotations
@@ -37,10 +44,12 @@ from numpy.typing import NDArray
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import synth_quality
 from results_md import RESULTS, write_section
 
-from canarystats.stats import MannWhitneyResult, mann_whitney
 from canarystats.config import JudgeSettings
+from canarystats.stats import MannWhitneyResult, mann_whitney
+from canarystats.stats.host_change import positive_rows
 from canarystats.stats.hosts import host_test
 from canarystats.stats.multiplicity import any_rejected
 from canarystats.testing.realdata import (
@@ -106,7 +115,12 @@ def pooled_p(cases: Cases) -> NDArray[np.float64]:
 def hosts_p(cases: Cases) -> NDArray[np.float64]:
     """The host-aware default's level test (robust summaries, weighted components)."""
     return host_test(
-        cases.canary, cases.baseline, location="median", trend_fit="late", weights=DEFAULT_WEIGHTS
+        cases.canary,
+        cases.baseline,
+        location="median",
+        trend_fit="late",
+        weights=DEFAULT_WEIGHTS,
+        robust_rows=positive_rows(cases.canary, cases.baseline),
     ).p_value
 
 
@@ -201,10 +215,18 @@ def evaluate(data: ASD, *, quick: bool) -> dict[str, object]:
     for rel in MIN_EFFECTS:
         entry = {"min_rel_effect": rel}
         for key, cases in sets.items():
-            p = host_test(cases.canary, cases.baseline, min_rel_effect=rel).p_value
+            p = host_test(
+                cases.canary,
+                cases.baseline,
+                location="median",
+                trend_fit="late",
+                weights=DEFAULT_WEIGHTS,
+                robust_rows=positive_rows(cases.canary, cases.baseline),
+                min_rel_effect=rel,
+            ).p_value
             entry[f"{key}_rate"] = float(np.mean(np.nan_to_num(p, nan=1.0) < ALPHA))
             entry[f"{key}_any"] = float(
-                np.mean(any_rejected(_by_case(cases, p), alpha=ALPHA, method="holm"))
+                np.mean(any_rejected(_by_case(cases, p), alpha=ALPHA, method="hommel"))
             )
         sensitivity.append(entry)
     counts = {
@@ -250,8 +272,9 @@ def render(result: dict[str, object], seconds: float, quick: bool) -> str:
         "",
         "False-fail and detection are per metric (a one-metric config), at p < 0.05 for the "
         "p-value methods.  Balanced accuracy = (1 - train false-fail + detection) / 2.  Any-fail "
-        "and segments caught treat a case's metrics as one config: Holm over its metrics for the "
-        "p-value methods, any High/Low for Kayenta (it has no multiplicity control).  Targets for "
+        "and segments caught treat a case's metrics as one config: Hommel over its metrics for the "
+        "default, Holm for the other p-value methods, any High/Low for Kayenta (it has no "
+        "multiplicity control).  Targets for "
         "the default: false-fail <= 5%, 10-metric any-fail <= 10%, detection >= 50% and above "
         "the pooled method.  The default's minimum effect (8% of the baseline level) was chosen "
         "on the training split; the test split is the holdout check.",
@@ -275,21 +298,41 @@ def render(result: dict[str, object], seconds: float, quick: bool) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer healthy draws (< 1 minute)")
+    parser.add_argument("--quick", action="store_true", help="fewer draws and seeds (< 2 min)")
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
+    parser.add_argument(
+        "--synth-seeds",
+        default=None,
+        help="comma-separated seeds of the synthetic fleets (default "
+        f"{','.join(map(str, synth_quality.SEEDS))}; --quick: the first)",
+    )
     args = parser.parse_args(argv)
     root = find_asd()
     if root is None:
         print("skipped: ../shared/realdata/asd is not beside the repository", file=sys.stderr)
+    else:
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            result = evaluate(load_asd(root), quick=args.quick)
+        markdown = render(result, time.perf_counter() - start, args.quick)
+        print(markdown)
+        if args.write:
+            write_section("quality", markdown)
+            print(f"wrote {RESULTS}", file=sys.stderr)
+    if not synth_quality.available():
+        print("skipped: ../shared/synth is not beside the repository", file=sys.stderr)
         return 0
+    if args.synth_seeds:
+        seeds = [int(x) for x in args.synth_seeds.split(",")]
+    else:
+        seeds = list(synth_quality.SEEDS[:1] if args.quick else synth_quality.SEEDS)
     start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        result = evaluate(load_asd(root), quick=args.quick)
-    markdown = render(result, time.perf_counter() - start, args.quick)
+    synth = synth_quality.evaluate(seeds)
+    markdown = synth_quality.render(synth, seeds, time.perf_counter() - start)
     print(markdown)
     if args.write:
-        write_section("quality", markdown)
+        write_section("quality-synth", markdown)
         print(f"wrote {RESULTS}", file=sys.stderr)
     return 0
 

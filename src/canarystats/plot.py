@@ -60,6 +60,8 @@ def plot_metric(
     frame: pd.DataFrame,
     result: MetricResult,
     ax: Axes | None = None,
+    *,
+    start: str | pd.Timestamp | None = None,
 ) -> Axes:
     """Draw one metric's canary and baseline over the window, with the verdict and interval.
 
@@ -71,13 +73,16 @@ def plot_metric(
         The metric's entry of the :class:`~canarystats.judgment.Judgment`.
     ax : matplotlib.axes.Axes, optional
         Where to draw; by default a new figure's axes.
+    start : time, optional
+        The canary start (the judgment's ``canary_start``): a vertical line labelled
+        ``canary start`` marks it, and the metric's warm-up after it is shaded (``warm-up``).
 
     Returns
     -------
     matplotlib.axes.Axes
         Lines labelled ``canary``/``baseline`` (medians) and ``_host ...`` per host, a patch
         labelled ``shift interval`` when the interval exists, threshold lines labelled
-        ``threshold max``/``threshold min``.
+        ``threshold max``/``threshold min``, and the canary start and warm-up where given.
 
     Raises
     ------
@@ -118,6 +123,8 @@ def plot_metric(
                 label=cohort,
             )
     _draw_bounds(ax, result)
+    if start is not None:
+        _draw_start(ax, result, pd.Timestamp(start))
     unit = f" ({result.unit})" if result.unit else ""
     ax.set_ylabel(f"value{unit}")
     mark = "" if result.classification == Label.PASS else " ✗"
@@ -144,6 +151,24 @@ def plot_metric(
         ax.legend(loc="upper left", fontsize=8, frameon=False)
     ax.tick_params(axis="x", labelrotation=20, labelsize=8)
     return ax
+
+
+def _draw_start(ax: Axes, result: MetricResult, start: pd.Timestamp) -> None:
+    """The canary start as a vertical line, the warm-up after it shaded: what the tests left
+    out, and where each host's past ends."""
+    from matplotlib.dates import date2num
+
+    t0 = (start.tz_convert("UTC") if start.tzinfo else start).tz_localize(None)
+    ax.axvline(float(date2num(t0)), color="#57606a", linewidth=1, label="canary start")
+    warmup = int(result.diagnostics.get("warmup_s", 0) or 0)
+    if warmup:
+        ax.axvspan(
+            float(date2num(t0)),
+            float(date2num(t0 + pd.Timedelta(seconds=warmup))),
+            color="#57606a",
+            alpha=0.1,
+            label="warm-up (not judged)",
+        )
 
 
 def _draw_bounds(ax: Axes, result: MetricResult) -> None:
@@ -201,7 +226,7 @@ def plot_judgment(judgment: Judgment, frame: pd.DataFrame, *, ncols: int = 2) ->
     fig = Figure(figsize=(6.0 * ncols, 3.0 * nrows + 0.6), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for ax, result in zip(axes, metrics, strict=False):
-        plot_metric(frame, result, ax=ax)
+        plot_metric(frame, result, ax=ax, start=judgment.canary_start)
     for ax in axes[len(metrics) :]:
         ax.set_visible(False)
     fig.suptitle(

@@ -439,18 +439,24 @@ def test_end_and_lookback_together_are_refused(capsys: pytest.CaptureFixture[str
 def test_data_window_flags_filter_the_frame(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # The first 5 minutes of the incident: 5 buckets per host; the JSON's data_points show it.
+    # The first 10 minutes of the incident from the canary start: the first 5 are the warm-up
+    # (left out of the requests, kept for the errors, whose harm is an increase).
     argv = ["judge", WEB, "--data", INCIDENT, "--start", "2026-03-10T15:00:00Z"]
-    assert main([*argv, "--lookback", "5m", "--format", "json"]) in (0, 1, 3)
+    assert main([*argv, "--lookback", "10m", "--format", "json"]) in (0, 1, 3)
     document = json.loads(capsys.readouterr().out)
     frame = pd.read_csv(INCIDENT, parse_dates=["timestamp"])
-    early = frame[
-        (frame["metric"] == "requests")
-        & (frame["cohort"] == "canary")
-        & (frame["timestamp"] < pd.Timestamp("2026-03-10T15:05:00Z"))
-    ]
-    requests = next(m for m in document["metrics"] if m["name"] == "requests")
-    assert requests["data_points"]["canary"] == len(early)
+    canary = frame[frame["cohort"] == "canary"]
+    stamps = canary["timestamp"]
+    for name, since in (("requests", "15:05"), ("request-errors", "15:00")):
+        expected = canary[
+            (canary["metric"] == name)
+            & (stamps >= pd.Timestamp(f"2026-03-10T{since}:00Z"))
+            & (stamps < pd.Timestamp("2026-03-10T15:10:00Z"))
+        ]
+        result = next(m for m in document["metrics"] if m["name"] == name)
+        assert result["data_points"]["canary"] == len(expected), name
+    assert document["canary_start"] == "2026-03-10T15:00:00Z"
+    assert document["settings"]["warmup_s"] == 300
 
 
 def test_report_written_to_output_is_announced_on_stderr(

@@ -122,3 +122,20 @@ def test_plot_backtest_draws_the_trade_off_in_parameter_order() -> None:
 def test_plot_backtest_rejects_frames_it_cannot_read(df: pd.DataFrame, match: str) -> None:
     with pytest.raises(DataError, match=match):
         plot_backtest(df)
+
+
+def test_the_canary_start_is_marked_and_the_warm_up_shaded() -> None:
+    from conftest import T0, make_config, series_frame
+
+    rng = np.random.default_rng(3)
+    hosts = {("canary", "c1"): 100 + rng.normal(0, 1, 40)}
+    hosts.update({("baseline", f"b{i}"): 100 + rng.normal(0, 1, 40) for i in range(4)})
+    frame = series_frame({"latency": hosts})
+    start = T0 + pd.Timedelta(minutes=20)
+    j = judge(make_config({"name": "latency"}), frame, start=start)
+    ax = plot_metric(frame, j.metric("latency"), start=j.canary_start)
+    labels = ax.get_legend_handles_labels()[1]
+    assert "canary start" in labels and "warm-up (not judged)" in labels
+    # no start: neither is drawn
+    ax = plot_metric(frame, judge(make_config({"name": "latency"}), frame).metric("latency"))
+    assert "canary start" not in ax.get_legend_handles_labels()[1]

@@ -2,7 +2,9 @@
 
 The frame comes from Datadog (:func:`fetch_frame`, the window from ``--start``, ``--end`` and
 ``--lookback``) or from a saved file (:func:`read_data`, the window that of the file unless the
-flags cut it).  The library is imported inside each function, so building the parser for
+flags cut it).  ``--start`` is the canary start: the frame then also holds the pre-deploy window
+before it (``--pre``, default the config's ``judge.pre_window``), fetched in the same request
+per metric.  The library is imported inside each function, so building the parser for
 ``--help`` loads none of it.
 """
 
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,9 +24,45 @@ if TYPE_CHECKING:
 
     from canarystats.config import CanaryConfig
 
-__all__ = ["fetch_frame", "load_config_file", "read_data", "scopes"]
+__all__ = ["canary_start", "fetch_frame", "load_config_file", "pre_window", "read_data", "scopes"]
 
 Window = tuple[datetime, datetime]
+
+
+def canary_start(args: argparse.Namespace) -> datetime | None:
+    """The canary start ``--start`` gives (None without it: every point is the canary window).
+
+    Examples
+    --------
+    >>> canary_start(argparse.Namespace(start="2026-01-01T10:00:00Z")).isoformat()
+    '2026-01-01T10:00:00+00:00'
+    """
+    from canarystats.timeparse import parse_time
+
+    return None if args.start is None else parse_time(args.start, flag="--start")
+
+
+def pre_window(config: CanaryConfig, args: argparse.Namespace) -> int:
+    """Seconds of pre-deploy window to fetch before ``--start``: ``--pre``, else the config's.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> config = SimpleNamespace(judge=SimpleNamespace(pre_window=1800))
+    >>> pre_window(config, argparse.Namespace(pre="1h", start="-10m")), pre_window(
+    ...     config, argparse.Namespace(pre=None, start="-10m"))
+    (3600, 1800)
+    """
+    from canarystats.timeparse import parse_duration
+
+    pre = getattr(args, "pre", None)
+    if pre is None:
+        return int(config.judge.pre_window)
+    if args.start is None:
+        raise ConfigError("--pre needs --start: the pre-deploy window is the time before it")
+    if pre.strip() in ("0", "0m", "0s"):
+        return 0
+    return int(parse_duration(pre, flag="--pre").total_seconds())
 
 
 def load_config_file(args: argparse.Namespace) -> CanaryConfig:
@@ -70,12 +108,20 @@ def scopes(config: CanaryConfig, args: argparse.Namespace) -> dict[str, str]:
     return chosen
 
 
+def _no_pre(args: argparse.Namespace) -> int:
+    """0: without ``--start`` there is no pre-deploy window; ``--pre`` alone is a usage error."""
+    if getattr(args, "pre", None) is not None and args.start is None:
+        raise ConfigError("--pre needs --start: the pre-deploy window is the time before it")
+    return 0
+
+
 def fetch_frame(
     config: CanaryConfig, args: argparse.Namespace, console: Console
 ) -> tuple[pd.DataFrame, Window, dict[str, str]]:
     """Fetch every metric of both cohorts from Datadog over the window the flags give.
 
-    Returns the tidy frame, the window Datadog answered for, and the scopes used.
+    Returns the tidy frame, the canary window (from the start to the end Datadog answered
+    for; the frame also holds the pre-deploy window before it), and the scopes used.
 
     Examples
     --------
@@ -86,16 +132,18 @@ def fetch_frame(
 
     used = scopes(config, args)
     start, end = resolve_window(args.start, args.end, args.lookback)
+    before = pre_window(config, args) if args.start is not None else _no_pre(args)
+    fetch_from = start - timedelta(seconds=before)
     source = DatadogSource(deadline=args.deadline)
     queries = metric_queries(config)
     console.progress(
         f"fetching {len(queries)} metrics for {len(used)} cohorts from {source.host} "
-        f"({start.isoformat()} to {end.isoformat()})"
+        f"({fetch_from.isoformat()} to {end.isoformat()})"
     )
-    frame = source.fetch(queries, used, start, end)
-    window = frame.attrs.get("window") or (start, end)
+    frame = source.fetch(queries, used, fetch_from, end)
+    window = frame.attrs.get("window") or (fetch_from, end)
     console.progress(f"received {len(frame)} points in {frame.attrs.get('requests', '?')} requests")
-    return frame, (window[0], window[1]), used
+    return frame, (start, window[1]), used
 
 
 def read_data(
@@ -120,6 +168,7 @@ def read_data(
     from canarystats.timeparse import parse_duration, parse_time
 
     used = scopes(config, args)
+    _no_pre(args)
     console.progress(f"reading {args.data}")
     frame = read_frame(args.data)
     span = frame_window(frame, config.step)
@@ -143,5 +192,7 @@ def read_data(
             f"--end {end.isoformat()} is not after --start {start.isoformat()}; fix one"
         )
     if (start, end) != span:
-        frame = cut_window(frame, start, end)
+        # With a canary start the pre-deploy window before it stays in the frame.
+        before = pre_window(config, args) if args.start is not None else 0
+        frame = cut_window(frame, start - timedelta(seconds=before), end)
     return frame, (start, end), used

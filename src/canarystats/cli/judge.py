@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from canarystats.cli.console import Console, isatty
-from canarystats.cli.inputs import fetch_frame, load_config_file, read_data
+from canarystats.cli.inputs import (
+    canary_start,
+    fetch_frame,
+    load_config_file,
+    pre_window,
+    read_data,
+)
 from canarystats.cli.options import EPILOG, REPORT_FORMATS, add_window_flags, score
 from canarystats.errors import DataError
 from canarystats.exit_codes import ExitCode
@@ -103,7 +109,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
         console.note(f"error: {exc}")
         return _finish(args, console, None, config, int(exc.exit_code), window, scopes)
     console.progress(f"judging {len(config.metrics)} metrics")
-    judgment = judge(config, frame)
+    start = canary_start(args)
+    if start is not None:
+        config = config.with_judge(pre_window=pre_window(config, args))
+    judgment = judge(config, frame, start=start)
     code = int(for_verdict(judgment.verdict, marginal_ok=args.marginal_ok))
     report = render(
         judgment,

@@ -157,7 +157,16 @@ def add_window_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--canary", metavar="SCOPE", help="canary scope (Datadog tags); config's")
     parser.add_argument("--baseline", metavar="SCOPE", help="baseline scope; default the config's")
     parser.add_argument(
-        "--start", metavar="T", help="window start: ISO 8601 (UTC if no offset), now, -15m"
+        "--start",
+        metavar="T",
+        help="the canary start (ISO 8601, UTC if no offset; now; -15m): the canary window "
+        "begins here, its warm-up is left out, and the hosts' pre-deploy past comes before it",
+    )
+    parser.add_argument(
+        "--pre",
+        metavar="DUR",
+        help="pre-deploy window before --start, each host's own past (default the config's "
+        "judge.pre_window, 30m; 0 for none)",
     )
     parser.add_argument("--end", metavar="T", help="window end (default now)")
     parser.add_argument("--lookback", metavar="DUR", help="window length, e.g. 10m, 1h30m")

@@ -273,6 +273,7 @@ def _host_tests(
         location="median" if robust else "mean",
         jitter_measure="rms",
         trend_fit="late" if robust else "window",
+        robust_rows=positive_rows(cubes.canary, cubes.baseline),
         **options,  # type: ignore[arg-type]
     )
     none = np.zeros(len(rows), dtype=bool)

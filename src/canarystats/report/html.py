@@ -96,7 +96,7 @@ def _section(ctx: ReportContext, m: MetricResult) -> list[str]:
 
     assert ctx.frame is not None
     e = html.escape
-    ax = plot_metric(ctx.frame, m)
+    ax = plot_metric(ctx.frame, m, start=ctx.judgment.canary_start)
     svg = figure_to_svg(cast("Figure", ax.figure))
     link_html = " ".join(
         f'<a href="{e(url)}" rel="noopener">Datadog: {e(c)}</a>' for c, url in ctx.links(m).items()

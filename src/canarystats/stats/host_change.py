@@ -145,11 +145,16 @@ def host_change_test(
         "jitter": jitter_measure,
         "trend": "late",
     }
+    # The median and the robust jitter only where changes are ratios: of discrete data with
+    # zeros they are often the same on every host, leaving no spread to compare with.
     w = check_weights(weights)
     width = sum(c.shape[1] * c.shape[2] for c in cubes)
     parts = []
     for sl in row_blocks(rows, width):
-        summaries = [summarize_hosts(c[sl], **options) for c in cubes]  # type: ignore[arg-type]
+        summaries = [
+            summarize_hosts(c[sl], robust_rows=rel[sl], **options)  # type: ignore[arg-type]
+            for c in cubes
+        ]
         parts.append(
             _change_rows(
                 [c[sl] for c in cubes],

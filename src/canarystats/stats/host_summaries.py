@@ -37,7 +37,7 @@ from numpy.typing import ArrayLike, NDArray
 from canarystats.stats.rows import as_cube, quietly
 
 Location = Literal["mean", "median"]
-Jitter = Literal["rms", "robust", "trimmed"]
+Jitter = Literal["rms", "robust"]
 Trend = Literal["window", "late"]
 
 #: median |x_t - x_(t-1)| of Gaussian noise of sd 1 is 0.6745 * sqrt(2); its inverse scales the
@@ -89,6 +89,7 @@ def summarize_hosts(
     min_trend_points: int = 6,
     jitter: Jitter = "rms",
     trend: Trend = "window",
+    robust_rows: ArrayLike | None = None,
 ) -> HostSummaries:
     """Summarize each host's window: location, rise across the window, spread, jitter, count.
 
@@ -109,6 +110,11 @@ def summarize_hosts(
     trend : {"window", "late"}
         Fit the trend to the whole window, or to its later half only (see the module's notes);
         either way the rise is expressed across the whole observed span.
+    robust_rows : array_like of bool, optional
+        Rows (metrics) where ``location="median"`` and ``jitter="robust"`` apply; the others
+        get the mean and the root-mean-square jitter.  A median, or a median step, of discrete
+        data with many zeros is often exactly the same on every host, which leaves no spread
+        between hosts to compare with.  Default: every row.
 
     Returns
     -------
@@ -122,12 +128,19 @@ def summarize_hosts(
     """
     if location not in ("mean", "median"):
         raise ValueError(f"location must be 'mean' or 'median', got {location!r}")
-    if jitter not in ("rms", "robust", "trimmed") or trend not in ("window", "late"):
+    if jitter not in ("rms", "robust") or trend not in ("window", "late"):
         raise ValueError("jitter must be 'rms' or 'robust' and trend 'window' or 'late'")
     v = as_cube(values, "values")
     present = ~np.isnan(v)
     n = present.sum(axis=2)
-    loc = quietly(np.nanmean if location == "mean" else np.nanmedian, v, axis=2)
+    robust = (
+        np.ones(v.shape[0], dtype=bool)
+        if robust_rows is None
+        else np.asarray(robust_rows, dtype=bool).reshape(v.shape[0])
+    )
+    loc = quietly(np.nanmean, v, axis=2)
+    if location == "median" and robust.any():
+        loc[robust] = quietly(np.nanmedian, v[robust], axis=2)
     spread = quietly(np.nanstd, v, axis=2, ddof=1)
     # The rise is measured across the cohort's observed span of the window (the same for every
     # host of the metric), so trends of hosts with gaps stay comparable and NaN padding at the end
@@ -150,12 +163,9 @@ def summarize_hosts(
     end[no_trend] = np.nan
     step = np.diff(v, axis=2)
     pairs = np.sum(~np.isnan(step), axis=2)
-    if jitter == "rms":
-        jit = np.sqrt(quietly(np.nanmean, step * step, axis=2) / 2.0)
-    elif jitter == "trimmed":
-        jit = _trimmed_rms(step, pairs)
-    else:
-        jit = quietly(np.nanmedian, np.abs(step), axis=2) * _ROBUST_JITTER_SCALE
+    jit = np.sqrt(quietly(np.nanmean, step * step, axis=2) / 2.0)
+    if jitter == "robust" and robust.any():
+        jit[robust] = quietly(np.nanmedian, np.abs(step[robust]), axis=2) * _ROBUST_JITTER_SCALE
     jit[pairs < min_points] = np.nan
     return HostSummaries(
         location=loc,
@@ -165,20 +175,6 @@ def summarize_hosts(
         n_points=n.astype(np.int64),
         end=end,
     )
-
-
-#: share of each host's largest steps the trimmed jitter leaves out (a spike makes two)
-TRIM_SHARE = 0.1
-
-
-def _trimmed_rms(step: NDArray[np.float64], pairs: NDArray[np.int64]) -> NDArray[np.float64]:
-    """Root mean square of each host's steps over sqrt(2), without its largest tenth."""
-    squares = np.sort(np.where(np.isnan(step), np.inf, step * step), axis=2)
-    keep = np.maximum(np.floor(pairs * (1.0 - TRIM_SHARE)).astype(np.int64), 1)
-    idx = np.arange(step.shape[2])[None, None, :]
-    total = np.sum(np.where(idx < keep[..., None], squares, 0.0), axis=2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.sqrt(total / keep / 2.0)
 
 
 def _line(

@@ -177,6 +177,7 @@ def host_test(
     jitter_measure: Jitter = "rms",
     trend_fit: Trend = "window",
     weights: Sequence[float] = EQUAL_WEIGHTS,
+    robust_rows: ArrayLike | None = None,
 ) -> HostTestResult:
     """Host-as-unit canary test of every metric of a run: location, trend and jitter per host.
 
@@ -208,9 +209,9 @@ def host_test(
         Fewest points for a host's trend; with fewer the trend component is off for that metric.
     min_baseline_hosts : int
         Fewest baseline hosts for a decision (3: the baseline's spread needs 2 degrees of freedom).
-    jitter_measure, trend_fit : str
-        How jitter and trend are measured (:func:`summarize_hosts`): ``"rms"``/``"robust"``
-        and ``"window"``/``"late"``.
+    jitter_measure, trend_fit, robust_rows
+        How jitter and trend are measured, and where the median and robust jitter apply
+        (:func:`summarize_hosts`).
     weights : sequence of 3 floats
         Weights of location, trend and jitter in the weighted Bonferroni combination
         (:func:`combine_components`); equal weights are plain Bonferroni.
@@ -243,20 +244,13 @@ def host_test(
     min_rel = _per_row(min_rel_effect, rows, "min_rel_effect")
     w = check_weights(weights)
     settings = _Settings(
-        location,
-        trend,
-        jitter,
-        units_test,
-        min_points,
-        min_trend_points,
-        min_baseline_hosts,
-        jitter_measure,
-        trend_fit,
-        w,
+        *(location, trend, jitter, units_test, min_points, min_trend_points),
+        *(min_baseline_hosts, jitter_measure, trend_fit, w),
     )
+    robust = np.ones(rows, dtype=bool) if robust_rows is None else np.asarray(robust_rows, bool)
     # Rows are independent: a block at a time keeps the temporaries of the summaries small.
     parts = [
-        _host_test_rows(c[sl], b[sl], code[sl], min_abs[sl], min_rel[sl], settings)
+        _host_test_rows(c[sl], b[sl], code[sl], min_abs[sl], min_rel[sl], settings, robust[sl])
         for sl in row_blocks(rows, (c.shape[1] + b.shape[1]) * c.shape[2])
     ]
     return cast(HostTestResult, concat_rows(parts))
@@ -284,6 +278,7 @@ def _host_test_rows(
     min_abs: NDArray[np.float64],
     min_rel: NDArray[np.float64],
     s: _Settings,
+    robust: NDArray[np.bool_],
 ) -> HostTestResult:
     """:func:`host_test` of one block of rows: summaries, components, combination, verdicts."""
     options = {
@@ -292,6 +287,7 @@ def _host_test_rows(
         "min_trend_points": s.min_trend_points,
         "jitter": s.jitter_measure,
         "trend": s.trend_fit,
+        "robust_rows": robust,
     }
     cs = summarize_hosts(c, **options)  # type: ignore[arg-type]
     bs = summarize_hosts(b, **options)  # type: ignore[arg-type]

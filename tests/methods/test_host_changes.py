@@ -1,0 +1,152 @@
+"""The hosts method with a canary start: which unit decides each metric, what the warm-up leaves
+out, which metrics are judged as counts, and that a host's persistent offset never matters once
+the host has a past.
+
+Every frame is made here, minute by minute, so each expectation follows from its construction.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import T0, make_config, series_frame
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from canarystats import judge
+from canarystats.labels import Label
+
+START = T0 + pd.Timedelta(minutes=30)  # 30 minutes before the deploy, 30 after
+LEVELS = {"c1": 100.0, "b1": 130.0, "b2": 80.0, "b3": 110.0, "b4": 95.0, "b5": 120.0}
+
+
+def _latency(
+    rng: np.random.Generator,
+    *,
+    slower: float = 1.0,
+    spike_minutes: int = 0,
+    levels: dict[str, float] = LEVELS,
+    minutes: int = 60,
+) -> dict[tuple[str, str], np.ndarray]:
+    """Hosts at their own level (x2% noise); the canary ``slower`` from the start on, and ``x3``
+    in the first ``spike_minutes`` after it (a restart's cold caches)."""
+    out = {}
+    for host, level in levels.items():
+        cohort = "canary" if host.startswith("c") else "baseline"
+        values = level * np.exp(rng.normal(0, 0.02, minutes))
+        if cohort == "canary":
+            values[30:] *= slower
+            values[30 : 30 + spike_minutes] *= 3.0
+        out[(cohort, host)] = values
+    return out
+
+
+LATENCY = {"name": "latency", "direction": "increase", "unit": "ms"}
+
+
+def test_a_canary_slower_than_its_own_past_fails_though_it_is_within_the_hosts_spread() -> None:
+    frame = series_frame({"latency": _latency(np.random.default_rng(1), slower=1.25)})
+    config = make_config(LATENCY)
+    with_past = judge(config, frame, start=START).metric("latency")
+    assert (with_past.classification, with_past.units) == (Label.HIGH, "host changes")
+    assert with_past.reason.startswith("Canary host c1 changed +2")
+    assert "from its own 30 min before the deploy" in with_past.reason
+    # Without the start every point is a window level: the 25% is within the hosts' spread.
+    levels = judge(config, frame[frame["timestamp"] >= START]).metric("latency")
+    assert (levels.classification, levels.units) == (Label.PASS, "hosts")
+
+
+def test_a_canary_without_a_past_falls_back_to_window_levels() -> None:
+    series = _latency(np.random.default_rng(2), slower=1.25)
+    frame = series_frame({"latency": series})
+    # c1 is a new instance: no points before the start
+    frame = frame[~((frame["host"] == "c1") & (frame["timestamp"] < START))]
+    result = judge(make_config(LATENCY), frame, start=START).metric("latency")
+    assert result.units == "hosts"
+    assert result.diagnostics["warmup_s"] == 300 and "changes" not in result.diagnostics
+
+
+def test_the_warm_up_is_left_out_of_gauges() -> None:
+    # Cold caches for 18 of the 30 minutes: longer than a median can shrug off.
+    frame = series_frame({"latency": _latency(np.random.default_rng(3), spike_minutes=18)})
+    config = make_config({**LATENCY, "warmup": "20m"})
+    result = judge(config, frame, start=START).metric("latency")
+    assert result.classification == Label.PASS and result.diagnostics["warmup_s"] == 1200
+    # Judged from the start without a warm-up, the cold caches read as a regression.
+    no_warmup = make_config({**LATENCY, "warmup": 0})
+    assert judge(no_warmup, frame, start=START).metric("latency").classification == Label.HIGH
+
+
+def _errors(burst_minute: int | None) -> dict[tuple[str, str], np.ndarray]:
+    """Zero errors everywhere but, on the canary, 40 in one minute after the start."""
+    out = {}
+    for host in LEVELS:
+        cohort = "canary" if host.startswith("c") else "baseline"
+        values = np.zeros(60)
+        if cohort == "canary" and burst_minute is not None:
+            values[30 + burst_minute] = 40.0
+        out[(cohort, host)] = values
+    return out
+
+
+def test_errors_are_judged_through_the_warm_up_a_restart_does_not_explain_them() -> None:
+    rng = np.random.default_rng(4)
+    frame = series_frame({"errors": _errors(1), "latency": _latency(rng)})
+    config = make_config({"name": "errors", "kind": "count", "direction": "increase"}, LATENCY)
+    result = judge(config, frame, start=START).metric("errors")
+    assert result.classification == Label.HIGH
+    assert result.diagnostics["warmup_s"] == 0
+    assert judge(config, frame, start=START).metric("latency").diagnostics["warmup_s"] == 300
+
+
+def test_an_undeclared_sparse_integer_metric_is_judged_as_a_count_and_says_so() -> None:
+    rng = np.random.default_rng(5)
+    frame = series_frame({"errors": _errors(12), "latency": _latency(rng)})
+    config = make_config({"name": "errors", "direction": "increase"}, LATENCY)
+    assert config.metric("errors").kind == "auto"
+    j = judge(config, frame, start=START)
+    errors, latency = j.metric("errors"), j.metric("latency")
+    assert errors.diagnostics["kind"] == "count" and errors.diagnostics["kind_inferred"]
+    assert errors.classification == Label.HIGH and "events over" in errors.reason
+    assert latency.diagnostics["kind"] == "gauge" and not latency.diagnostics["kind_inferred"]
+
+
+def test_judge_runs_takes_each_runs_start() -> None:
+    from canarystats import judge_runs
+
+    rng = np.random.default_rng(6)
+    late = series_frame({"latency": _latency(rng, slower=1.3)}, start=T0 + pd.Timedelta(hours=2))
+    runs = pd.concat(
+        [
+            series_frame({"latency": _latency(rng)}).assign(deploy="good"),
+            late.assign(deploy="bad"),
+        ]
+    )
+    starts = {"good": START, "bad": START + pd.Timedelta(hours=2)}
+    out = judge_runs(make_config(LATENCY), runs, run="deploy", start=starts)
+    assert {k: str(j.verdict) for k, j in out.items()} == {"bad": "fail", "good": "pass"}
+    alone = judge(make_config(LATENCY), late, start=starts["bad"])
+    assert out["bad"].metric("latency").reason == alone.metric("latency").reason
+    with pytest.raises(Exception, match="no canary start for run 'good'"):
+        judge_runs(make_config(LATENCY), runs, run="deploy", start={"bad": START})
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    factors=st.lists(st.floats(0.3, 3.0), min_size=6, max_size=6),
+    slower=st.sampled_from([1.0, 1.1, 1.3]),
+    seed=st.integers(0, 10_000),
+)
+def test_a_persistent_host_offset_never_changes_a_verdict_when_hosts_have_a_past(
+    factors: list[float], slower: float, seed: int
+) -> None:
+    series = _latency(np.random.default_rng(seed), slower=slower)
+    scaled = {key: values * f for (key, values), f in zip(series.items(), factors, strict=True)}
+    config = make_config(LATENCY)
+    a = judge(config, series_frame({"latency": series}), start=START)
+    b = judge(config, series_frame({"latency": scaled}), start=START)
+    assert a.metric("latency").units == b.metric("latency").units == "host changes"
+    assert a.verdict == b.verdict
+    assert a.metric("latency").classification == b.metric("latency").classification
+    assert a.metric("latency").p_value == pytest.approx(b.metric("latency").p_value, rel=1e-6)
