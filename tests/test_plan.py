@@ -10,7 +10,7 @@ import pytest
 
 from canarystats.config import load_config
 from canarystats.errors import DataError
-from canarystats.plan import plan, window_means
+from canarystats.plan import plan, window_changes, window_means
 from canarystats.stats.hosts import host_test
 
 T0 = pd.Timestamp("2026-03-01", tz="UTC")
@@ -104,3 +104,23 @@ def test_plan_serialises_and_reports() -> None:
     text = p.to_text()
     assert text.startswith("Plan for web: detect a 10% regression with 80% power")
     assert "latency" in text
+
+
+def test_window_changes_by_hand() -> None:
+    v = np.array([[1.0, 1.0, 2.0, 2.0, 4.0, 4.0], [5.0, 5.0, 5.0, 5.0, 5.0, 5.0]])
+    np.testing.assert_allclose(window_changes(v, 2, 2, True), [[np.log(2)] * 2, [0.0, 0.0]])
+    np.testing.assert_allclose(window_changes(v, 2, 2, False), [[1.0, 2.0], [0.0, 0.0]])
+
+
+def test_with_a_past_persistent_host_offsets_no_longer_cost_hosts_or_minutes() -> None:
+    # Hosts differ by sd 10 around 100 (persistent), noise sd 1: window levels cannot see a 5%
+    # regression on 6 baseline hosts, a host's change from its own past can.
+    rng = np.random.default_rng(3)
+    data = healthy(rng, hosts=40, minutes=240, host_sd=10.0, noise_sd=1.0)
+    p = plan(config(min_effect={"relative": 0.0}), data, relative_change=0.05, baseline_hosts=6)
+    assert all(v is None for v in p.recommendation.values())
+    assert p.recommendation_with_past[1] is not None and p.recommendation_with_past[1] <= 30
+    assert p.metrics_with_past[0].host_spread[0] < p.metrics[0].host_spread[0] / 5
+    text = p.to_text()
+    assert "With each host's own 30 minutes before the deploy" in text
+    assert p.to_dict()["with_pre_window"]["pre_window_s"] == 1800

@@ -12,6 +12,7 @@ that report other metrics; the report says so, and declaring the kind settles it
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -20,12 +21,32 @@ from numpy.typing import NDArray
 from canarystats.align import HostCubes
 from canarystats.config import MetricConfig
 
-__all__ = ["MIN_VALUES", "SPARSE_SHARE", "count_rows"]
+__all__ = ["MIN_VALUES", "SPARSE_SHARE", "count_rows", "undeclared_counts"]
 
 #: fewest values of an undeclared metric to infer its kind from (fewer: it stays a gauge)
 MIN_VALUES = 5
 #: share of zero values, or of missing buckets of reporting hosts, that makes integers a count
 SPARSE_SHARE = 0.2
+#: words in a metric's name or query that usually mean it counts events
+_COUNT_WORDS = re.compile(
+    r"(error|fail|exception|timeout|reject|drop|retr(y|ies)|crash|restart|5xx|4xx|\.count\b)",
+    re.IGNORECASE,
+)
+
+
+def undeclared_counts(metrics: Sequence[MetricConfig]) -> list[MetricConfig]:
+    """Metrics without a declared kind whose name or query says they count events.
+
+    ``canarystats validate`` warns about them: declared ``kind: count``, a quiet host's missing
+    bucket is zero events even where the data has too few values to tell.
+
+    Examples
+    --------
+    >>> [m.name for m in undeclared_counts([MetricConfig("web.errors", "avg:web.errors{*}"),
+    ...                                     MetricConfig("cpu", "avg:cpu{*}")])]
+    ['web.errors']
+    """
+    return [m for m in metrics if m.kind == "auto" and _COUNT_WORDS.search(f"{m.name} {m.query}")]
 
 
 def count_rows(

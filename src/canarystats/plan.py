@@ -88,6 +88,13 @@ class Plan:
     """Shortest duration per number of canary hosts at which every metric that can reach the
     power at all (with some number of canary hosts) reaches it; the others are named in
     :meth:`to_text` and carry a note."""
+    pre_window: int = 0
+    """Seconds of pre-deploy window of the second design (the config's ``judge.pre_window``)."""
+    metrics_with_past: tuple[MetricPlan, ...] = ()
+    """The metrics' plans where each host is judged against its own pre-deploy window (gauges;
+    counts are judged on their rates either way)."""
+    recommendation_with_past: dict[int, int | None] = field(default_factory=dict)
+    """:attr:`recommendation` of the design with a pre-deploy window."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict of the plan (NaN becomes null).
@@ -116,6 +123,19 @@ class Plan:
             "canary_hosts": list(self.canary_hosts),
             "minutes": list(self.minutes),
             "recommendation": {str(k): v for k, v in self.recommendation.items()},
+            "with_pre_window": {
+                "pre_window_s": self.pre_window,
+                "recommendation": {str(k): v for k, v in self.recommendation_with_past.items()},
+                "metrics": [
+                    {
+                        "name": m.name,
+                        "host_spread": [safe(x) for x in m.host_spread],
+                        "minutes_needed": {str(k): v for k, v in m.minutes_needed.items()},
+                        "note": m.note,
+                    }
+                    for m in self.metrics_with_past
+                ],
+            },
             "metrics": [
                 {
                     "name": m.name,
@@ -167,7 +187,16 @@ class Plan:
                 lines.append(f"  {k} {hosts}: not reachable within {self.data_minutes} minutes")
             else:
                 lines.append(f"  {k} {hosts}: run at least {minutes} minutes")
-        lines.append("Per metric (minutes needed by number of canary hosts):")
+        if self.recommendation_with_past:
+            lines.append(
+                f"With each host's own {self.pre_window // 60} minutes before the deploy "
+                "(canaries that existed before it: --start T0 with a pre-deploy window):"
+            )
+            for k, minutes in self.recommendation_with_past.items():
+                hosts = "canary host" if k == 1 else "canary hosts"
+                need = "not reachable" if minutes is None else f"run at least {minutes} minutes"
+                lines.append(f"  {k} {hosts}: {need}")
+        lines.append("Per metric (minutes needed by number of canary hosts, window levels):")
         for m in self.metrics:
             needs = ", ".join(
                 f"{k}: {'-' if v is None else v}" for k, v in m.minutes_needed.items()
@@ -244,23 +273,13 @@ def plan(
         alpha = alpha / family
     row_of = {m.name: i for i, m in enumerate(config.metrics)}
     exposure = _exposures(config.metrics, cube, row_of)
-    plans = []
+    plans, with_past = [], []
     for metric in gating:
         i = row_of[metric.name]
-        plans.append(
-            _metric_plan(
-                metric,
-                cube[i],
-                exposure[i],
-                step_min[metric.name],
-                grid,
-                ks,
-                m_hosts,
-                relative_change,
-                power,
-                alpha,
-            )
-        )
+        args = (metric, cube[i], exposure[i], step_min[metric.name], grid, ks, m_hosts)
+        plans.append(_metric_plan(*args, relative_change, power, alpha))
+        past = round(config.judge.pre_window / metric.step)
+        with_past.append(_metric_plan(*args, relative_change, power, alpha, past=past))
     return Plan(
         config_name=config.name,
         relative_change=relative_change,
@@ -274,6 +293,9 @@ def plan(
         minutes=grid,
         metrics=tuple(plans),
         recommendation=_recommendation(plans, ks, grid, power),
+        pre_window=config.judge.pre_window,
+        metrics_with_past=tuple(with_past),
+        recommendation_with_past=_recommendation(with_past, ks, grid, power),
     )
 
 
@@ -377,6 +399,57 @@ def window_means(
             return np.where(total > 0, (events + 0.5) / total, np.nan)
 
 
+def window_changes(
+    values: NDArray[np.float64], length: int, past: int, relative: bool
+) -> NDArray[np.float64]:
+    """Each host's change from ``past`` buckets to the ``length`` buckets that follow, at every
+    non-overlapping position: the unit of the judge's test where hosts have a pre-deploy window.
+
+    ``relative``: log ratio of the means (a positive metric), else their difference.
+
+    Examples
+    --------
+    >>> window_changes(np.array([[1.0, 1.0, 2.0, 2.0, 4.0, 4.0]]), 2, 2, True).round(3).tolist()
+    [[0.693, 0.693]]
+    """
+    starts = list(range(past, values.shape[1] - length + 1, length))
+    out = np.full((values.shape[0], len(starts)), np.nan)
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for j, t in enumerate(starts):
+            pre = np.nanmean(values[:, t - past : t], axis=1)
+            post = np.nanmean(values[:, t : t + length], axis=1)
+            out[:, j] = np.log(post / pre) if relative else post - pre
+    return out
+
+
+def _spreads(
+    values: NDArray[np.float64],
+    exposure: NDArray[np.float64],
+    step_min: float,
+    grid: tuple[int, ...],
+    past: int,
+    relative: bool,
+    count: bool,
+) -> NDArray[np.float64]:
+    """How much healthy hosts' test units differ, per duration: window levels (log rates for a
+    count), or each host's change from its ``past`` buckets before (``past > 0``)."""
+    spreads = np.full(len(grid), np.nan)
+    for j, minutes in enumerate(grid):
+        length = max(round(minutes / step_min), 1)
+        if past:
+            means = window_changes(values, length, past, relative)
+        elif count:
+            means = np.log(window_means(values, length, exposure))
+        else:
+            means = window_means(values, length)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            var = np.nanvar(means, axis=0, ddof=1)  # across hosts, per window
+            spreads[j] = math.sqrt(float(np.nanmean(var))) if np.any(np.isfinite(var)) else math.nan
+    return spreads
+
+
 def _metric_plan(
     metric: MetricConfig,
     values: NDArray[np.float64],
@@ -388,8 +461,11 @@ def _metric_plan(
     relative_change: float,
     target: float,
     alpha: float,
+    past: int = 0,
 ) -> MetricPlan:
     count = metric.kind == "count"
+    relative = bool(np.nanmin(values) > 0) if np.any(np.isfinite(values)) else False
+    changes = past > 0 and not count
     sign = -1.0 if metric.direction == "decrease" else 1.0
     two_sided = metric.direction == "either"
     with warnings.catch_warnings():
@@ -399,18 +475,7 @@ def _metric_plan(
         else:
             level = float(np.nanmean(np.nanmean(values, axis=1)))
     change = relative_change * abs(level)
-    spreads = np.full(len(grid), np.nan)
-    events_per_bucket = level if count else math.nan
-    for j, minutes in enumerate(grid):
-        length = max(round(minutes / step_min), 1)
-        if count:
-            means = np.log(window_means(values, length, exposure))
-        else:
-            means = window_means(values, length)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            var = np.nanvar(means, axis=0, ddof=1)  # across hosts, per window
-            spreads[j] = math.sqrt(float(np.nanmean(var))) if np.any(np.isfinite(var)) else math.nan
+    spreads = _spreads(values, exposure, step_min, grid, past if changes else 0, relative, count)
     k = np.array(ks, dtype=np.float64)[:, None]
     lengths = np.array([max(round(x / step_min), 1) for x in grid], dtype=np.float64)[None, :]
     components = 1 + (lengths >= 4) + (lengths >= 6)  # location, jitter, trend as the judge has
@@ -419,7 +484,7 @@ def _metric_plan(
         a = a / 2.0
     df = float(m_hosts - 1)
     crit = sps.t.ppf(1.0 - a, df)
-    delta = math.log1p(relative_change) if count else change
+    delta = math.log1p(relative_change) if count or (changes and relative) else change
     with np.errstate(divide="ignore", invalid="ignore"):
         ncp = delta / (spreads[None, :] * np.sqrt(1.0 / k + 1.0 / m_hosts))
     ncp = np.where(spreads[None, :] == 0, np.inf, ncp)
@@ -428,7 +493,7 @@ def _metric_plan(
     note = ""
     if count:
         # The exact events test must agree: canary's share of the events against p0 = k/(k+m).
-        lam = events_per_bucket * lengths  # events per host per window
+        lam = level * lengths  # events per host per window (level: events per bucket)
         p0 = k / (k + m_hosts)
         r = 1.0 + relative_change
         n_events = lam * (k * r + m_hosts)

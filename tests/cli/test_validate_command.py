@@ -55,3 +55,18 @@ def test_a_missing_config_is_named(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().err == (
         "canarystats: error: absent.yaml: config file not found; check the path\n"
     )
+
+
+def test_validate_warns_about_metrics_that_look_like_undeclared_counts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "name: c\nmetrics:\n"
+        "  - {name: web.errors, query: 'avg:web.errors{$scope} by {host}'}\n"
+        "  - {name: jobs.failed, query: 'avg:jobs.failed{$scope} by {host}', kind: count}\n"
+        "  - {name: cpu, query: 'avg:system.cpu.user{$scope} by {host}'}\n"
+    )
+    assert main(["validate", str(config)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "'web.errors' looks like a count" in err[0]

@@ -115,3 +115,21 @@ def test_convert_leaves_input_untouched() -> None:
     before = copy.deepcopy(data)
     convert_kayenta_config(data)
     assert data == before
+
+
+@pytest.mark.parametrize(
+    ("extra", "warmup"),
+    [
+        ({"beginCanaryAnalysisAfterMins": 7}, 420),
+        ({"executionRequest": {"beginAfterMins": 3}}, 180),
+        ({"beginAfterMins": 0}, 0),
+        ({}, 300),
+    ],
+)
+def test_kayentas_warm_up_becomes_the_judges(extra: dict[str, Any], warmup: int) -> None:
+    assert load_config({**kayenta(), **extra}).judge.warmup == warmup
+
+
+def test_a_bad_kayenta_warm_up_names_the_key() -> None:
+    with pytest.raises(ConfigError, match="beginAfterMins: expected whole minutes"):
+        load_config({**kayenta(), "beginAfterMins": "soon"})

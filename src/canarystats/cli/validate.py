@@ -50,6 +50,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     >>> console.stdout.getvalue().split(":")[0]
     'examples/web.yaml'
     """
+    from canarystats.kinds import undeclared_counts
     from canarystats.sources import render_query
 
     config = load_config_file(args)
@@ -59,6 +60,11 @@ def run(args: argparse.Namespace, console: Console) -> int:
         f"{args.config}: valid config {config.name!r}: {len(config.metrics)} metrics, "
         f"groups {', '.join(groups)}, method {config.judge.method}\n"
     )
+    for m in undeclared_counts(config.metrics):
+        console.note(
+            f"warning: metric {m.name!r} looks like a count of events but declares no kind; "
+            "add kind: count (a quiet host's missing bucket is then zero events), or kind: gauge"
+        )
     if args.render:
         used = scopes(config, args)
         for m in config.metrics:

@@ -89,6 +89,9 @@ def convert_kayenta_config(data: Mapping[str, Any], *, source: str = "<config>")
             judge["pass_score"] = thresholds["pass"]
         if thresholds.get("marginal") is not None:
             judge["marginal_score"] = thresholds["marginal"]
+    warmup = _warmup_minutes(data, source)
+    if warmup is not None:
+        judge["warmup"] = f"{warmup}m" if warmup else 0
     if judge:
         out["judge"] = judge
     templates = data.get("templates") or {}
@@ -97,6 +100,25 @@ def convert_kayenta_config(data: Mapping[str, Any], *, source: str = "<config>")
         raise ConfigError(f"{source}: metrics: expected a list of metrics")
     out["metrics"] = [_metric(m, f"metrics[{i}]", templates, source) for i, m in enumerate(metrics)]
     return out
+
+
+def _warmup_minutes(data: Mapping[str, Any], source: str) -> int | None:
+    """Kayenta's warm-up, where the file carries one: a canary analysis request's
+    ``beginAfterMins``, or the Spinnaker stage's ``beginCanaryAnalysisAfterMins`` (None: none).
+
+    A canary config alone has none: Kayenta takes it from the request that runs the analysis.
+    """
+    for holder in (data, data.get("executionRequest"), data.get("canaryConfig")):
+        if not isinstance(holder, Mapping):
+            continue
+        for key in ("beginAfterMins", "beginCanaryAnalysisAfterMins"):
+            value = holder.get(key)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ConfigError(f"{source}: {key}: expected whole minutes >= 0, got {value!r}")
+            return int(value)
+    return None
 
 
 def _metric(raw: Any, path: str, templates: Mapping[str, Any], source: str) -> dict[str, Any]:
