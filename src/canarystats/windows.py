@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from canarystats.align import HostCubes, align_hosts, reindex_hosts
+from canarystats.align import HostCubes, align_hosts, fill_count_rows, reindex_hosts
 from canarystats.config import JudgeSettings, MetricConfig
 from canarystats.errors import DataError
 from canarystats.frame import validate_frame
@@ -148,10 +148,13 @@ def split(
 
 @dataclass(frozen=True)
 class Layout:
-    """A frame laid out for judging: the canary window's cubes (quiet count buckets not yet
-    filled), the pre-deploy window's cubes of each cohort in the same host slots (None without
-    one), what was judged of each run's time (None without a start), and the rows judged as
-    counts (``inferred``: made counts by their values, not the config)."""
+    """A frame laid out for judging.
+
+    The canary window's cubes (quiet count buckets not yet filled); the pre-deploy window's
+    cubes of each cohort in the same host slots (None without one; quiet count buckets
+    filled); what was judged of each run's time (None without a start); and the rows judged
+    as counts (``inferred``: made counts by their values, not the config).
+    """
 
     cubes: HostCubes
     pre: tuple[NDArray[np.float64], NDArray[np.float64]] | None
@@ -208,5 +211,7 @@ def lay_out(
     pre = None
     if settings.pre_window > 0 and len(pre_frame):
         before = align_hosts(pre_frame, metrics, run=run, fill_counts=False)
+        # Counts as in the canary window: a quiet bucket of a host known then is zero events.
+        fill_count_rows(before, counts)
         pre = (reindex_hosts(before, cubes, "canary"), reindex_hosts(before, cubes, "baseline"))
     return Layout(cubes, pre, windows, counts, inferred)

@@ -150,3 +150,32 @@ def test_a_persistent_host_offset_never_changes_a_verdict_when_hosts_have_a_past
     assert a.verdict == b.verdict
     assert a.metric("latency").classification == b.metric("latency").classification
     assert a.metric("latency").p_value == pytest.approx(b.metric("latency").p_value, rel=1e-6)
+
+
+def test_a_canary_drifting_before_the_deploy_and_a_baseline_host_moving_at_it_are_reported() -> (
+    None
+):
+    from canarystats.report import render
+
+    series = _latency(np.random.default_rng(8))
+    drifting = series[("canary", "c1")]
+    drifting[15:30] *= 1.4  # the second half of its pre-deploy window, before any deploy
+    series[("baseline", "b3")][30:] *= 1.5  # a baseline host that changed at the start too
+    frame = series_frame({"latency": series})
+    result = judge(make_config(LATENCY), frame, start=START).metric("latency")
+    d = result.diagnostics
+    assert d["canary_drifted_before"] and d["pre_window_drift_p"] < 0.01
+    assert d["baseline_moved_at_start"] == ["b3"]
+    text = render(judge(make_config(LATENCY), frame, start=START), "text")
+    assert "already drifting before the deploy" in text and "b3 changed at the start too" in text
+    # a quiet past: nothing to report
+    quiet = (
+        judge(
+            make_config(LATENCY),
+            series_frame({"latency": _latency(np.random.default_rng(8))}),
+            start=START,
+        )
+        .metric("latency")
+        .diagnostics
+    )
+    assert not quiet["canary_drifted_before"] and quiet["baseline_moved_at_start"] == []

@@ -41,8 +41,14 @@ from canarystats.stats import (
     count_rate_test,
     host_test,
 )
-from canarystats.stats.host_change import host_change_test, positive_rows
-from canarystats.stats.rows import select_rows
+from canarystats.stats.host_change import (
+    host_change_test,
+    moved_with_the_canary,
+    positive_rows,
+    pre_window_drift,
+    rate_change_test,
+)
+from canarystats.stats.rows import quietly, select_rows
 from canarystats.windows import CanaryWindows, StartLike, lay_out
 
 if TYPE_CHECKING:
@@ -50,7 +56,10 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
-__all__ = ["HostsEvidence", "HostsMethod"]
+__all__ = ["DRIFT_ALPHA", "HostsEvidence", "HostsMethod"]
+
+#: below this p-value the canary counts as drifting within its pre-deploy window
+DRIFT_ALPHA = 0.01
 
 
 @dataclass(frozen=True)
@@ -67,7 +76,9 @@ class HostsEvidence(Evidence):
     each host's change from its own past (:func:`canarystats.stats.host_change.host_change_test`;
     ``hosts`` then holds that test's result), the others by window levels (``level``, always the
     level test); ``relative`` marks the rows whose changes are ratios; ``inferred`` the rows
-    judged as counts because their values look like counts.
+    judged as counts because their values look like counts.  Where hosts have a past,
+    ``pre_drift`` is the p-value that the canary already moved within its pre-deploy window and
+    ``moved`` marks the baseline hosts that changed at the canary start too (their slots).
     """
 
     hosts: HostTestResult
@@ -83,6 +94,8 @@ class HostsEvidence(Evidence):
     relative: NDArray[np.bool_]
     inferred: NDArray[np.bool_]
     windows: CanaryWindows | None
+    pre_drift: NDArray[np.float64] | None = None
+    moved: NDArray[np.bool_] | None = None
 
 
 class HostsMethod:
@@ -140,6 +153,15 @@ class HostsMethod:
             else np.array([m.kind == "count" for m in rows], dtype=bool)
         )
         level, hres, changed, relative = _host_tests(samples, rows, settings, counts)
+        pre_drift = moved = None
+        if samples.pre is not None:
+            pre_drift = pre_window_drift(samples.pre[0], samples.pre[1], relative)
+            # A practical size too: the minimum effect, on the changes' scale.
+            rel_floor = np.array([m.min_effect.relative for m in rows], dtype=np.float64)
+            pre_level = np.abs(quietly(np.nanmedian, samples.pre[1], axis=(1, 2)))
+            floor = np.where(relative, np.log1p(rel_floor), rel_floor * pre_level)
+            moved = moved_with_the_canary(hres.baseline.location, floor=floor)
+            moved &= changed[:, None]
         p_raw = np.array(hres.p_value, dtype=np.float64, copy=True)
         count_rows = np.flatnonzero(counts).astype(np.int64)
         count_result = None
@@ -149,6 +171,19 @@ class HostsMethod:
             with np.errstate(over="ignore"):
                 count_result = _count_test(cubes, metrics, count_rows, rows, rel, absolute)
             p_raw[count_rows] = count_result.p_value
+            if samples.pre is not None:
+                # Where hosts have a past, their rates' changes must agree too (bursty errors).
+                pre_c, pre_b = samples.pre[0][count_rows], samples.pre[1][count_rows]
+                p_change = rate_change_test(
+                    pre_c,
+                    cubes.canary[count_rows],
+                    pre_b,
+                    cubes.baseline[count_rows],
+                    direction=[rows[i].direction for i in count_rows],
+                )
+                p_raw[count_rows] = np.where(
+                    np.isnan(p_change), p_raw[count_rows], np.fmax(p_raw[count_rows], p_change)
+                )
         muted = np.array([m.muted for m in rows], dtype=bool)
         # One family per run: a (runs, metrics) array, adjusted along each run's row.
         family_p = np.where(muted, np.nan, p_raw).reshape(runs, per_run)
@@ -174,6 +209,8 @@ class HostsMethod:
             relative=relative,
             inferred=inferred,
             windows=samples.windows,
+            pre_drift=pre_drift,
+            moved=moved,
         )
 
     def classify(
@@ -339,7 +376,7 @@ class _Diagnostics:
         self.count_row = {int(r): j for j, r in enumerate(ev.count_rows)}
         self.p_raw, self.p_adjusted, self.family = ev.p_raw, ev.p_adjusted, ev.family
         self.changed, self.inferred, self.windows = ev.changed, ev.inferred, ev.windows
-        self.relative = ev.relative
+        self.relative, self.pre_drift, self.moved = ev.relative, ev.pre_drift, ev.moved
 
     def row(self, i: int, metric: MetricConfig) -> dict[str, Any]:
         """Everything the hosts method reports of row ``i``: hosts, test, p-values, effects."""
@@ -405,6 +442,23 @@ class _Diagnostics:
             out["units"] = "host changes"
             out["pre_window_s"] = int(self.windows.pre_window)
             out["changes"] = self._changes(i)
+            out.update(self._past_checks(i))
+        return out
+
+    def _past_checks(self, i: int) -> dict[str, Any]:
+        """Whether the hosts' past is a fair yardstick: the canary did not already drift before
+        the deploy (p of its drift within the pre-deploy window), and which baseline hosts
+        changed at the start too."""
+        out: dict[str, Any] = {}
+        if self.pre_drift is not None:
+            p = finite_or_none(self.pre_drift[i])
+            out["pre_window_drift_p"] = p
+            out["canary_drifted_before"] = p is not None and p < DRIFT_ALPHA
+        if self.moved is not None:
+            run = i // self.hosts.per_run
+            names = self.hosts.baseline_names[run] if self.hosts.baseline_names else ()
+            moved = self.moved[i].tolist()
+            out["baseline_moved_at_start"] = [h for j, h in enumerate(names) if moved[j]]
         return out
 
     def _changes(self, i: int) -> list[dict[str, Any]]:

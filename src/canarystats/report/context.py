@@ -116,6 +116,14 @@ def diagnostics_line(m: MetricResult) -> str:
         family = d.get("family_size")
         adjust = d.get("multiplicity", "adjusted")
         parts.append(f"raw p={num(m.p_raw)} ({adjust} over {family} metrics)")
+    if d.get("canary_drifted_before"):
+        parts.append(
+            "the canary was already drifting before the deploy: its past is a weak yardstick"
+        )
+    if d.get("baseline_moved_at_start"):
+        parts.append(
+            f"baseline host(s) {', '.join(d['baseline_moved_at_start'])} changed at the start too"
+        )
     if d.get("kind_inferred"):
         parts.append("judged as a count (its values look like counts; declare kind to settle it)")
     share = d.get("between_host_share")

@@ -46,7 +46,14 @@ from canarystats.stats.inconclusive import Inconclusive, reason_sentences
 from canarystats.stats.rows import as_cube, concat_rows, quietly, row_blocks
 from canarystats.stats.unit_tests import Direction, direction_codes, direction_names, unit_t_test
 
-__all__ = ["CHANGE_WEIGHTS", "host_change_test", "positive_rows"]
+__all__ = [
+    "CHANGE_WEIGHTS",
+    "host_change_test",
+    "moved_with_the_canary",
+    "positive_rows",
+    "pre_window_drift",
+    "rate_change_test",
+]
 
 #: component weights of the change test: location 0.6, trend 0.2, jitter 0.2
 CHANGE_WEIGHTS = (0.6, 0.2, 0.2)
@@ -290,3 +297,107 @@ def _change_rows(
         ),
         inconclusive_code=codes,
     )
+
+
+def pre_window_drift(
+    canary_pre: ArrayLike, baseline_pre: ArrayLike, relative: ArrayLike
+) -> NDArray[np.float64]:
+    """Whether the canary already moved within its pre-deploy window: p-value per row.
+
+    Each host's change from the first half of its pre-deploy window to the second half (log
+    ratio of the medians where ``relative``, else the difference of means), the canary hosts'
+    changes against the spread of the baseline hosts' (two-sided t-type test).  A small p-value
+    says the canary's past is a poor yardstick: it was drifting before the deploy.
+
+    Examples
+    --------
+    >>> flat = np.full((1, 3, 20), 100.0) + np.arange(3)[None, :, None]
+    >>> drift = flat[:, :1].copy()
+    >>> drift[..., 10:] += 30.0
+    >>> noisy = flat + np.random.default_rng(0).normal(0, 1, flat.shape)
+    >>> bool(pre_window_drift(drift, noisy, [True])[0] < 0.01)
+    True
+    """
+    c, b = as_cube(canary_pre, "canary_pre"), as_cube(baseline_pre, "baseline_pre")
+    rel = np.asarray(relative, dtype=bool).reshape(c.shape[0])
+    cols = np.any(~np.isnan(np.concatenate([c, b], axis=1)), axis=1)
+    first = np.argmax(cols, axis=1)
+    last = c.shape[2] - 1 - np.argmax(cols[:, ::-1], axis=1)
+    mid = (first + last + 1) / 2.0
+    early = np.arange(c.shape[2])[None, None, :] < mid[:, None, None]
+
+    def halves(x: NDArray[np.float64]) -> NDArray[np.float64]:
+        a = summarize_hosts(np.where(early, x, np.nan), location="median", robust_rows=rel)
+        z = summarize_hosts(np.where(early, np.nan, x), location="median", robust_rows=rel)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(rel[:, None], np.log(z.location / a.location), z.location - a.location)
+
+    _, _, p = unit_t_test(halves(c), halves(b), direction="either")
+    return p
+
+
+def moved_with_the_canary(
+    changes: ArrayLike, *, floor: ArrayLike = 0.0, cut: float = 3.5
+) -> NDArray[np.bool_]:
+    """Baseline hosts whose change at the canary start stands out from the other baseline hosts'.
+
+    A host whose change lies more than ``cut`` robust standard deviations (1.4826 x the median
+    absolute deviation) and at least ``floor`` (per row, on the changes' scale) from the baseline
+    hosts' median change moved at the start too -- a deploy that reached it, a restart -- and
+    widens the yardstick the canary is measured with.
+
+    Examples
+    --------
+    >>> moved_with_the_canary([[0.01, -0.02, 0.0, 0.02, 0.4]]).tolist()
+    [[False, False, False, False, True]]
+    """
+    x = np.asarray(changes, dtype=np.float64)
+    x = x[None, :] if x.ndim == 1 else x
+    with np.errstate(invalid="ignore"):
+        centre = quietly(np.nanmedian, x, axis=1)[:, None]
+        mad = 1.4826 * quietly(np.nanmedian, np.abs(x - centre), axis=1)[:, None]
+        gap = np.abs(x - centre)
+        out = (gap > cut * mad) & (gap >= np.asarray(floor, dtype=np.float64).reshape(-1, 1))
+    return np.asarray(out & (mad > 0) & ~np.isnan(x), dtype=bool)
+
+
+def rate_change_test(
+    canary_pre: ArrayLike,
+    canary: ArrayLike,
+    baseline_pre: ArrayLike,
+    baseline: ArrayLike,
+    *,
+    direction: Direction | Sequence[str] = "increase",
+    min_points: int = 3,
+) -> NDArray[np.float64]:
+    """Each host's event rate against its own past: p-value per row (NaN: no yardstick).
+
+    A host's change is the log ratio of its events per reported bucket in the canary window to
+    those before it (half an event added to both, so a quiet host has a finite rate); the canary
+    hosts' changes are tested against the spread of the baseline hosts' (t-type test).  Healthy
+    hosts' error counts come in bursts, so the baseline's own changes show how much a host's
+    rate moves between two windows without any deploy.
+
+    Examples
+    --------
+    >>> quiet = np.zeros((1, 4, 20))
+    >>> noisy = quiet + np.random.default_rng(0).poisson(0.3, quiet.shape)
+    >>> errors = noisy[:, :1].copy()
+    >>> errors[..., :] += 3
+    >>> bool(rate_change_test(noisy[:, :1], errors, noisy[:, 1:], noisy[:, 1:])[0] < 0.05)
+    True
+    """
+    cubes = _checked(canary_pre, canary, baseline_pre, baseline)
+
+    def log_rates(x: NDArray[np.float64]) -> NDArray[np.float64]:
+        buckets = np.sum(~np.isnan(x), axis=2).astype(np.float64)
+        events = np.nansum(x, axis=2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.log((events + 0.5) / buckets)
+        out[buckets < min_points] = np.nan
+        return out
+
+    c = log_rates(cubes[1]) - log_rates(cubes[0])
+    b = log_rates(cubes[3]) - log_rates(cubes[2])
+    _, _, p = unit_t_test(c, b, direction=direction)
+    return p
