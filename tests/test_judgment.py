@@ -251,7 +251,7 @@ def test_kayentas_relative_bound_is_not_monotone() -> None:
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(sample, sample), min_size=1, max_size=4), st.data())
-def test_muting_a_metric_never_lowers_the_score(
+def test_a_muted_metric_is_judged_as_if_it_were_not_configured(
     pairs: list[tuple[list[float], list[float]]], data: st.DataObject
 ) -> None:
     names = [f"m{i}" for i in range(len(pairs))]
@@ -259,10 +259,19 @@ def test_muting_a_metric_never_lowers_the_score(
     metrics = [{"name": n, "query": "q", "groups": [f"g{i % 2}"]} for i, n in enumerate(names)]
     frame = tidy(dict(zip(names, pairs, strict=True)))
     before = judge(config(*metrics), frame)
-    muted = [dict(m, muted=m["name"] == mute) for m in metrics]
-    after = judge(config(*muted), frame)
-    assert after.score >= before.score
-    assert after.metric(mute).classification == before.metric(mute).classification
+    muted = judge(config(*[dict(m, muted=m["name"] == mute) for m in metrics]), frame)
+    # reported with its own classification, but it neither counts nor changes the others
+    assert muted.metric(mute).classification == before.metric(mute).classification
+    if len(names) == 1:
+        assert muted.verdict == "nodata"
+    else:
+        rest = [m for m in metrics if m["name"] != mute]
+        without = judge(config(*rest), frame[frame["metric"] != mute])
+        assert (muted.score, muted.verdict) == (without.score, without.verdict)
+        for m in rest:
+            assert (
+                muted.metric(m["name"]).classification == without.metric(m["name"]).classification
+            )
 
 
 def test_judgment_is_deterministic() -> None:

@@ -19,6 +19,7 @@ from canarystats.errors import (
     ConfigError,
     CredentialsError,
     DataError,
+    SetupError,
     SourceError,
 )
 
@@ -49,6 +50,7 @@ __all__ = [
     "DataError",
     "Judgment",
     "MetricResult",
+    "SetupError",
     "SourceError",
     "__version__",
     "backtest",

@@ -35,12 +35,23 @@ class SourceError(CanaryStatsError, RuntimeError):
     exit_code = ExitCode.NO_VERDICT
 
 
-class CredentialsError(SourceError):
-    """Datadog credentials are missing: the pipeline is set up wrong, not the backend down.
+class SetupError(SourceError):
+    """The pipeline is set up so that it can never judge: Datadog is the wrong place or refuses.
 
-    It is a :class:`SourceError` for library callers, but the command line treats it like a
-    configuration error (exit 2), so ``--soft-fail`` never hides a pipeline that cannot judge
-    at all.
+    A wrong ``DATADOG_HOST`` or ``DD_SITE`` (a name that does not resolve, a server that is not
+    Datadog's API, a redirect), keys Datadog refuses, a query it rejects: waiting will not fix
+    any of these.  It is a :class:`SourceError` for library callers, but the command line treats
+    it like a configuration error (exit 2), so ``--soft-fail`` never hides a pipeline that
+    cannot judge at all.  Only a backend that is down or rate-limiting is "no verdict" (exit 3).
+    """
+
+    exit_code = ExitCode.USAGE
+
+
+class CredentialsError(SetupError):
+    """Datadog credentials are missing or refused: the pipeline is set up wrong, not Datadog down.
+
+    A :class:`SetupError` (exit 2 on the command line, never hidden by ``--soft-fail``).
     """
 
     exit_code = ExitCode.USAGE

@@ -5,8 +5,8 @@ them, backtests record the code each deploy would have given.
 |---|---|
 | 0 | pass |
 | 1 | fail (a ``marginal`` verdict counts as fail unless marginal is accepted) |
-| 2 | the command line or the config is wrong, or the set-up cannot work (missing keys) |
-| 3 | no verdict: the metrics backend failed, or the run could not be judged (``nodata``) |
+| 2 | bad command line, config or data; or a set-up that cannot work (keys, host, site) |
+| 3 | no verdict: the backend is down or throttling past the deadline, or ``nodata`` |
 | 130 | interrupted (Ctrl-C) |
 """
 
@@ -34,10 +34,14 @@ MEANINGS: dict[ExitCode, str] = {
     ExitCode.PASS: "pass",
     ExitCode.FAIL: "fail; marginal counts as fail unless --marginal-ok",
     ExitCode.USAGE: (
-        "the command line or the config is wrong, or the Datadog keys are missing (never "
-        "hidden by --soft-fail)"
+        "the command line, the config or the data is wrong, or the set-up cannot work "
+        "(missing or refused Datadog keys, a wrong DATADOG_HOST or DD_SITE); never hidden by "
+        "--soft-fail"
     ),
-    ExitCode.NO_VERDICT: "no verdict: the source (Datadog) failed or the judgment is nodata",
+    ExitCode.NO_VERDICT: (
+        "no verdict: the source (Datadog) is down or throttling past the deadline, or the "
+        "judgment is nodata"
+    ),
     ExitCode.INTERRUPTED: "interrupted",
 }
 

@@ -17,7 +17,11 @@ window, and the one atomic file writer every output of canarystats goes through.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import math
 import os
+import stat
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
@@ -33,7 +37,9 @@ from canarystats.errors import DataError
 
 __all__ = [
     "COHORTS",
+    "MAX_MAGNITUDE",
     "TIDY_COLUMNS",
+    "check_output_path",
     "cut_window",
     "empty_frame",
     "encode",
@@ -49,6 +55,9 @@ COHORTS: tuple[str, ...] = ("canary", "baseline")
 TIDY_COLUMNS: tuple[str, ...] = ("metric", "cohort", "host", "timestamp", "value")
 #: rows factorised at once by :func:`encode`: bounds its temporaries on a long frame
 CHUNK_ROWS = 1 << 18
+#: the largest magnitude a value may have: squares and sums over any window stay finite in
+#: float64 (1e308), so no statistic overflows into a number that makes a test blind
+MAX_MAGNITUDE = 1e100
 
 
 def encode(column: pd.Series) -> tuple[NDArray[np.integer[Any]], list[Any]]:
@@ -154,14 +163,15 @@ def validate_frame(frame: pd.DataFrame, origin: str = "frame") -> pd.DataFrame:
             f"{origin}: {which} missing; the tidy frame needs {', '.join(TIDY_COLUMNS)}"
         )
     out["metric"] = _text(out["metric"], "metric", origin)
-    cohort_codes(out["cohort"], origin)
     if not isinstance(out["cohort"].dtype, pd.CategoricalDtype):
         out["cohort"] = _text(out["cohort"], "cohort", origin)
+    cohort_codes(out["cohort"], origin)
     if out["host"].isna().any():
         out["host"] = out["host"].astype(object).where(out["host"].notna(), "")
     out["host"] = _text(out["host"], "host", origin)
     out["timestamp"] = _to_utc(out["timestamp"], origin)
     out["value"] = _to_float(out["value"], origin)
+    _check_magnitudes(out, origin)
     rest = [c for c in out.columns if c not in TIDY_COLUMNS]
     out = out[list(TIDY_COLUMNS) + rest]
     out.attrs = attrs
@@ -172,8 +182,13 @@ def _text(column: pd.Series, name: str, origin: str) -> pd.Series:
     if column.isna().any():
         raise DataError(f"{origin}: column {name!r} has empty cells; fill them in")
     kind = column.dtype
-    if isinstance(kind, pd.CategoricalDtype) or pd.api.types.is_string_dtype(kind):
+    if isinstance(kind, pd.CategoricalDtype) or (
+        pd.api.types.is_string_dtype(kind)
+        and (kind != np.dtype(object) or pd.api.types.infer_dtype(column, skipna=False) == "string")
+    ):
         return column
+    if kind == np.dtype(object) and not all(pd.api.types.is_scalar(v) for v in column):
+        raise DataError(f"{origin}: column {name!r} has a cell that is not text; use plain text")
     # Numbers as names (a metric called 500) are read as their text.
     return column.astype(str)
 
@@ -187,6 +202,32 @@ def _to_float(column: pd.Series, origin: str) -> pd.Series:
         raise DataError(
             f"{origin}: column 'value' has non-numeric cells; use numbers (NaN for nulls)"
         ) from None
+
+
+def _check_magnitudes(frame: pd.DataFrame, origin: str) -> None:
+    """Refuse infinite values and values beyond :data:`MAX_MAGNITUDE`, naming the first one.
+
+    An infinite point would make a window's mean infinite and its test blind (an infinitely
+    slow canary "not significant"); NaN stays what it is, a missing point.
+    """
+    values = frame["value"].to_numpy()
+    with np.errstate(invalid="ignore"):
+        bad = np.abs(values) > MAX_MAGNITUDE
+    if not bad.any():
+        return
+    i = int(np.argmax(bad))
+    v = float(values[i])
+    what = f"{v:g}" if math.isinf(v) else f"{v:g}, beyond +/-{MAX_MAGNITUDE:g}"
+    n = int(bad.sum())
+    more = f" (and {n - 1} more)" if n > 1 else ""
+    row = frame.iloc[i]
+    when = pd.Timestamp(row["timestamp"]).strftime("%Y-%m-%dT%H:%M:%SZ")
+    raise DataError(
+        f"{origin}: metric {str(row['metric'])!r}, {row['cohort']} host {str(row['host'])!r} "
+        f"at {when}: the value is {what}{more}; canarystats judges finite values up to "
+        f"+/-{MAX_MAGNITUDE:g}: check the query (a division by zero, a wrong unit) or drop "
+        "those points"
+    )
 
 
 def _to_utc(column: pd.Series, origin: str) -> pd.Series:
@@ -205,14 +246,21 @@ def _to_utc(column: pd.Series, origin: str) -> pd.Series:
             parsed = pd.to_datetime(column, utc=True)
         else:
             parsed = pd.to_datetime(column, utc=True, format="ISO8601")
+        if parsed.isna().any():
+            raise DataError(f"{origin}: column 'timestamp' has empty cells; fill them in")
+        return parsed.astype("datetime64[ns, UTC]")
+    except DataError:
+        raise
+    except pd.errors.OutOfBoundsDatetime:
+        raise DataError(
+            f"{origin}: column 'timestamp' has a time outside the years 1678-2261 that can be "
+            "judged; check the times"
+        ) from None
     except (TypeError, ValueError, OverflowError):
         raise DataError(
             f"{origin}: column 'timestamp' has a value that is not an ISO 8601 time; "
             "write times like 2026-01-01T00:00:00Z"
         ) from None
-    if parsed.isna().any():
-        raise DataError(f"{origin}: column 'timestamp' has empty cells; fill them in")
-    return parsed.astype("datetime64[ns, UTC]")
 
 
 def empty_frame() -> pd.DataFrame:
@@ -311,6 +359,55 @@ def _umask() -> int:
     return mask
 
 
+#: what to do when a write fails, by errno; any other error: check the path
+_WRITE_ADVICE = {
+    errno.ENOSPC: "free some space or write elsewhere",
+    getattr(errno, "EDQUOT", errno.ENOSPC): "free some space or write elsewhere",
+    errno.EROFS: "the file system is read-only: write elsewhere",
+    errno.EACCES: "choose a folder you can write to",
+    errno.EPERM: "choose a folder you can write to",
+}
+
+
+def check_output_path(path: str | os.PathLike[str], *, flag: str = "--output") -> Path:
+    """Refuse a path that can never become a file: a folder, or a file in a missing folder.
+
+    :func:`write_atomic` checks this first; a command whose file is its whole result calls it
+    before the work too, so that a mistyped path fails at once, not after a long fetch.
+
+    Parameters
+    ----------
+    path : path-like
+        The file to be written.
+    flag : str
+        What named the path (``--output``, ``--history``), for the error message.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    canarystats.errors.DataError
+        Naming the flag, the path and what to do.
+
+    Examples
+    --------
+    >>> check_output_path("report.txt")
+    PosixPath('report.txt')
+    >>> check_output_path(".")
+    Traceback (most recent call last):
+    canarystats.errors.DataError: --output . is a folder; give a file name
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise DataError(f"{flag} {target} is a folder; give a file name")
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise DataError(f"{flag} {target}: folder {folder} does not exist; create it first")
+    return target
+
+
 def write_atomic(
     path: str | os.PathLike[str],
     content: str | bytes | Callable[[Path], None],
@@ -321,7 +418,9 @@ def write_atomic(
 
     The file gets the permissions a plain ``open(path, "w")`` would give (``0666`` less the
     umask), not the ``0600`` of a temporary file, so a CI artifact stays readable by the job
-    that collects it.
+    that collects it.  A symbolic link is written through, as ``open`` would, and stays a link;
+    a device or a pipe (``/dev/stdout``, a FIFO) is written in place, since a rename would
+    replace the device itself.
 
     Parameters
     ----------
@@ -340,40 +439,57 @@ def write_atomic(
     Raises
     ------
     canarystats.errors.DataError
-        When the folder does not exist, the path is a folder, or the file cannot be written;
-        the target is then unchanged.
+        When the folder does not exist, the path is a folder, or the file cannot be written
+        (no permission, a full disk, a read-only file system); the message names the flag,
+        the path, the system's reason and what to do.  The target is then unchanged and no
+        temporary file is left behind.
 
     Examples
     --------
     >>> write_atomic("report.md", "# ok\\n")  # doctest: +SKIP
     PosixPath('report.md')
     """
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise DataError(f"{flag} {target}: folder {folder} does not exist; create it first")
-    if target.is_dir():
-        raise DataError(f"{flag} {target} is a folder; give a file name")
+    given = check_output_path(path, flag=flag)
+    data = content.encode("utf-8") if isinstance(content, str) else content
     try:
-        handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        mode = os.stat(given).st_mode
+    except OSError:
+        mode = stat.S_IFREG  # not there yet (or unreadable): the rename below says which
+    if not stat.S_ISREG(mode):
+        try:
+            if callable(data):
+                data(given)
+            else:
+                with open(given, "wb") as stream:
+                    stream.write(data)
+        except OSError as exc:
+            raise _write_error(flag, given, "cannot write it", exc) from None
+        return given
+    target = Path(os.path.realpath(given)) if given.is_symlink() else given
+    try:
+        handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
-        raise DataError(f"{flag} {target}: cannot write there ({exc.strerror})") from None
+        raise _write_error(flag, given, "cannot write in its folder", exc) from None
     try:
-        if callable(content):
+        if callable(data):
             os.close(handle)
-            content(Path(temp))
-        elif isinstance(content, bytes):
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(content)
+            data(Path(temp))
         else:
-            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-                stream.write(content)
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
         os.chmod(temp, 0o666 & ~_umask())
         os.replace(temp, target)
-    except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
-        raise DataError(f"{flag} {target}: cannot write it ({exc.strerror or exc})") from None
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
+    except BaseException as exc:
+        # The removal itself may fail (the file system went read-only): the first error is
+        # the one to report.
+        with contextlib.suppress(OSError):
+            Path(temp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise _write_error(flag, given, "cannot write it", exc) from None
         raise
-    return target
+    return given
+
+
+def _write_error(flag: str, path: Path, what: str, exc: OSError) -> DataError:
+    advice = _WRITE_ADVICE.get(exc.errno or 0, "check the path")
+    return DataError(f"{flag} {path}: {what} ({exc.strerror or exc}); {advice}")

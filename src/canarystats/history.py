@@ -11,6 +11,7 @@ later versions can add columns without a migration of old rows.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -65,18 +66,81 @@ SUMMARY_COLUMNS = (
 )
 
 
-def _connect(path: str | os.PathLike[str], *, create: bool) -> sqlite3.Connection:
-    path = Path(path)
+#: the columns :func:`runs` returns, in order
+_LISTED = (
+    "id",
+    "recorded_at",
+    "config",
+    "verdict",
+    "score",
+    "exit_code",
+    "would_exit",
+    "soft_fail",
+    "window_start",
+    "window_end",
+    "canary_scope",
+    "baseline_scope",
+    "failing_metrics",
+)
+#: seconds :func:`append` and :func:`runs` wait for another process's lock by default; the
+#: command line waits up to the run's ``--deadline`` instead
+LOCK_TIMEOUT_S = 30.0
+#: columns a ``runs`` table must have to be a canarystats history (later versions may add more)
+_COLUMNS = frozenset(
+    ("recorded_at", "config", "verdict", "score", "exit_code", "would_exit", "soft_fail")
+)
+# SQLite's primary result codes (https://sqlite.org/rescode.html); Python 3.11 exposes the
+# extended code of each error, whose low byte is the primary one.
+_BUSY, _LOCKED, _READONLY, _CORRUPT, _CANTOPEN, _FULL, _NOTADB = 5, 6, 8, 11, 14, 13, 26
+
+
+def _connect(path: Path, *, create: bool, lock_timeout: float) -> sqlite3.Connection:
+    if path.is_dir():
+        raise DataError(f"{path} is a folder; give a file name")
     if not create and not path.is_file():
         raise DataError(f"{path}: no such history file; record runs with judge --history {path}")
     if create and not path.parent.is_dir():
         raise DataError(f"{path}: folder {path.parent} does not exist; create it first")
     try:
-        conn = sqlite3.connect(path, timeout=10.0)
-        conn.execute(_SCHEMA)
-    except sqlite3.DatabaseError as exc:
-        raise DataError(f"{path}: not a canarystats history (SQLite) file: {exc}") from None
-    return conn
+        # Autocommit: the transactions below are explicit, so the writer lock is taken (and
+        # waited for) once, at BEGIN IMMEDIATE, never half-way through a transaction.
+        return sqlite3.connect(path, timeout=lock_timeout, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise _history_error(path, exc, lock_timeout) from None
+
+
+def _has_runs(conn: sqlite3.Connection, path: Path) -> bool:
+    """Whether the file holds the runs table; refuse an SQLite file that is something else."""
+    tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "runs" in tables:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+        if columns >= _COLUMNS:
+            return True
+    elif not tables - {"sqlite_sequence"}:
+        return False
+    # Another program's database: adding a table to it, or reading its own "runs", would be
+    # wrong either way.
+    raise DataError(
+        f"{path}: not a canarystats history file (an SQLite database of something else); "
+        "give a file of its own"
+    )
+
+
+def _history_error(path: Path, exc: sqlite3.Error, lock_timeout: float) -> DataError:
+    """One line that tells a lock apart from a file that is no history, a full disk, ..."""
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if code in (_BUSY, _LOCKED):
+        return DataError(
+            f"{path}: locked by another process (waited {lock_timeout:g} s); "
+            "retry once it is released, or wait longer"
+        )
+    if code in (_NOTADB, _CORRUPT):
+        return DataError(f"{path}: not a canarystats history file ({exc}); give a file of its own")
+    if code == _FULL:
+        return DataError(f"{path}: cannot write it ({exc}); free some space or write elsewhere")
+    if code in (_READONLY, _CANTOPEN):
+        return DataError(f"{path}: cannot write it ({exc}); choose a file you can write to")
+    return DataError(f"{path}: cannot use the history ({exc})")
 
 
 def append(
@@ -90,8 +154,12 @@ def append(
     window: tuple[datetime, datetime] | None = None,
     scopes: Mapping[str, str] | None = None,
     recorded_at: datetime | None = None,
+    lock_timeout: float = LOCK_TIMEOUT_S,
 ) -> None:
     """Append one run to the history file (created if missing).
+
+    The run is one transaction: it is recorded whole or not at all.  While another process
+    holds the file's lock, ``append`` waits up to ``lock_timeout`` seconds for it.
 
     Parameters
     ----------
@@ -115,11 +183,17 @@ def append(
         Cohort -> scope.
     recorded_at : datetime, optional
         When (default now, UTC).
+    lock_timeout : float
+        Seconds to wait while another process holds the file's lock (default
+        :data:`LOCK_TIMEOUT_S`).
 
     Raises
     ------
     canarystats.errors.DataError
-        When the file cannot be written or is not a history file.
+        One line naming the file and what to do, that tells apart: a lock still held after
+        ``lock_timeout`` ("locked by another process"), a file that is not a canarystats
+        history (not SQLite, or the database of something else: it is left untouched), a full
+        disk, a file or folder that cannot be written, a missing folder.
 
     Examples
     --------
@@ -152,38 +226,58 @@ def append(
         json.dumps(failing),
         json.dumps(judgment.to_dict(), allow_nan=False) if judgment is not None else None,
     )
-    conn = _connect(path, create=True)
+    _insert(Path(path), row, lock_timeout)
+
+
+def _insert(where: Path, row: tuple[object, ...], lock_timeout: float) -> None:
+    """Insert one run in one transaction, creating the table in a new file."""
+    conn = _connect(where, create=True, lock_timeout=lock_timeout)
     try:
-        with conn:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if not _has_runs(conn, where):
+                conn.execute(_SCHEMA)
             conn.execute(
                 "INSERT INTO runs (recorded_at, config, verdict, score, exit_code, would_exit, "
                 "soft_fail, window_start, window_end, canary_scope, baseline_scope, "
                 "failing_metrics, judgment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 row,
             )
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            raise
     except sqlite3.Error as exc:
-        raise DataError(f"{path}: cannot record the run: {exc}") from None
+        raise _history_error(where, exc, lock_timeout) from None
     finally:
         conn.close()
 
 
-def runs(path: str | os.PathLike[str]) -> pd.DataFrame:
+def runs(path: str | os.PathLike[str], *, lock_timeout: float = LOCK_TIMEOUT_S) -> pd.DataFrame:
     """Every recorded run, oldest first (without the stored judgment JSON).
+
+    Raises
+    ------
+    canarystats.errors.DataError
+        As :func:`append` does, and when the file does not exist.
 
     Examples
     --------
     >>> runs("runs.sqlite")[["config", "verdict", "would_exit"]]  # doctest: +SKIP
     """
-    conn = _connect(path, create=False)
+    where = Path(path)
+    conn = _connect(where, create=False, lock_timeout=lock_timeout)
     try:
-        return pd.read_sql_query(
-            "SELECT id, recorded_at, config, verdict, score, exit_code, would_exit, soft_fail, "
-            "window_start, window_end, canary_scope, baseline_scope, failing_metrics "
-            "FROM runs ORDER BY id",
-            conn,
+        if not _has_runs(conn, where):
+            return pd.DataFrame(columns=list(_LISTED))
+        cursor = conn.execute(f"SELECT {', '.join(_LISTED)} FROM runs ORDER BY id")
+        return pd.DataFrame.from_records(
+            cursor.fetchall(), columns=list(_LISTED), coerce_float=True
         )
-    except (sqlite3.Error, pd.errors.DatabaseError) as exc:
-        raise DataError(f"{path}: cannot read the history: {exc}") from None
+    except sqlite3.Error as exc:
+        raise _history_error(where, exc, lock_timeout) from None
     finally:
         conn.close()
 

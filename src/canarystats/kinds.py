@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 
 from canarystats.align import HostCubes
 from canarystats.config import MetricConfig
+from canarystats.errors import DataError
 
 __all__ = ["MIN_VALUES", "SPARSE_SHARE", "count_rows", "undeclared_counts"]
 
@@ -83,12 +84,34 @@ def count_rows(
     """
     rows = tuple(metrics) * cubes.n_runs
     declared = np.array([m.kind == "count" for m in rows], dtype=bool)
+    _refuse_negative_counts(cubes, rows, declared)
     auto = np.array([m.kind == "auto" for m in rows], dtype=bool)
     inferred = np.zeros(len(rows), dtype=bool)
     idx = np.flatnonzero(auto)
     if len(idx):
         inferred[idx] = _looks_like_counts(cubes, idx)
     return declared | inferred, inferred
+
+
+def _refuse_negative_counts(
+    cubes: HostCubes, rows: Sequence[MetricConfig], declared: NDArray[np.bool_]
+) -> None:
+    """A declared count with a negative value is a wrong query or kind: one line naming it."""
+    for cohort, cube, table in (
+        ("canary", cubes.canary, cubes.canary_host_table),
+        ("baseline", cubes.baseline, cubes.baseline_host_table),
+    ):
+        with np.errstate(invalid="ignore"):
+            negative = declared[:, None, None] & (cube < 0)
+        if not negative.any():
+            continue
+        row, slot, col = (int(i[0]) for i in np.nonzero(negative))
+        host = table[row // len(cubes.names)][slot]
+        raise DataError(
+            f"metric {rows[row].name!r} is a count (kind: count), but {cohort} host {host!r} "
+            f"has a negative value ({cube[row, slot, col]:g}); counts are events and cannot "
+            "be negative: fix the query, or declare kind: gauge"
+        )
 
 
 def _looks_like_counts(cubes: HostCubes, rows: NDArray[np.int64]) -> NDArray[np.bool_]:

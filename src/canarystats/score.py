@@ -7,9 +7,11 @@ the configured percentages (groups without a weight share what is left of 100), 
 to two decimals, and forced to 0 when a critical metric is not Pass or when half or more of the
 metrics had no data.
 
-canarystats differs in two deliberate ways (``docs/judging.md``): a muted metric is scored as
-a Pass instead of being dropped, so muting can never lower the score; and a run that could not
-be judged gets the verdict ``nodata`` rather than ``fail``.
+Muted metrics are reported but left out of the score, as in Kayenta: they never count as
+passes, and a critical metric that is muted neither gates nor counts.  canarystats differs in
+one deliberate way (``docs/judging.md``): a run that could not be judged -- nothing unmuted to
+judge, a critical metric without a decision, half or more of the metrics without data, or no
+metric judged at all -- gets the verdict ``nodata`` rather than ``fail`` or ``pass``.
 """
 
 from __future__ import annotations
@@ -119,7 +121,7 @@ def score(
     Parameters
     ----------
     results : sequence of ScoredMetric
-        Every metric's result, muted ones included (they are scored as Pass).
+        Every metric's result; muted ones are left out of the score.
     weights : mapping
         Group weights in percent.
     pass_score, marginal_score : float
@@ -131,7 +133,8 @@ def score(
     Score
         The verdict is ``fail`` when a critical metric is High/Low (or NodataFailMetric), and
         ``nodata`` when a critical metric has no data or could not be judged, when half or more
-        of the metrics have no data, or when there is nothing to judge.
+        of the (unmuted) metrics have no data, when every metric is muted, or when no metric
+        was judged at all: a pass always rests on at least one judged metric.
 
     Examples
     --------
@@ -140,10 +143,7 @@ def score(
     >>> s.score, s.verdict
     (50.0, 'marginal')
     """
-    scored = [
-        ScoredMetric(r.name, Label.PASS, r.groups, critical=False, muted=True) if r.muted else r
-        for r in results
-    ]
+    scored = [r for r in results if not r.muted]
     groups = group_scores(scored)
     total = len(scored)
     n_nodata = sum(r.classification == Label.NODATA for r in scored)
@@ -155,7 +155,13 @@ def score(
             0.0, groups, Verdict.FAIL, f"Critical metric {names} failed, so the score is 0.", False
         )
     if total == 0:
-        return Score(0.0, groups, Verdict.NODATA, "There were no metrics to judge.", True)
+        why = (
+            f"Every metric ({len(results)}) is muted, so nothing was judged and the run has no "
+            "verdict."
+            if results
+            else "There were no metrics to judge."
+        )
+        return Score(0.0, groups, Verdict.NODATA, why, True)
     if critical_unjudged:
         names = ", ".join(r.name for r in critical_unjudged)
         return Score(
@@ -173,6 +179,15 @@ def score(
             f"{n_nodata} of {total} metrics had no data (50% or more), so the run has no verdict.",
             True,
         )
+    counted = sum(r.classification in COUNTED for r in scored)
+    if counted == 0:
+        return Score(
+            0.0,
+            groups,
+            Verdict.NODATA,
+            f"None of the {total} unmuted metrics could be judged, so the run has no verdict.",
+            True,
+        )
     value = weighted_sum(groups, weights)
     if value >= pass_score:
         verdict, cmp = Verdict.PASS, f"at least the pass score {pass_score:g}"
@@ -186,7 +201,6 @@ def score(
         )
     else:
         verdict, cmp = Verdict.FAIL, f"below the marginal score {marginal_score:g}"
-    counted = sum(r.classification in COUNTED for r in scored)
     passed = sum(r.classification == Label.PASS for r in scored)
     reason = f"Score {value:g} is {cmp} ({passed} of {counted} judged metrics passed)."
     return Score(value, groups, verdict, reason, False)

@@ -25,6 +25,10 @@ _DURATION = re.compile(r"^(?:\d+[smhdw])+$")
 _RELATIVE = re.compile(r"^(?:now)?\s*([+-])\s*((?:\d+[smhdw])+)$")
 # timedelta tops out near 2.7 million years; a larger count is a typo, not a window.
 _MAX_SECONDS = 100 * 365 * 86400
+#: the times a window may have: metrics exist after 1970, and pandas' nanosecond times end in
+#: 2262 (a window plus its pre-deploy past and look-ahead stays inside)
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 _TIME_HELP = "use ISO 8601 (2026-03-10T15:00:00Z), 'now' or a relative time like -15m"
 
@@ -125,26 +129,34 @@ def parse_time(text: str, *, now: datetime | None = None, flag: str = "--start")
     lowered = cleaned.lower().replace(" ", "")
     if lowered == "now":
         return reference
+    out_of_range = ConfigError(
+        f"{flag} {text!r} is out of the range of times canarystats judges "
+        f"({EARLIEST.year} to {LATEST.year - 1}); check the date"
+    )
     relative = _RELATIVE.match(lowered)
     if relative:
         sign, amount = relative.groups()
         offset = parse_duration(amount, flag=flag)
         try:
-            return reference + offset if sign == "+" else reference - offset
+            moment = reference + offset if sign == "+" else reference - offset
         except OverflowError:
-            raise ConfigError(f"{flag} {text!r} is out of the range of dates") from None
-    if not cleaned or not cleaned[0].isdigit():
-        raise ConfigError(f"{flag} {text!r} is not a time; {_TIME_HELP}")
-    try:
-        moment = datetime.fromisoformat(cleaned)
-    except ValueError:
-        raise ConfigError(f"{flag} {text!r} is not a time; {_TIME_HELP}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError:
-        raise ConfigError(f"{flag} {text!r} is out of the range of dates") from None
+            raise out_of_range from None
+    else:
+        if not cleaned or not cleaned[0].isdigit():
+            raise ConfigError(f"{flag} {text!r} is not a time; {_TIME_HELP}")
+        try:
+            moment = datetime.fromisoformat(cleaned)
+        except ValueError:
+            raise ConfigError(f"{flag} {text!r} is not a time; {_TIME_HELP}") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        try:
+            moment = moment.astimezone(UTC)
+        except OverflowError:
+            raise out_of_range from None
+    if not EARLIEST <= moment < LATEST:
+        raise out_of_range
+    return moment
 
 
 def resolve_window(

@@ -17,14 +17,16 @@ from canarystats.errors import SourceError
 ROOT = Path(__file__).resolve().parents[2]
 WEB = str(ROOT / "examples" / "web.yaml")
 HEALTHY = str(ROOT / "fixtures" / "healthy-deploy.csv")
-# The help's exit-code section as users have read it since the first release.
+# The help's exit-code section, as users read it.
 HELP_EXIT_CODES = """\
 exit codes (judge):
   0  pass
   1  fail; marginal counts as fail unless --marginal-ok
-  2  the command line or the config is wrong, or the Datadog keys are missing (never
-     hidden by --soft-fail)
-  3  no verdict: the source (Datadog) failed or the judgment is nodata
+  2  the command line, the config or the data is wrong, or the set-up cannot work
+     (missing or refused Datadog keys, a wrong DATADOG_HOST or DD_SITE); never hidden by
+     --soft-fail
+  3  no verdict: the source (Datadog) is down or throttling past the deadline, or the
+     judgment is nodata
   --soft-fail exits 0 instead of 1 or 3, and prints (and records) the code it would have
   returned.
 """

@@ -70,3 +70,21 @@ def test_validate_warns_about_metrics_that_look_like_undeclared_counts(
     assert main(["validate", str(config)]) == 0
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and "'web.errors' looks like a count" in err[0]
+
+
+def test_validate_warns_that_a_muted_critical_metric_will_not_gate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "name: c\nmetrics:\n"
+        "  - {name: errs, query: q, critical: true, muted: true}\n"
+        "  - {name: cpu, query: q}\n"
+    )
+    assert main(["validate", str(path)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1
+    assert "'errs' is critical and muted" in err[0] and "will not stop a deploy" in err[0]
+    path.write_text("name: c\nmetrics:\n  - {name: cpu, query: q, muted: true}\n")
+    assert main(["validate", str(path)]) == 0
+    assert "every run will have no verdict" in capsys.readouterr().err

@@ -193,7 +193,11 @@ ERRORS = [
     ("metrics.2.name", _DELETE, "metrics[2].name: missing"),
     ("metrics.2.query", _DELETE, "metrics[2].query: missing"),
     ("metrics.2.name", "cpu", "metrics[2].name: 'cpu' is already the name of metrics[1]"),
-    ("metrics.2.name", "p99\nlatency", "metrics[2].name: 'p99\\nlatency' has a character that"),
+    (
+        "metrics.2.name",
+        "p99\nlatency",
+        "metrics[2].name: 'p99\\nlatency' has an invisible or control character (U+000A)",
+    ),
     ("metrics.2.qurey", "x", "metrics[2].qurey: unknown key; allowed keys here are name, query"),
     ("metrics.2.step", -5, "metrics[2].step: -5 is out of range"),
     ("metrics.2.groups", [], "metrics[2].groups: expected a group name or a non-empty list"),

@@ -247,6 +247,37 @@ def test_html_is_self_contained_with_one_plot_per_metric(config, incident) -> No
     assert ">FAIL<" in page
 
 
+def test_html_of_many_metrics_plots_the_failing_ones_first_up_to_the_cap() -> None:
+    pytest.importorskip("matplotlib")
+    import numpy as np
+    import pandas as pd
+
+    from canarystats.report.html import MAX_PLOTS
+
+    n = MAX_PLOTS + 15
+    names = [f"m{i:03d}" for i in range(n)]
+    failing = {names[-1], names[-2]}  # last in config order: plotted only if failing comes first
+    cfg = load_config({"name": "big", "metrics": [{"name": x, "query": "q"} for x in names]})
+    hosts = [("canary", "c1"), ("canary", "c2"), ("baseline", "b1"), ("baseline", "b2"),
+             ("baseline", "b3"), ("baseline", "b4")]  # fmt: skip
+    rng = np.random.default_rng(7)
+    rows = [
+        (x, cohort, h, pd.Timestamp("2026-01-01", tz="UTC") + pd.Timedelta(minutes=t),
+         (60.0 if x in failing and cohort == "canary" else 10.0) + rng.normal(0, 0.2))
+        for x in names for cohort, h in hosts for t in range(12)
+    ]  # fmt: skip
+    frame = pd.DataFrame(rows, columns=["metric", "cohort", "host", "timestamp", "value"])
+    judgment = judge(cfg, frame)
+    assert {m.name for m in judgment.metrics if m.classification in FAILING} == failing
+    outline = _Outline()
+    outline.feed(render(judgment, "html", frame=frame, config=cfg))
+    assert len(outline.sections) == n  # every metric keeps its section
+    plotted = [s["data-metric"] for s, k in zip(outline.sections, outline.svgs_per_section,
+                                                 strict=True) if k == 1]  # fmt: skip
+    assert len(plotted) == MAX_PLOTS and failing <= set(plotted)
+    assert sum(outline.svgs_per_section) == MAX_PLOTS
+
+
 def test_html_without_matplotlib_says_how_to_install_it(
     config, incident, monkeypatch: pytest.MonkeyPatch
 ) -> None:

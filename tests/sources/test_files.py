@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from canarystats.errors import DataError
-from canarystats.frame import validate_frame
+from canarystats.frame import MAX_MAGNITUDE, validate_frame
 from canarystats.sources import read_datadog_response, read_frame, write_frame
 
 T0 = pd.Timestamp("2026-03-02T10:00:00Z")
@@ -174,7 +174,7 @@ _cells = st.lists(
         st.sampled_from(["canary", "baseline"]),
         st.sampled_from(["", "web-1", "host:a,env:prod"]),
         st.integers(min_value=0, max_value=10**6),
-        st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False, width=64)),
+        st.one_of(st.none(), st.floats(-MAX_MAGNITUDE, MAX_MAGNITUDE, width=64)),
     ),
     max_size=20,
 )

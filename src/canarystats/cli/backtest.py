@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from canarystats.cli.console import Console
-from canarystats.errors import ConfigError
+from canarystats.errors import ConfigError, DataError
 from canarystats.exit_codes import ExitCode
 
 if TYPE_CHECKING:
@@ -56,7 +56,8 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace, console: Console) -> int:
     """Backtest, write the CSV to ``--output`` (or stdout), summarise on stderr; return 0.
 
-    The exit code is 0 whatever the judge got wrong: the backtest ran.
+    The exit code is 0 whatever the judge got wrong: the backtest ran.  It is 2 when the CSV
+    cannot be written to ``--output`` (the rows are then printed on stdout).
 
     Examples
     --------
@@ -70,9 +71,12 @@ def run(args: argparse.Namespace, console: Console) -> int:
     """
     from canarystats.backtesting import backtest, summarize
     from canarystats.config import load_config
-    from canarystats.frame import write_atomic
+    from canarystats.frame import check_output_path, write_atomic
     from canarystats.sources.history import HistorySource, read_deploys
 
+    if args.output is not None:
+        # A path that can never be a file fails now, not after the whole backtest.
+        check_output_path(args.output)
     config = load_config(Path(args.config))
     table = read_deploys(args.deploys)
     source = HistorySource.from_files(args.data, table)
@@ -85,11 +89,21 @@ def run(args: argparse.Namespace, console: Console) -> int:
         finally:
             client.close()
     text = results_csv(result)
-    if args.output is None:
+    if args.output is not None:
+        try:
+            write_atomic(args.output, text)
+        except DataError as exc:
+            # The CSV is the backtest's result, and a script would go on to read a missing or
+            # stale file: exit 2.  The rows took long to compute, so they go to stdout rather
+            # than nowhere.
+            console.stdout.write(text)
+            console.stdout.flush()
+            console.stderr.write(summary_line(summarize(result)) + "\n")
+            console.note(f"error: {exc}; the results are on stdout instead")
+            return int(ExitCode.USAGE)
+    else:
         console.stdout.write(text)
         console.stdout.flush()
-    else:
-        write_atomic(args.output, text)
     console.stderr.write(summary_line(summarize(result), args.output) + "\n")
     return int(ExitCode.PASS)
 

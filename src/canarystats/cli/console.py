@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import warnings
 from collections.abc import Iterator
 from typing import TextIO
 
@@ -77,11 +78,29 @@ def logging_to(console: Console) -> Iterator[None]:
     logger.propagate = False
     logger.addHandler(handler)
     try:
-        yield
+        # A numpy or pandas warning is about the code, not the user's data: it goes to the log
+        # at debug level (never a terminal's stderr between the report's lines).
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            warnings.showwarning = _log_warning
+            yield
     finally:
         logger.removeHandler(handler)
         logger.propagate, _ = saved
         logger.setLevel(saved[1])
+
+
+def _log_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    logging.getLogger("canarystats").debug(
+        "%s: %s (%s:%d)", category.__name__, message, filename, lineno
+    )
 
 
 def isatty(stream: TextIO) -> bool:

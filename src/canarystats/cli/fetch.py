@@ -45,8 +45,14 @@ def run(args: argparse.Namespace, console: Console) -> int:
     >>> run(args, console)  # doctest: +SKIP
     0
     """
+    from canarystats.frame import check_output_path
     from canarystats.sources import write_frame
 
+    # Saving the frame is fetch's whole job (there is no verdict to keep), so a file that
+    # cannot be written is an error, exit 2, in one line: checked before the fetch for a
+    # path that can never be a file, and by write_frame for the rest (no permission, a full
+    # disk, a read-only file system), which leaves no half-written file.
+    check_output_path(args.output)
     config = load_config_file(args)
     frame, _window, _scopes = fetch_frame(config, args, console)
     path = write_frame(frame, args.output)

@@ -8,11 +8,12 @@ watch what the judge would have stopped before letting it stop anything.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import os
 from collections.abc import Mapping
 from datetime import datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from canarystats.cli.console import Console, isatty
 from canarystats.cli.inputs import (
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from canarystats.config import CanaryConfig
     from canarystats.results import Judgment
 
-__all__ = ["NAME", "add_parser", "run"]
+__all__ = ["NAME", "Finish", "add_parser", "run"]
 
 NAME = "judge"
 
@@ -76,6 +77,10 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace, console: Console) -> int:
     """Judge, print or write the report, record the run; return the exit code.
 
+    The exit code is the verdict's whatever happens to the files: a report that cannot be
+    written to ``--output`` is printed on stdout instead, a run that cannot be recorded in
+    ``--history`` is not, and each says so in one warning line that names the verdict.
+
     Examples
     --------
     >>> import sys
@@ -87,12 +92,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
     """
     from canarystats.errors import SourceError
     from canarystats.exit_codes import for_verdict
-    from canarystats.frame import write_atomic
     from canarystats.judgment import judge
     from canarystats.report import render
 
-    if args.history is not None and Path(args.history).is_dir():
-        raise DataError(f"--history {args.history} is a folder; give a file name")
     config = load_config_file(args)
     if args.method is not None or args.pass_score is not None or args.marginal_score is not None:
         config = config.with_judge(
@@ -107,13 +109,18 @@ def run(args: argparse.Namespace, console: Console) -> int:
             frame, window, scopes = fetch_frame(config, args, console)
     except SourceError as exc:
         console.note(f"error: {exc}")
-        return _finish(args, console, None, config, int(exc.exit_code), window, scopes)
+        finish = Finish(args, console, None, int(exc.exit_code))
+        finish.soft_fail_note()
+        finish.record(config, window, scopes)
+        return finish.code
     console.progress(f"judging {len(config.metrics)} metrics")
     start = canary_start(args)
     if start is not None:
         config = config.with_judge(pre_window=pre_window(config, args))
     judgment = judge(config, frame, start=start)
-    code = int(for_verdict(judgment.verdict, marginal_ok=args.marginal_ok))
+    finish = Finish(
+        args, console, judgment, int(for_verdict(judgment.verdict, marginal_ok=args.marginal_ok))
+    )
     report = render(
         judgment,
         args.format,
@@ -123,46 +130,145 @@ def run(args: argparse.Namespace, console: Console) -> int:
         scopes=scopes,
         color=args.output is None and isatty(console.stdout) and "NO_COLOR" not in os.environ,
     )
-    if args.output is not None:
-        write_atomic(args.output, report)
-        console.note(
-            f"{judgment.verdict} (score {judgment.score:.0f}); report written to {args.output}"
-        )
-    else:
-        console.stdout.write(report)
-        console.stdout.flush()
-    return _finish(args, console, judgment, config, code, window, scopes)
+    finish.deliver(report)
+    finish.soft_fail_note()
+    finish.record(config, window, scopes)
+    return finish.code
 
 
-def _finish(
-    args: argparse.Namespace,
-    console: Console,
-    judgment: Judgment | None,
-    config: CanaryConfig,
-    would_exit: int,
-    window: tuple[datetime, datetime] | None,
-    scopes: Mapping[str, str],
-) -> int:
-    """Apply ``--soft-fail`` and record the run in ``--history``; return the exit code."""
-    code = would_exit
-    if args.soft_fail and would_exit in (ExitCode.FAIL, ExitCode.NO_VERDICT):
-        code = int(ExitCode.PASS)
-        what = judgment.verdict if judgment is not None else "no verdict (source failed)"
-        console.note(
-            f"soft-fail: {what} would have exited {would_exit}; exiting 0 "
-            "(drop --soft-fail to stop deploys)"
+class Finish:
+    """A judged run at its finish: its exit code, its report, its record in the history.
+
+    Writing the report and recording the run are by-products of the verdict: when either
+    fails, one warning line says what failed, what to do and what the verdict was, and the
+    exit code stays the verdict's.  This holds even for a ``--history`` file that is not a
+    canarystats history, a mistake that would otherwise be a usage error (exit 2): a pipeline
+    that judged a deploy must not lose its verdict to the file it keeps notes in.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed ``judge`` flags.
+    console : Console
+        Where the report and the messages go.
+    judgment : Judgment or None
+        None when the source failed and there is no verdict.
+    would_exit : int
+        The verdict's exit code, before ``--soft-fail``.
+
+    Examples
+    --------
+    >>> import io
+    >>> from canarystats.cli import build_parser
+    >>> args = build_parser().parse_args(["judge", "web.yaml", "--soft-fail"])
+    >>> Finish(args, Console(io.StringIO(), io.StringIO()), None, 3).code
+    0
+    """
+
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        console: Console,
+        judgment: Judgment | None,
+        would_exit: int,
+    ) -> None:
+        self.args = args
+        self.console = console
+        self.judgment = judgment
+        self.would_exit = would_exit
+        hidden = args.soft_fail and would_exit in (ExitCode.FAIL, ExitCode.NO_VERDICT)
+        #: what the command exits with
+        self.code = int(ExitCode.PASS) if hidden else would_exit
+
+    @property
+    def outcome(self) -> str:
+        """The verdict and the exit code, as the end of a warning line."""
+        codes = (
+            f"exit {self.code}"
+            if self.code == self.would_exit
+            else f"exit {self.code} with --soft-fail, {self.would_exit} without"
         )
-    if args.history is not None:
+        if self.judgment is None:
+            return f"there was no verdict (the source failed; {codes})"
+        return f"the verdict was {str(self.judgment.verdict).upper()} ({codes})"
+
+    def deliver(self, report: str) -> None:
+        """Write the report to ``--output``, or print it; on stdout too when the file fails."""
+        from canarystats.frame import write_atomic
+        from canarystats.report.context import score_text
+
+        if self.args.output is not None:
+            try:
+                write_atomic(self.args.output, report)
+            except DataError as exc:
+                self.console.note(
+                    f"warning: {exc}; the report is on stdout instead; {self.outcome}"
+                )
+            else:
+                verdict = self.judgment
+                summary = (
+                    f"{verdict.verdict} (score {score_text(verdict.score)})"
+                    if verdict
+                    else "no verdict"
+                )
+                self.console.note(f"{summary}; report written to {self.args.output}")
+                return
+        try:
+            self.console.stdout.write(report)
+            self.console.stdout.flush()
+        except OSError as exc:
+            # A reader that went away (a closed pipe) needs no message; a full disk behind a
+            # redirection does.  Either way the verdict still decides the exit code.
+            if exc.errno != errno.EPIPE:
+                reason = exc.strerror or str(exc)
+                self.console.note(f"warning: cannot print the report ({reason}); {self.outcome}")
+            _discard_stream(self.console.stdout)
+
+    def soft_fail_note(self) -> None:
+        """Say which exit code ``--soft-fail`` hid, if it hid one."""
+        if self.code != self.would_exit:
+            what = (
+                self.judgment.verdict if self.judgment is not None else "no verdict (source failed)"
+            )
+            self.console.note(
+                f"soft-fail: {what} would have exited {self.would_exit}; exiting 0 "
+                "(drop --soft-fail to stop deploys)"
+            )
+
+    def record(
+        self,
+        config: CanaryConfig,
+        window: tuple[datetime, datetime] | None,
+        scopes: Mapping[str, str],
+    ) -> None:
+        """Append the run to ``--history``, waiting up to ``--deadline`` for a lock."""
+        if self.args.history is None:
+            return
         from canarystats.history import append
 
-        append(
-            args.history,
-            judgment,
-            config_name=config.name,
-            exit_code=code,
-            would_exit=would_exit,
-            soft_fail=bool(args.soft_fail),
-            window=window,
-            scopes=scopes,
-        )
-    return code
+        try:
+            append(
+                self.args.history,
+                self.judgment,
+                config_name=config.name,
+                exit_code=self.code,
+                would_exit=self.would_exit,
+                soft_fail=bool(self.args.soft_fail),
+                window=window,
+                scopes=scopes,
+                lock_timeout=self.args.deadline,
+            )
+        except DataError as exc:
+            self.console.note(f"warning: --history {exc}; the run was not recorded; {self.outcome}")
+
+
+def _discard_stream(stream: TextIO) -> None:
+    # The interpreter flushes stdout once more at exit: what a failed stream still buffers
+    # would fail again there, with a traceback and exit status 120 (Python's rule for an
+    # error after SystemExit), so the stream's descriptor is pointed at the null device.
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, stream.fileno())
+        finally:
+            os.close(null)

@@ -11,6 +11,7 @@ import textwrap
 from collections.abc import Callable
 from typing import NoReturn
 
+from canarystats.config.checks import MAX_STEP
 from canarystats.exit_codes import MEANINGS, ExitCode
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "positive_float",
     "positive_int",
     "score",
+    "step_seconds",
 ]
 
 #: the formats of :func:`canarystats.report.render`, spelled out here because importing the
@@ -110,20 +112,41 @@ def positive_float(flag: str) -> Callable[[str], float]:
     return parse
 
 
+#: the largest whole number a flag takes (hosts): beyond it a typo, not a fleet
+MAX_COUNT = 100_000
+
+
 def positive_int(text: str) -> int:
-    """An argument type for a whole number of at least 1 (seconds, hosts).
+    """An argument type for a whole number from 1 to :data:`MAX_COUNT` (hosts).
 
     Examples
     --------
-    >>> positive_int("60")
+    >>> positive_int("6")
+    6
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"{text!r} is out of range; use 1 to {MAX_COUNT}")
+    return value
+
+
+def step_seconds(text: str) -> int:
+    """An argument type for a bucket size: whole seconds from 1 to a day.
+
+    Examples
+    --------
+    >>> step_seconds("60")
     60
     """
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    if not 1 <= value <= MAX_STEP:
+        raise argparse.ArgumentTypeError(f"{text!r} is out of range; use 1 to {MAX_STEP} seconds")
     return value
 
 
@@ -170,7 +193,7 @@ def add_window_flags(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--end", metavar="T", help="window end (default now)")
     parser.add_argument("--lookback", metavar="DUR", help="window length, e.g. 10m, 1h30m")
-    parser.add_argument("--step", type=positive_int, metavar="SECONDS", help="bucket size override")
+    parser.add_argument("--step", type=step_seconds, metavar="SECONDS", help="bucket size override")
     parser.add_argument(
         "--deadline",
         type=positive_float("deadline"),

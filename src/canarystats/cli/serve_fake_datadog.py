@@ -16,11 +16,13 @@ from typing import Any
 from canarystats.cli.console import Console
 from canarystats.exit_codes import ExitCode
 
-__all__ = ["NAME", "add_parser", "build_parser", "parse_scopes", "run"]
+__all__ = ["NAME", "add_parser", "build_parser", "check_port", "parse_scopes", "run"]
 
 NAME = "serve-fake-datadog"
 #: the port the fake listens on unless told otherwise (0: any free port)
 DEFAULT_PORT = 18080
+#: the largest TCP port number
+MAX_PORT = 65535
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
@@ -85,8 +87,27 @@ def parse_scopes(items: Sequence[str]) -> dict[str, str]:
     return scopes
 
 
+def check_port(port: int) -> int:
+    """``port`` when a TCP port can have that number; a :class:`ValueError` says which can.
+
+    Examples
+    --------
+    >>> check_port(0), check_port(18080)
+    (0, 18080)
+    >>> check_port(99999999)
+    Traceback (most recent call last):
+    ValueError: --port 99999999: a port is 0 to 65535 (0: any free port)
+    """
+    if not 0 <= port <= MAX_PORT:
+        raise ValueError(f"--port {port}: a port is 0 to {MAX_PORT} (0: any free port)")
+    return port
+
+
 def run(argv: Sequence[str], console: Console) -> int:
     """Serve until interrupted; return the exit code (2 before serving when an input is bad).
+
+    Every bad value is one line on stderr and exit 2, never a traceback; an unknown flag or a
+    value of the wrong type gets argparse's usage message (exit 2 too).
 
     Examples
     --------
@@ -103,17 +124,26 @@ def run(argv: Sequence[str], console: Console) -> int:
     from canarystats.testing.server import FakeDatadog, load_recording
 
     try:
+        check_port(args.port)
         scopes = parse_scopes(args.scope)
     except ValueError as exc:
         print(exc, file=console.stderr)
         return int(ExitCode.USAGE)
+    # A malformed file can fail in any way while it is read; each is a bad input (exit 2).
+    unreadable = (CanaryStatsError, OSError, ValueError, KeyError, TypeError)
+    recordings = []
+    for path in args.replay:
+        try:
+            recordings.append(load_recording(path))
+        except unreadable as exc:
+            print(_naming("--replay", path, exc), file=console.stderr)
+            return int(ExitCode.USAGE)
     try:
         frame = read_frame(args.data) if args.data else None
-        recordings = [load_recording(path) for path in args.replay]
-    except (CanaryStatsError, OSError, ValueError) as exc:
-        print(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, file=console.stderr)
+        fake = FakeDatadog(frame, scopes=scopes, recordings=recordings, port=args.port)
+    except unreadable as exc:
+        print(_naming("--data", args.data, exc), file=console.stderr)
         return int(ExitCode.USAGE)
-    fake = FakeDatadog(frame, scopes=scopes, recordings=recordings, port=args.port)
     try:
         fake.start()
     except OSError as exc:
@@ -134,3 +164,12 @@ def run(argv: Sequence[str], console: Console) -> int:
     finally:
         fake.stop()
     return int(ExitCode.PASS)
+
+
+def _naming(flag: str, path: str | None, exc: BaseException) -> str:
+    # One line that names the flag's file, whatever the error says.
+    if isinstance(exc, OSError) and exc.strerror:
+        text = exc.strerror
+    else:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text if path is not None and str(path) in text else f"{flag} {path}: {text}"

@@ -7,10 +7,14 @@ and what is allowed, so a user can fix a config from the message alone.
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
 from canarystats.errors import ConfigError
+
+#: the longest bucket a metric may have: a day (a canary is judged over minutes to hours)
+MAX_STEP = 86400
 
 
 class Context:
@@ -110,18 +114,38 @@ def check_keys(ctx: Context, data: Mapping[str, Any], path: str, allowed: tuple[
             )
 
 
-def as_string(ctx: Context, value: Any, path: str, *, empty: bool = False) -> str:
-    """``value`` if it is a string, and not blank unless ``empty``.
+def as_string(
+    ctx: Context, value: Any, path: str, *, empty: bool = False, multiline: bool = False
+) -> str:
+    """``value`` if it is a string of visible text, and not blank unless ``empty``.
+
+    Control characters (a newline would split a one-line report or log line) and invisible
+    format characters (a right-to-left override would make a name read as another) are
+    refused; ``multiline`` allows line breaks and tabs (a long query).
 
     Examples
     --------
     >>> as_string(Context("c"), "web", "name")
     'web'
+    >>> as_string(Context("c"), "web\u202eoops", "name")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    canarystats.errors.ConfigError: c: name: 'web\\u202eoops' has an invisible or control ...
     """
     if not isinstance(value, str):
         raise ctx.error(path, f"expected a string, got {describe(value)}")
     if not empty and not value.strip():
         raise ctx.error(path, "must not be empty")
+    allowed = "\n\r\t" if multiline else ""
+    for ch in value:
+        if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp") and (
+            ch not in allowed
+        ):
+            raise ctx.error(
+                path,
+                f"{value!r} has an invisible or control character (U+{ord(ch):04X}); use "
+                "visible text",
+            )
     return value
 
 
@@ -186,7 +210,7 @@ def as_number(
 
 
 def as_step(ctx: Context, value: Any, path: str) -> int:
-    """``value`` if it is a whole number of seconds, at least 1.
+    """``value`` if it is a whole number of seconds, from 1 to :data:`MAX_STEP` (a day).
 
     Examples
     --------
@@ -200,8 +224,8 @@ def as_step(ctx: Context, value: Any, path: str) -> int:
         or value != int(value)
     ):
         raise ctx.error(path, f"expected a whole number of seconds, got {describe(value)}")
-    if value < 1:
-        raise ctx.error(path, f"{value} is out of range; use at least 1 second")
+    if not 1 <= value <= MAX_STEP:
+        raise ctx.error(path, f"{value:g} is out of range; use 1 to {MAX_STEP} seconds")
     return int(value)
 
 

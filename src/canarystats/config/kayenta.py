@@ -74,27 +74,22 @@ def convert_kayenta_config(data: Mapping[str, Any], *, source: str = "<config>")
     """
     name = data.get("name")
     out: dict[str, Any] = {"name": name if isinstance(name, str) and name else "kayenta"}
-    classifier = data.get("classifier") or {}
-    if not isinstance(classifier, Mapping):
-        raise ConfigError(
-            f"{source}: classifier: expected a mapping, got {type(classifier).__name__}"
-        )
-    weights = classifier.get("groupWeights") or {}
+    classifier = _mapping(data.get("classifier"), "classifier", source)
+    weights = _mapping(classifier.get("groupWeights"), "classifier.groupWeights", source)
     if weights:
         out["groups"] = dict(weights)
-    thresholds = classifier.get("scoreThresholds") or {}
+    thresholds = _mapping(classifier.get("scoreThresholds"), "classifier.scoreThresholds", source)
     judge: dict[str, Any] = {}
-    if isinstance(thresholds, Mapping):
-        if thresholds.get("pass") is not None:
-            judge["pass_score"] = thresholds["pass"]
-        if thresholds.get("marginal") is not None:
-            judge["marginal_score"] = thresholds["marginal"]
+    if thresholds.get("pass") is not None:
+        judge["pass_score"] = thresholds["pass"]
+    if thresholds.get("marginal") is not None:
+        judge["marginal_score"] = thresholds["marginal"]
     warmup = _warmup_minutes(data, source)
     if warmup is not None:
         judge["warmup"] = f"{warmup}m" if warmup else 0
     if judge:
         out["judge"] = judge
-    templates = data.get("templates") or {}
+    templates = _mapping(data.get("templates"), "templates", source)
     metrics = data.get("metrics")
     if not isinstance(metrics, list):
         raise ConfigError(f"{source}: metrics: expected a list of metrics")
@@ -121,19 +116,33 @@ def _warmup_minutes(data: Mapping[str, Any], source: str) -> int | None:
     return None
 
 
+def _mapping(value: Any, path: str, source: str) -> Mapping[str, Any]:
+    """``value`` if it is a mapping, ``{}`` where it is absent; else one line naming it."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{source}: {path}: expected a mapping, got {type(value).__name__}")
+    return value
+
+
 def _metric(raw: Any, path: str, templates: Mapping[str, Any], source: str) -> dict[str, Any]:
-    if not isinstance(raw, Mapping):
-        raise ConfigError(f"{source}: {path}: expected a mapping, got {type(raw).__name__}")
+    raw = _mapping(raw, path, source)
     out: dict[str, Any] = {"name": raw.get("name")}
     out["query"] = _query(raw.get("query"), f"{path}.query", templates, source)
     groups = raw.get("groups")
     if groups:
-        out["groups"] = list(groups)
-    canary = (raw.get("analysisConfigurations") or {}).get("canary") or {}
+        # a list is checked like any config's groups; anything else is named as it is
+        out["groups"] = list(groups) if isinstance(groups, list) else groups
+    configurations = _mapping(
+        raw.get("analysisConfigurations"), f"{path}.analysisConfigurations", source
+    )
+    canary = _mapping(configurations.get("canary"), f"{path}.analysisConfigurations.canary", source)
     direction = canary.get("direction", "either")
     out["direction"] = direction if direction in ("increase", "decrease") else "either"
     out["nan_strategy"] = "replace" if canary.get("nanStrategy") == "replace" else "remove"
-    outliers = canary.get("outliers") or {}
+    outliers = _mapping(
+        canary.get("outliers"), f"{path}.analysisConfigurations.canary.outliers", source
+    )
     out["outliers"] = "remove" if outliers.get("strategy") == "remove" else "keep"
     if outliers.get("outlierFactor") is not None:
         out["outlier_factor"] = outliers["outlierFactor"]
@@ -144,7 +153,9 @@ def _metric(raw: Any, path: str, templates: Mapping[str, Any], source: str) -> d
     ):
         if theirs in canary:
             out[ours] = canary[theirs]
-    effect = canary.get("effectSize") or {}
+    effect = _mapping(
+        canary.get("effectSize"), f"{path}.analysisConfigurations.canary.effectSize", source
+    )
     if effect:
         converted: dict[str, Any] = {
             "measure": "cles" if effect.get("measure") == "cles" else "mean_ratio"
@@ -173,7 +184,7 @@ def _query(raw: Any, path: str, templates: Mapping[str, Any], source: str) -> st
     template = raw.get("customInlineTemplate")
     if not template and raw.get("customFilterTemplate"):
         name = raw["customFilterTemplate"]
-        if name not in templates:
+        if not isinstance(name, str) or name not in templates:
             raise ConfigError(
                 f"{source}: {path}.customFilterTemplate: template {name!r} is not in templates"
             )

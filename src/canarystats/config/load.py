@@ -154,21 +154,59 @@ def _looks_like_path(text: str) -> bool:
     return Path(stripped).suffix.lower() in (".yaml", ".yml", ".json") or Path(stripped).exists()
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key given twice in one mapping.
+
+    YAML says keys are unique, but PyYAML keeps the last one: ``must_have_data: true`` followed
+    by ``must_have_data: false`` would silently turn a check off.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                duplicate = key in seen
+                seen.add(key)
+            except TypeError:  # an unhashable key: the validation names it
+                continue
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is given twice; keep one", key_node.start_mark
+                )
+        return super().construct_mapping(node, deep=deep)
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"key {key!r} is given twice; keep one")
+        out[key] = value
+    return out
+
+
 def _parse(label: str, text: str) -> Any:
     try:
         # JSON is a subset of YAML 1.2, but PyYAML is YAML 1.1: parse JSON with json so
         # Kayenta configs with e.g. 1e-5 literals read as numbers.
         if text.lstrip().startswith("{"):
-            return json.loads(text)
-        return yaml.safe_load(text)
-    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+            return json.loads(text, object_pairs_hook=_unique_pairs)
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: no arbitrary objects
+    except RecursionError:
+        raise ConfigError(f"{label}: the config is nested too deeply to be a config") from None
+    except ValueError as exc:
+        if not isinstance(exc, json.JSONDecodeError):
+            raise ConfigError(f"{label}: {exc}") from None
+        raise ConfigError(
+            f"{label}: not valid YAML/JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from None
+    except yaml.YAMLError as exc:
         where = ""
         mark = getattr(exc, "problem_mark", None)
         if mark is not None:
             where = f" at line {mark.line + 1}, column {mark.column + 1}"
-        elif isinstance(exc, json.JSONDecodeError):
-            where = f" at line {exc.lineno}, column {exc.colno}"
-        problem = getattr(exc, "problem", None) or getattr(exc, "msg", None) or "syntax error"
+        problem = getattr(exc, "problem", None) or "syntax error"
         raise ConfigError(f"{label}: not valid YAML/JSON{where}: {problem}") from None
 
 
@@ -274,13 +312,7 @@ def _metric(ctx: Context, raw: Any, path: str, default_step: int) -> MetricConfi
             raise ctx.error(join_key(path, required), "missing; every metric needs name and query")
     d = MetricConfig(name="", query="")
     name = as_string(ctx, data["name"], join_key(path, "name"))
-    if not name.isprintable():
-        # A name is printed in one-line reasons, reports and JUnit test names.
-        raise ctx.error(
-            join_key(path, "name"),
-            f"{name!r} has a character that does not print (a newline, a tab); use plain text",
-        )
-    query = as_string(ctx, data["query"], join_key(path, "query"))
+    query = as_string(ctx, data["query"], join_key(path, "query"), multiline=True)
     step = as_step(ctx, data["step"], join_key(path, "step")) if "step" in data else default_step
     groups = _groups(ctx, data.get("groups", [DEFAULT_GROUP]), join_key(path, "groups"))
     effect = _effect_size(ctx, data.get("effect_size", {}), join_key(path, "effect_size"))

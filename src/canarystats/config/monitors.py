@@ -125,6 +125,8 @@ def _metric(monitor: Mapping[str, Any]) -> dict[str, Any]:
         if window is None:
             raise _Skip(f"window {match['window']!r} of its sum is not last_<n><s|m|h|d|w>")
         seconds = int(window["n"]) * _SECONDS[window["unit"]]
+        if seconds == 0:
+            raise _Skip(f"window {match['window']!r} of its sum is empty")
         statistic, threshold_value = "mean", threshold_value * DEFAULT_STEP / seconds
     out: dict[str, Any] = {
         "query": _FILTER.sub(_with_scope, metric_query),

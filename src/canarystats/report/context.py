@@ -28,6 +28,7 @@ __all__ = [
     "diagnostics_line",
     "iso",
     "num",
+    "score_text",
     "shift_text",
     "signed",
 ]
@@ -81,6 +82,17 @@ def num(x: float | None) -> str:
     if x is None or not math.isfinite(x):
         return "n/a"
     return f"{x:.3g}"
+
+
+def score_text(score: float) -> str:
+    """The score as reports show it: exact, so 99.96 never reads as 100.
+
+    Examples
+    --------
+    >>> score_text(100.0), score_text(99.96), score_text(0.0)
+    ('100', '99.96', '0')
+    """
+    return f"{score:.2f}".rstrip("0").rstrip(".")
 
 
 def signed(x: float) -> str:

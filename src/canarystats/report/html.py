@@ -2,7 +2,10 @@
 
 Per metric an inline SVG plot of canary and baseline over the window with the verdict (drawn by
 :mod:`canarystats.plot`, so it needs matplotlib, the ``plots`` extra).  No scripts, styles or
-fonts are fetched.
+fonts are fetched.  A plot costs tens of milliseconds, so a run of thousands of metrics plots
+only where a person will look: the failing and unjudged metrics first, up to :data:`MAX_PLOTS`;
+every metric keeps its section and numbers, and :func:`canarystats.plot.plot_metric` draws any
+other one on demand.
 """
 
 from __future__ import annotations
@@ -13,15 +16,19 @@ from typing import TYPE_CHECKING, cast
 
 from canarystats.errors import ConfigError
 from canarystats.labels import OUTCOME_COLOURS, Verdict, outcome
-from canarystats.report.context import ReportContext, iso, num, shift_text
+from canarystats.report.context import ReportContext, iso, num, score_text, shift_text
 from canarystats.results import failing_first
 
 if TYPE_CHECKING:
+    import pandas as pd
     from matplotlib.figure import Figure
 
     from canarystats.results import MetricResult
 
-__all__ = ["render_html"]
+__all__ = ["MAX_PLOTS", "render_html"]
+
+#: the most plots one report draws (failing and unjudged metrics first)
+MAX_PLOTS = 40
 
 _CSS = (
     """
@@ -67,7 +74,7 @@ def render_html(ctx: ReportContext) -> str:
         f"<title>canary {e(j.config_name)}: {e(j.verdict)}</title>",
         f"<style>{_CSS}</style></head><body>",
         f'<h1>Canary <code>{e(j.config_name)}</code>: <span class="{verdict_class}" '
-        f'id="verdict">{e(j.verdict.upper())}</span> (score {j.score:.0f}/100)</h1>',
+        f'id="verdict">{e(j.verdict.upper())}</span> (score {score_text(j.score)}/100)</h1>',
         f'<p class="reason">{e(j.reason)}</p>',
     ]
     meta = []
@@ -85,19 +92,27 @@ def render_html(ctx: ReportContext) -> str:
             f"{e(m.classification)}</td><td>{e(m.reason)}</td></tr>"
         )
     parts.append("</table>")
-    for m in ordered:
-        parts += _section(ctx, m)
+    # One pass over the frame instead of one per metric: a report of thousands of metrics
+    # would otherwise scan the whole frame thousands of times.
+    by_metric = dict(iter(ctx.frame.groupby("metric", sort=False, observed=True)))
+    for i, m in enumerate(ordered):
+        parts += _section(ctx, m, by_metric.get(m.name) if i < MAX_PLOTS else None)
     parts.append("</body></html>")
     return "\n".join(p for p in parts if p) + "\n"
 
 
-def _section(ctx: ReportContext, m: MetricResult) -> list[str]:
+def _section(ctx: ReportContext, m: MetricResult, points: pd.DataFrame | None) -> list[str]:
     from canarystats.plot import figure_to_svg, plot_metric
 
-    assert ctx.frame is not None
     e = html.escape
-    ax = plot_metric(ctx.frame, m, start=ctx.judgment.canary_start)
-    svg = figure_to_svg(cast("Figure", ax.figure))
+    if points is None:
+        plot = (
+            f'<p class="meta">No plot: this report draws {MAX_PLOTS} plots, failing metrics '
+            "first; <code>canarystats.plot.plot_metric</code> draws this one.</p>"
+        )
+    else:
+        ax = plot_metric(points, m, start=ctx.judgment.canary_start)
+        plot = f'<div class="plot">{figure_to_svg(cast("Figure", ax.figure))}</div>'
     link_html = " ".join(
         f'<a href="{e(url)}" rel="noopener">Datadog: {e(c)}</a>' for c, url in ctx.links(m).items()
     )
@@ -112,7 +127,7 @@ def _section(ctx: ReportContext, m: MetricResult) -> list[str]:
         f'<h2>{e(m.name)}: <span class="{outcome(m.classification)}">'
         f"{e(m.classification)}</span>{' (critical)' if m.critical else ''}</h2>",
         f'<p class="reason">{e(m.reason)}</p>',
-        f'<div class="plot">{svg}</div>',
+        plot,
         "<table><tr><th></th><th>n</th><th>mean</th><th>median</th><th>p95</th><th>max</th>"
         f"</tr>{rows}</table>",
         f"<p>shift {e(shift_text(m))}, p = {num(m.p_value)}, mean ratio {num(m.mean_ratio)}"

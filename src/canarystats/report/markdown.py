@@ -8,7 +8,14 @@ and Datadog links.
 from __future__ import annotations
 
 from canarystats.labels import Verdict, outcome
-from canarystats.report.context import ReportContext, canary_window_line, iso, num, shift_text
+from canarystats.report.context import (
+    ReportContext,
+    canary_window_line,
+    iso,
+    num,
+    score_text,
+    shift_text,
+)
 from canarystats.results import failing_first
 
 __all__ = ["render_markdown"]
@@ -36,7 +43,7 @@ def render_markdown(ctx: ReportContext) -> str:
     j = ctx.judgment
     out = [
         f"### {_MD_ICON.get(j.verdict, '')} Canary `{j.config_name}`: **{j.verdict.upper()}** "
-        f"(score {j.score:.0f}/100)",
+        f"(score {score_text(j.score)}/100)",
         "",
         f"> {_md_cell(j.reason)}",
         "",

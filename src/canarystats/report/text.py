@@ -15,6 +15,7 @@ from canarystats.report.context import (
     diagnostics_line,
     iso,
     num,
+    score_text,
     shift_text,
 )
 from canarystats.results import failing_first
@@ -52,7 +53,7 @@ def render_text(ctx: ReportContext) -> str:
     j, color = ctx.judgment, ctx.color
     lines = [
         _paint(f"{j.verdict.upper()}", _VERDICT_COLOR.get(j.verdict, "yellow"), color)
-        + f"  canary {j.config_name}: score {j.score:.0f}/100 "
+        + f"  canary {j.config_name}: score {score_text(j.score)}/100 "
         f"(pass >= {j.pass_score:g}, marginal >= {j.marginal_score:g})",
         j.reason,
     ]

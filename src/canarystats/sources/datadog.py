@@ -2,9 +2,18 @@
 
 The source sends each metric's query once per cohort, several metrics per HTTP request (v2
 ``POST /api/v2/query/timeseries`` takes a list of queries), and turns the answer
-(:mod:`canarystats.sources.datadog_response`) into the tidy frame.  Each request is retried by
+(:mod:`canarystats.sources.datadog_response`) into the tidy frame.  Each request is sent,
+bounded by the fetch's wall-clock deadline and retried by
 :mod:`canarystats.sources.datadog_retry`; every failure ends as one :class:`SourceError` line,
 and key values never appear in messages or logs.
+
+What a failure means decides the exit code: a set-up that can never work (keys missing or
+refused, a ``DATADOG_HOST`` or ``DD_SITE`` that does not lead to Datadog's API, a query Datadog
+rejects) is a :class:`SetupError`, exit 2, which ``--soft-fail`` never hides; a backend that is
+down or rate-limiting past the retries or the deadline is a plain :class:`SourceError`, exit 3.
+A host name that does not resolve is set-up, a host that resolves but refuses the connection is
+down.  ``DD_SITE`` must be one of the sites the installed ``datadog-api-client`` knows; any
+other base URL goes in ``DATADOG_HOST``.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import pandas as pd
 import urllib3
@@ -40,11 +50,12 @@ from datadog_api_client.v2.model.timeseries_formula_request_type import (
     TimeseriesFormulaRequestType,
 )
 
-from canarystats.errors import ConfigError, CredentialsError, SourceError
+from canarystats.errors import ConfigError, CredentialsError, SetupError, SourceError
 from canarystats.frame import empty_frame
 from canarystats.sources.base import MetricQuery, check_scopes, check_window, to_epoch_ms
-from canarystats.sources.datadog_response import parse_response, series_to_frame
+from canarystats.sources.datadog_response import RawSeries, parse_response, series_to_frame
 from canarystats.sources.datadog_retry import (
+    DEFAULT_MAX_BYTES,
     Budget,
     Rejected,
     RetryPolicy,
@@ -68,6 +79,17 @@ DEFAULT_SITE = "datadoghq.com"
 V1_PATH = "/api/v1/query"
 V2_PATH = "/api/v2/query/timeseries"
 _SITE = re.compile(r"^[A-Za-z0-9.-]+$")
+#: the documented Datadog sites, when the installed client cannot list them
+KNOWN_SITES = (
+    "datadoghq.com",
+    "us3.datadoghq.com",
+    "us5.datadoghq.com",
+    "ap1.datadoghq.com",
+    "ap2.datadoghq.com",
+    "datadoghq.eu",
+    "ddog-gov.com",
+    "us2.ddog-gov.com",
+)
 
 
 class DatadogSource:
@@ -88,7 +110,8 @@ class DatadogSource:
     connect_timeout : float
         Seconds to wait for the connection, per attempt.
     deadline : float
-        Seconds one :meth:`fetch` may take in all, waits and retries included.
+        Seconds of wall-clock time one :meth:`fetch` may take in all: connecting, reading and
+        decoding, waits and retries included, however slowly the server answers.
     max_retries : int
         Extra attempts after a 429, 408, 5xx, broken connection or unreadable answer.
     backoff : float
@@ -101,6 +124,8 @@ class DatadogSource:
         ``v2`` (default) sends several metrics per request; ``v1`` one request per metric.
     max_queries : int
         Most queries in one v2 request (each metric sends one per cohort).
+    max_bytes : int
+        Largest answer read, in bytes (default 64 MiB); a larger one is a :class:`SetupError`.
     settle : float
         Seconds Datadog needs to finish a bucket; the window's end is clamped to ``now - settle``
         because the last buckets before "now" come back null or partial.
@@ -137,6 +162,7 @@ class DatadogSource:
         max_wait: float = 60.0,
         api: str = "v2",
         max_queries: int = 10,
+        max_bytes: int = DEFAULT_MAX_BYTES,
         settle: float = 120.0,
         allow_empty: bool = False,
         trim: bool = True,
@@ -160,7 +186,7 @@ class DatadogSource:
                 "DD_APP_KEY is not set: export a Datadog application key as DD_APP_KEY "
                 "(metric queries need it as well as DD_API_KEY)"
             )
-        self.host = self._resolve_host(host, site)
+        self.host, self._setting = self._resolve_host(host, site)
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self.deadline = deadline
@@ -170,6 +196,7 @@ class DatadogSource:
         self.max_wait = max_wait
         self.api = api
         self.max_queries = max_queries
+        self.max_bytes = max_bytes
         self.settle = settle
         self.allow_empty = allow_empty
         self.trim = trim
@@ -184,21 +211,27 @@ class DatadogSource:
         return f"DatadogSource(host={self.host!r}, api={self.api!r})"
 
     @staticmethod
-    def _resolve_host(host: str | None, site: str | None) -> str:
+    def _resolve_host(host: str | None, site: str | None) -> tuple[str, str]:
+        """The base URL, and the name of the setting it came from (for set-up errors)."""
+        setting = "host" if host else "DATADOG_HOST"
         host = host or os.environ.get("DATADOG_HOST") or None
         if host:
-            if not host.startswith(("http://", "https://")):
-                raise SourceError(
-                    f"DATADOG_HOST {host!r} is not a URL: write it like http://127.0.0.1:18080"
+            parts = urlsplit(host)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise SetupError(
+                    f"{setting} {host!r} is not a URL: write it like http://127.0.0.1:18080 "
+                    "or https://api.datadoghq.eu"
                 )
-            return host.rstrip("/")
+            return host.rstrip("/"), setting
+        setting = "site" if site else "DD_SITE"
         site = site or os.environ.get("DD_SITE") or DEFAULT_SITE
-        if not _SITE.match(site):
-            raise SourceError(
-                f"DD_SITE {site!r} is not a Datadog site such as datadoghq.eu; "
-                "use DATADOG_HOST for a full URL"
+        sites = known_sites()
+        if not _SITE.match(site) or site not in sites:
+            raise SetupError(
+                f"{setting} {site!r} is not a Datadog site: use one of {', '.join(sites)} "
+                "(your Datadog URL's domain), or DATADOG_HOST for any other base URL"
             )
-        return f"https://api.{site}"
+        return f"https://api.{site}", setting
 
     # ------------------------------------------------------------------ fetching
 
@@ -290,9 +323,13 @@ class DatadogSource:
             host=self.host,
             request_timeout=(self.connect_timeout, self.timeout),
             return_http_data_only=False,
+            # The body is read by datadog_retry, bounded in time and size.
+            preload_content=False,
             # Our own loop retries; urllib3's default Retry(3) would silently repeat GETs and
-            # multiply the timeout.
-            retry_policy=urllib3.util.Retry(total=0, redirect=0, raise_on_status=False),
+            # multiply the timeout.  A redirect comes back as the 3xx answer, to be reported.
+            retry_policy=urllib3.util.Retry(
+                total=0, redirect=0, raise_on_redirect=False, raise_on_status=False
+            ),
         )
         cfg.api_key["apiKeyAuth"] = self._api_key
         cfg.api_key["appKeyAuth"] = self._app_key
@@ -337,19 +374,18 @@ class DatadogSource:
         step = batch[0].step
         start_ms, stop_ms = to_epoch_ms(start), to_epoch_ms(stop)
         try:
-            body = self._send(client, strings, start_ms, stop_ms, step, budget)
+            series = self._send(client, strings, start_ms, stop_ms, step, budget)
         except Rejected as rejected:
             raise self._explain_rejection(
                 client, strings, start_ms, stop_ms, step, budget, str(rejected)
             ) from None
         try:
-            series = parse_response(body)
             window = (start_ms, stop_ms) if self.trim else None
             return series_to_frame(series, labels, window_ms=window, step_ms=step * 1000)
         except (ValueError, TypeError, KeyError, IndexError) as exc:
             raise SourceError(
                 f"Datadog's answer to {len(strings)} queries could not be read: "
-                f"{one_line(str(exc))}"
+                f"{self._scrub(one_line(str(exc)))}"
             ) from None
 
     def _send(
@@ -360,7 +396,7 @@ class DatadogSource:
         stop_ms: int,
         step: int,
         budget: Budget,
-    ) -> Mapping[str, Any]:
+    ) -> list[RawSeries]:
         if self.api == "v1":
             # v1 takes comma-joined sub-queries; series carry the sub-query's query_index.
             api_v1 = MetricsApiV1(client)
@@ -381,13 +417,15 @@ class DatadogSource:
 
             what = f"POST {V2_PATH} ({len(strings)} queries, step {step} s)"
 
-        def counted() -> Any:
+        def counted(timeouts: tuple[float, float]) -> Any:
             self.requests += 1
             logger.info("%s: request %d to %s", what, self.requests, self.host)
+            # The client reads its timeout from the configuration at each call; these are the
+            # fetch's own, cut to the time its deadline leaves.
+            client.configuration.request_timeout = timeouts
             return request()
 
-        result = call_with_retries(counted, what, budget, self._retry_policy())
-        return result.to_dict()
+        return call_with_retries(counted, what, budget, self._retry_policy(), parse_response)
 
     def _retry_policy(self) -> RetryPolicy:
         # Read at each request, so settings changed after construction apply.
@@ -400,7 +438,18 @@ class DatadogSource:
             max_backoff=self.max_backoff,
             max_wait=self.max_wait,
             sleep=self._sleep,
+            connect_timeout=self.connect_timeout,
+            max_bytes=self.max_bytes,
+            setting=self._setting,
+            scrub=self._scrub,
         )
+
+    def _scrub(self, text: str) -> str:
+        # A server may echo a key back in its error text.
+        for key in (self._api_key, self._app_key):
+            if key:
+                text = text.replace(key, "***")
+        return text
 
     def _explain_rejection(
         self,
@@ -411,19 +460,19 @@ class DatadogSource:
         step: int,
         budget: Budget,
         text: str,
-    ) -> SourceError:
+    ) -> SetupError:
         # A 400 does not say which query of a batch was wrong; asking for each alone finds it.
         if len(strings) > 1:
             for single in strings:
                 try:
                     self._send(client, [single], start_ms, stop_ms, step, budget)
                 except Rejected as rejected:
-                    return SourceError(
+                    return SetupError(
                         f"Datadog rejected the query {single!r}: {rejected}; fix the metric's "
                         "query in the config"
                     )
         quoted = " | ".join(repr(s) for s in strings)
-        return SourceError(
+        return SetupError(
             f"Datadog rejected the query {one_line(quoted, 400)}: {text}; fix the metric's "
             "query in the config"
         )
@@ -447,6 +496,21 @@ def _v2_body(strings: list[str], start_ms: int, stop_ms: int, step: int) -> Any:
             ),
         )
     )
+
+
+def known_sites() -> tuple[str, ...]:
+    """The Datadog sites ``DD_SITE`` may name: those the installed client lists, else the docs'.
+
+    Examples
+    --------
+    >>> "datadoghq.eu" in known_sites(), "datadoghq.co" in known_sites()
+    (True, False)
+    """
+    try:
+        listed = Configuration().get_host_settings()[0]["variables"]["site"]["enum_values"]
+        return tuple(dict.fromkeys(str(site) for site in listed)) or KNOWN_SITES
+    except (LookupError, TypeError):
+        return KNOWN_SITES
 
 
 def _by_step(queries: Sequence[MetricQuery]) -> list[tuple[int, list[MetricQuery]]]:

@@ -20,6 +20,16 @@ from canarystats.frame import empty_frame, frame_from_arrays
 from canarystats.sources.query import group_name
 
 
+class AnswerError(ValueError):
+    """The answer is well formed but says the query failed; ``str()`` is Datadog's own text.
+
+    Examples
+    --------
+    >>> str(AnswerError("query timed out"))
+    'query timed out'
+    """
+
+
 @dataclass(frozen=True)
 class RawSeries:
     """One series of a Datadog answer, before it is labelled with a metric and cohort.
@@ -51,8 +61,10 @@ def parse_response(body: Mapping[str, Any]) -> list[RawSeries]:
 
     Raises
     ------
+    AnswerError
+        When the body says the query failed (``errors``, or v1's ``"status": "error"``).
     ValueError
-        When the body is neither shape, or says the query failed.
+        When the body is neither shape.
 
     Examples
     --------
@@ -64,18 +76,19 @@ def parse_response(body: Mapping[str, Any]) -> list[RawSeries]:
     """
     if not isinstance(body, Mapping):
         raise ValueError("the answer is not a JSON object")
+    if body.get("errors"):
+        # Checked first: an answer carrying errors next to data may have left queries out.
+        raise AnswerError(errors_text(body))
     if "data" in body:
         return _parse_v2(body)
     if "series" in body or "status" in body:
         return _parse_v1(body)
-    if "errors" in body:
-        raise ValueError(errors_text(body))
     raise ValueError("the answer has neither 'series' (v1) nor 'data' (v2)")
 
 
 def _parse_v1(body: Mapping[str, Any]) -> list[RawSeries]:
     if body.get("status") == "error" or body.get("error"):
-        raise ValueError(str(body.get("error") or errors_text(body)))
+        raise AnswerError(str(body.get("error") or errors_text(body)))
     group_keys = [str(key) for key in body.get("group_by") or []]
     out = []
     for item in body.get("series") or []:
@@ -113,8 +126,12 @@ def _parse_v2(body: Mapping[str, Any]) -> list[RawSeries]:
         raise ValueError("the answer's 'data.attributes' is missing")
     attributes = data["attributes"]
     if attributes.get("errors"):
-        raise ValueError(str(attributes["errors"]))
-    times = np.array([_ms(t) for t in attributes.get("times") or []], dtype="int64")
+        raise AnswerError(errors_text(attributes))
+    stamps = attributes.get("times") or []
+    # v2 times are int64 milliseconds by Datadog's specification; anything else is not its answer.
+    if not all(isinstance(t, int) and not isinstance(t, bool) for t in stamps):
+        raise ValueError("the answer's 'times' are not integer milliseconds")
+    times = np.array(stamps, dtype="int64")
     series = attributes.get("series") or []
     rows = attributes.get("values") or []
     if len(rows) != len(series):
@@ -183,20 +200,30 @@ def errors_text(body: Any) -> str:
     --------
     >>> errors_text({"errors": ["bad query", "no metric"]})
     'bad query; no metric'
+    >>> errors_text({"errors": [{"title": "Bad Request", "detail": "no such metric"}]})
+    'Bad Request: no such metric'
     >>> errors_text("<html><body>502</body></html>")
     'an HTML error page'
     """
     if isinstance(body, Mapping):
         errors = body.get("errors")
         if isinstance(errors, list) and errors:
-            return "; ".join(str(e) for e in errors)
+            return "; ".join(_error_item(e) for e in errors)
         if errors:
-            return str(errors)
+            return _error_item(errors)
         return "no error text"
     text = str(body or "").strip()
     if text.lower().startswith(("<!doctype", "<html")) or "<body" in text.lower():
         return "an HTML error page"
     return text or "an empty body"
+
+
+def _error_item(error: Any) -> str:
+    # JSON:API errors are objects ({"title": ..., "detail": ...}); older answers use strings.
+    if isinstance(error, Mapping):
+        parts = [str(error[k]) for k in ("title", "detail", "message") if error.get(k)]
+        return ": ".join(parts) if parts else str(dict(error))
+    return str(error)
 
 
 def series_to_frame(

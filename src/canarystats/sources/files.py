@@ -83,7 +83,9 @@ def read_frame(path: str | os.PathLike[str]) -> pd.DataFrame:
             raw, units = _read_json(path)
     except DataError:
         raise
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
+    except RecursionError:
+        raise DataError(f"{path}: nested too deeply to be a tidy frame") from None
+    except (OSError, ValueError, TypeError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot be read as {fmt}: {_first_line(exc)}") from None
     frame = validate_frame(raw, str(path))
     frame.attrs = {"units": {m: units.get(m) for m in frame["metric"].unique()}}
@@ -97,10 +99,19 @@ def _read_json(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     if isinstance(data, Mapping):
         if "points" not in data:
             raise DataError(f"{path}: JSON object has no 'points' list; write the tidy frame")
-        units = dict(data.get("units") or {})
+        units = data.get("units") or {}
+        if not isinstance(units, Mapping):
+            raise DataError(f"{path}: 'units' must map metric names to units")
+        units = dict(units)
         data = data["points"]
     if not isinstance(data, list):
         raise DataError(f"{path}: JSON must be a list of points or an object with 'points'")
+    odd = next((i for i, p in enumerate(data) if not isinstance(p, Mapping)), None)
+    if odd is not None:
+        raise DataError(
+            f"{path}: point {odd} is not an object; each point needs metric, cohort, host, "
+            "timestamp and value"
+        )
     frame = (
         pd.DataFrame.from_records(data)
         if data

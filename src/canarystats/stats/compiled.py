@@ -10,11 +10,17 @@ exactly the same values, so the switch only ever changes speed:
 * outside any block the default is on, unless the environment variable ``CANARYSTATS_NO_NUMBA``
   is set to a non-empty value (for environments where numba misbehaves);
 * without numba installed (``pip install canarystats[fast]`` brings it) they are off;
-* numba is imported on the first compiled call, not with canarystats.  If importing it or
-  compiling a kernel fails -- for instance numba's on-disk cache finds no writable place
-  ("cannot cache function ... no locator available") -- the kernels are switched off for the
-  rest of the process with one warning on the ``canarystats`` logger, and the numpy path
-  answers instead.
+* numba is imported on the first compiled call, not with canarystats;
+* compiled code is cached on disk where numba finds a writable place of its own (the
+  package's ``__pycache__``, then ``$XDG_CACHE_HOME/numba`` or ``~/.cache/numba``, or the
+  user's ``NUMBA_CACHE_DIR``).  On a read-only install whose HOME cannot be written either
+  (a container job as a non-root user), numba finds none ("cannot cache function ... no
+  locator available"): unless the user set ``NUMBA_CACHE_DIR``, canarystats then points it
+  at the first folder it can write of :func:`cache_folders`, and failing that compiles
+  without a cache, every run anew.  Neither says anything but a debug or info log line;
+* if importing numba or compiling a kernel fails for any other reason, the kernels are
+  switched off for the rest of the process with one warning on the ``canarystats`` logger,
+  and the numpy path answers instead.  Nothing here ever stops a judgment.
 """
 
 from __future__ import annotations
@@ -25,14 +31,23 @@ import importlib
 import importlib.util
 import logging
 import os
+import stat
+import sys
+import tempfile
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 #: set to a non-empty value to make the compiled kernels default to off
 ENV_VAR = "CANARYSTATS_NO_NUMBA"
+#: numba's own setting for where it caches compiled code; a value the user set is never changed
+CACHE_ENV_VAR = "NUMBA_CACHE_DIR"
+#: the module of the compiled kernels, imported only when one is first called
+KERNELS_MODULE = "canarystats.stats.numba_kernels"
 
 logger = logging.getLogger("canarystats")
 
@@ -52,14 +67,20 @@ class KernelState:
         :mod:`canarystats.stats.numba_kernels` once loaded.
     failure : str or None
         Why the kernels are off for the rest of the process (``None`` while they may run).
+    cache : bool
+        Whether the kernels are compiled with numba's on-disk cache (read by
+        :mod:`canarystats.stats.numba_kernels` when it is imported).
     """
 
     module: ModuleType | None = None
     failure: str | None = None
+    cache: bool = True
 
 
 #: the process's compiled kernels: loaded on first use, or off for good after a failure
 KERNELS = KernelState()
+# Threads of one process (a Dask worker's) may call a kernel first at the same time; one loads.
+_LOADING = threading.Lock()
 
 
 def default_enabled() -> bool:
@@ -135,14 +156,92 @@ def compiled_enabled() -> bool:
 
 
 def load_kernels() -> ModuleType:
-    """Import :mod:`canarystats.stats.numba_kernels`, and numba with it.
+    """Import :mod:`canarystats.stats.numba_kernels`, and numba with it, with a cache if any.
+
+    Where numba finds no writable cache folder of its own, the kernels are cached in the first
+    writable one of :func:`cache_folders` (unless the user set ``NUMBA_CACHE_DIR``), and where
+    there is none, compiled without a cache.
+
+    Raises
+    ------
+    Exception
+        Whatever importing numba or compiling raises for another reason than the cache.
 
     Examples
     --------
     >>> callable(load_kernels().select) if compiled_enabled() else True
     True
     """
-    return importlib.import_module("canarystats.stats.numba_kernels")
+    try:
+        return importlib.import_module(KERNELS_MODULE)
+    except RuntimeError as exc:
+        if "no locator available" not in str(exc):
+            raise
+    if CACHE_ENV_VAR not in os.environ:
+        folder = next((f for f in cache_folders() if _usable_cache(f)), None)
+        if folder is not None:
+            _point_numba_cache_at(folder)
+            try:
+                return importlib.import_module(KERNELS_MODULE)
+            except RuntimeError as exc:
+                if "no locator available" not in str(exc):
+                    raise
+    KERNELS.cache = False
+    logger.info("no writable folder for numba's cache: the kernels are compiled on each run")
+    return importlib.import_module(KERNELS_MODULE)
+
+
+def cache_folders() -> list[Path]:
+    """Where canarystats offers to cache compiled kernels, in order of preference.
+
+    ``$XDG_CACHE_HOME/canarystats/numba``, ``~/.cache/canarystats/numba``, then a folder of
+    this user's own in the temporary folder (``$TMPDIR``, ``/tmp``, ...).
+
+    Examples
+    --------
+    >>> cache_folders()[-1].name.startswith("canarystats-numba")
+    True
+    """
+    folders = []
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    if os.path.isabs(xdg):
+        folders.append(Path(xdg, "canarystats", "numba"))
+    with suppress(RuntimeError, KeyError):  # no HOME and no password entry: no home at all
+        folders.append(Path.home() / ".cache" / "canarystats" / "numba")
+    owner = f"-{os.getuid()}" if hasattr(os, "getuid") else ""
+    with suppress(OSError):  # not one writable temporary folder on this machine
+        folders.append(Path(tempfile.gettempdir(), f"canarystats-numba{owner}"))
+    return folders
+
+
+def _usable_cache(folder: Path) -> bool:
+    """Whether ``folder`` is (or can be made) a writable folder that only this user can write.
+
+    numba loads pickles from its cache: a folder someone else could write into (a temporary
+    folder made by another user before us) would let them run code in this process.
+    """
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = folder.lstat()
+        if not stat.S_ISDIR(info.st_mode) or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            return False
+        if hasattr(os, "getuid") and info.st_uid != os.getuid():
+            return False
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError:
+        return False
+    return True
+
+
+def _point_numba_cache_at(folder: Path) -> None:
+    # numba reads its settings from the environment when imported and again before each
+    # compilation, so the variable is what must change; the reload makes the decorators of
+    # the next import see it.  Child processes (Dask workers) inherit it, which they want.
+    os.environ[CACHE_ENV_VAR] = str(folder)
+    config = sys.modules.get("numba.core.config")
+    if config is not None:
+        config.reload_config()
+    logger.debug("numba finds no writable cache folder; caching the kernels in %s", folder)
 
 
 def call_kernel(name: str, *args: Any) -> Any | None:
@@ -163,7 +262,9 @@ def call_kernel(name: str, *args: Any) -> Any | None:
         return None
     try:
         if KERNELS.module is None:
-            KERNELS.module = load_kernels()
+            with _LOADING:
+                if KERNELS.module is None:
+                    KERNELS.module = load_kernels()
         return getattr(KERNELS.module, name)(*args)
     except Exception as exc:  # numba's errors have no common base class but Exception
         KERNELS.failure = f"{type(exc).__name__}: {exc}"

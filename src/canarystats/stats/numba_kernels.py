@@ -11,8 +11,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from canarystats.stats.compiled import KERNELS
 
-@njit(cache=True, nogil=True)
+# On disk where a cache folder can be written, in memory only where none can (compiled.py
+# decides, and imports this module again without the cache when it must).
+_CACHE = KERNELS.cache
+
+
+@njit(cache=_CACHE, nogil=True)
 def _rank_sum_ties(x, m, y, n):  # type: ignore[no-untyped-def]
     # Merge a group of equal values at a time: each canary value of a group is above every
     # baseline value before the group and ties with those in it.
@@ -37,7 +43,7 @@ def _rank_sum_ties(x, m, y, n):  # type: ignore[no-untyped-def]
     return total, ties
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=_CACHE, nogil=True)
 def _rank_sum_all(xs, ys, n1, n2, u, tie_term, has_ties):  # type: ignore[no-untyped-def]
     for r in range(xs.shape[0]):
         x = xs[r]
@@ -111,7 +117,7 @@ def rank_sum(
     return u, tie_term, has_ties
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=_CACHE, nogil=True)
 def _count(x, m, y, n, v, strict, lo, hi, cnt):  # type: ignore[no-untyped-def]
     # Row i holds x[i] - y[j]; those <= v are the y[j] at or above a boundary that only
     # moves right as x[i] grows (rounding is monotone), so one pass counts all rows.  The
@@ -138,7 +144,7 @@ def _count(x, m, y, n, v, strict, lo, hi, cnt):  # type: ignore[no-untyped-def]
     return total
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=_CACHE, nogil=True)
 def _select_row(x, m, y, n, k, lo, hi, cnt_le, cnt_lt, buf, seed):  # type: ignore[no-untyped-def]
     # The k-th and (k+1)-th smallest element (the second is +inf when k = m n).
     # Candidates of row i are its elements c in [lo[i], hi[i]) in ascending order, element
@@ -207,7 +213,7 @@ def _select_row(x, m, y, n, k, lo, hi, cnt_le, cnt_lt, buf, seed):  # type: igno
     return part[q], nxt
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=_CACHE, nogil=True)
 def _select_all(xs, ys, n1, n2, ranks, out):  # type: ignore[no-untyped-def]
     rows, kk = ranks.shape
     mmax = xs.shape[1]

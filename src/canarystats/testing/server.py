@@ -44,9 +44,14 @@ HTML_429 = (
 )
 #: the error text of a fault's JSON body, by status, when the fault gives none
 REASONS = {
+    200: "OK",
+    301: "Moved Permanently",
+    302: "Found",
+    307: "Temporary Redirect",
     400: "Bad Request",
     401: "Unauthorized",
     403: "Forbidden",
+    404: "Not Found",
     408: "Request Timeout",
     429: "Too many requests",
     500: "Internal Server Error",
@@ -71,7 +76,7 @@ class Fault:
     duplicate_reset : bool
         Send ``X-RateLimit-Reset`` twice (as Datadog has done).
     html : bool
-        Send an HTML page (``text/html``) instead of JSON.
+        Send an HTML page (``text/html``) instead of JSON: a web site or a proxy's page.
     body : str, optional
         Send this body text as is.
     errors : list of str, optional
@@ -80,6 +85,14 @@ class Fault:
         Seconds to wait before answering.
     truncate : bool
         Send the normal answer cut in half (with a matching ``Content-Length``).
+    trickle : float
+        Send the body one byte every ``trickle`` seconds (a stalled proxy, a dying link).
+    trickle_headers : bool
+        Trickle the status line and headers too, not only the body.
+    pad : int
+        Add an unknown field of this many bytes to the normal JSON answer.
+    location : str, optional
+        Send this ``Location`` header (with a 3xx ``status``: a redirect).
     match : str, optional
         Only requests whose query text contains this string.
 
@@ -98,6 +111,10 @@ class Fault:
     errors: list[str] | None = None
     delay: float = 0.0
     truncate: bool = False
+    trickle: float = 0.0
+    trickle_headers: bool = False
+    pad: int = 0
+    location: str | None = None
     match: str | None = None
 
 
@@ -107,6 +124,9 @@ class _Reply:
     body: bytes
     content_type: str = "application/json"
     headers: list[tuple[str, str]] = field(default_factory=list)
+    # seconds between bytes sent, and whether the head is trickled too
+    trickle: float = 0.0
+    trickle_headers: bool = False
 
 
 class FakeDatadog:
@@ -173,6 +193,8 @@ class FakeDatadog:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._started = time.monotonic()
+        # Set while stopping, so that trickling answers give up instead of outliving the server.
+        self.stopping = threading.Event()
         #: number of HTTP requests answered (faults included)
         self.requests = 0
         #: what each request asked for, in order
@@ -183,6 +205,7 @@ class FakeDatadog:
     def start(self) -> FakeDatadog:
         """Start serving in a background thread; returns self."""
         handler = _make_handler(self)
+        self.stopping.clear()
         self._server = ThreadingHTTPServer(("127.0.0.1", self._port), handler)
         self._server.daemon_threads = True
         # A short poll keeps stop() (and so every test using the fake) fast.
@@ -197,6 +220,7 @@ class FakeDatadog:
 
     def stop(self) -> None:
         """Stop serving and free the port."""
+        self.stopping.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -263,8 +287,8 @@ class FakeDatadog:
             ("X-RateLimit-Reset", str(reset)),
             ("X-RateLimit-Name", "metrics_query"),
         ]
-        if fault is not None and (fault.status is not None or fault.body is not None):
-            return _fault_reply(fault, limits)
+        if fault is not None and (fault.status is not None or fault.body is not None or fault.html):
+            return _slowed(_fault_reply(fault, limits), fault)
         if remaining < 0:
             return _error(429, ["Too many requests"], limits)
         try:
@@ -272,9 +296,15 @@ class FakeDatadog:
         except BadRequest as exc:
             return _error(400, [str(exc)], limits)
         reply.headers.extend(limits)
-        if fault is not None and fault.truncate:
+        if fault is None:
+            return reply
+        if fault.pad:
+            payload = json.loads(reply.body)
+            payload["unknown_padding"] = "x" * fault.pad
+            reply.body = json.dumps(payload).encode()
+        if fault.truncate:
             reply.body = reply.body[: max(len(reply.body) // 2, 1)]
-        return reply
+        return _slowed(reply, fault)
 
     def _take_fault(self, received: Received) -> Fault | None:
         text = " ".join(received.queries)
@@ -315,6 +345,8 @@ class FakeDatadog:
 def load_recording(recording: Mapping[str, Any] | str | Path) -> Mapping[str, Any]:
     """A recorded interaction: the mapping itself, or the JSON file at that path.
 
+    A file that is not JSON, or not a recording, raises a :class:`ValueError` naming it.
+
     Examples
     --------
     >>> load_recording({"endpoint": "/api/v1/query"})["endpoint"]
@@ -322,8 +354,23 @@ def load_recording(recording: Mapping[str, Any] | str | Path) -> Mapping[str, An
     """
     if isinstance(recording, Mapping):
         return recording
-    data: Mapping[str, Any] = json.loads(Path(recording).read_text(encoding="utf-8"))
-    return data
+    try:
+        data = json.loads(Path(recording).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{recording}: not a JSON file ({exc})") from None
+    response = data.get("response") if isinstance(data, Mapping) else None
+    if (
+        not isinstance(response, Mapping)
+        or not isinstance(data.get("endpoint"), str)
+        or "status" not in response
+        or not isinstance(response.get("body_raw"), str)
+    ):
+        raise ValueError(
+            f"{recording}: not a recorded answer (it needs 'endpoint' and a 'response' with "
+            "'status' and 'body_raw')"
+        )
+    loaded: Mapping[str, Any] = data
+    return loaded
 
 
 def _json(status: int, payload: Any, content_type: str) -> _Reply:
@@ -334,6 +381,22 @@ def _error(status: int, errors: list[str], headers: list[tuple[str, str]] | None
     return _Reply(status, json.dumps({"errors": errors}).encode(), headers=list(headers or []))
 
 
+def _slowed(reply: _Reply, fault: Fault) -> _Reply:
+    reply.trickle = fault.trickle
+    reply.trickle_headers = fault.trickle_headers
+    return reply
+
+
+def _html_page(status: int) -> str:
+    if status == 429:
+        return HTML_429
+    title = f"{status} {REASONS.get(status, 'Error')}"
+    return (
+        f"<!DOCTYPE html><html><head><title>{title}</title></head>"
+        f"<body><h1>{title}</h1></body></html>"
+    )
+
+
 def _fault_reply(fault: Fault, limits: list[tuple[str, str]]) -> _Reply:
     status = fault.status or 200
     headers = [h for h in limits if h[0] != "X-RateLimit-Reset"]
@@ -341,8 +404,10 @@ def _fault_reply(fault: Fault, limits: list[tuple[str, str]]) -> _Reply:
         headers.append(("X-RateLimit-Reset", f"{fault.reset:g}"))
         if fault.duplicate_reset:
             headers.append(("X-RateLimit-Reset", f"{fault.reset:g}"))
+    if fault.location is not None:
+        headers.append(("Location", fault.location))
     if fault.html:
-        return _Reply(status, HTML_429.encode(), "text/html; charset=utf-8", headers)
+        return _Reply(status, _html_page(status).encode(), "text/html; charset=utf-8", headers)
     if fault.body is not None:
         return _Reply(status, fault.body.encode(), "application/json", headers)
     errors = fault.errors or [REASONS.get(status, "Error")]
@@ -362,15 +427,37 @@ def _make_handler(fake: FakeDatadog) -> type[BaseHTTPRequestHandler]:
             except Exception as exc:  # the fake must answer, like a server would
                 logger.exception("FakeDatadog failed on %s %s", self.command, self.path)
                 reply = _error(500, [f"FakeDatadog internal error: {type(exc).__name__}"])
-            self.send_response(reply.status)
-            self.send_header("Content-Type", reply.content_type)
-            self.send_header("Content-Length", str(len(reply.body)))
-            for name, value in reply.headers:
-                self.send_header(name, value)
-            self.end_headers()
-            # The client may have given up already (a timeout test).
+            self.log_request(reply.status)
+            head = self._head(reply)
+            # The client may have given up already (a timeout or size test).
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                self.wfile.write(reply.body)
+                if not reply.trickle:
+                    self.wfile.write(head + reply.body)
+                elif reply.trickle_headers:
+                    self._trickle(head + reply.body, reply.trickle)
+                else:
+                    self.wfile.write(head)
+                    self._trickle(reply.body, reply.trickle)
+
+        def _head(self, reply: _Reply) -> bytes:
+            phrase = self.responses.get(reply.status, ("",))[0]
+            lines = [
+                f"{self.protocol_version} {reply.status} {phrase}",
+                f"Server: {self.version_string()}",
+                f"Date: {self.date_time_string()}",
+                f"Content-Type: {reply.content_type}",
+                f"Content-Length: {len(reply.body)}",
+                *(f"{name}: {value}" for name, value in reply.headers),
+            ]
+            return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+        def _trickle(self, data: bytes, pause: float) -> None:
+            for index in range(len(data)):
+                if fake.stopping.wait(pause):
+                    # The server is stopping: drop the connection, as a dying proxy would.
+                    self.close_connection = True
+                    return
+                self.wfile.write(data[index : index + 1])
 
         do_GET = _serve
         do_POST = _serve
