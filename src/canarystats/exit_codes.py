@@ -7,6 +7,7 @@ them, backtests record the code each deploy would have given.
 | 1 | fail (a ``marginal`` verdict counts as fail unless marginal is accepted) |
 | 2 | bad command line, config or data; or a set-up that cannot work (keys, host, site) |
 | 3 | no verdict: the backend is down or throttling past the deadline, or ``nodata`` |
+| 4 | undecided: a sequential judgment (``--state``) needs the next look; call again |
 | 130 | interrupted (Ctrl-C) |
 """
 
@@ -26,6 +27,7 @@ class ExitCode(IntEnum):
     FAIL = 1
     USAGE = 2
     NO_VERDICT = 3
+    UNDECIDED = 4
     INTERRUPTED = 130
 
 
@@ -41,6 +43,9 @@ MEANINGS: dict[ExitCode, str] = {
     ExitCode.NO_VERDICT: (
         "no verdict: the source (Datadog) is down or throttling past the deadline, or the "
         "judgment is nodata"
+    ),
+    ExitCode.UNDECIDED: (
+        "undecided (with --state): no boundary reached yet; call again after the next look"
     ),
     ExitCode.INTERRUPTED: "interrupted",
 }

@@ -17,6 +17,7 @@ import pandas as pd
 from canarystats.config import CanaryConfig, JudgeSettings, MetricConfig, load_config
 from canarystats.methods.base import Evidence, JudgingMethod, MetricClassification
 from canarystats.methods.registry import get_method
+from canarystats.monitors.gate import gate_judgment
 from canarystats.results import CohortSummary, Judgment, MetricResult
 from canarystats.score import ScoredMetric, score
 from canarystats.stats import Description
@@ -24,7 +25,7 @@ from canarystats.stats.rows import row_values
 from canarystats.windows import StartLike
 
 # load_config is re-exported: the docstring examples and most callers use it with judge.
-__all__ = ["judge", "judge_runs", "load_config"]
+__all__ = ["judge", "judge_runs", "judge_with_evidence", "load_config"]
 
 
 def judge(
@@ -32,6 +33,7 @@ def judge(
     frame: pd.DataFrame,
     *,
     start: StartLike | None = None,
+    monitors: pd.DataFrame | None = None,
     **overrides: Any,
 ) -> Judgment:
     """Judge a canary run: every configured metric, canary against baseline.
@@ -47,6 +49,11 @@ def judge(
         version: each host's own past, up to ``judge.pre_window``), points from it on the
         canary window, of which each metric's first ``warmup`` is left out.  None (default):
         every point is the canary window, and nothing is left out.
+    monitors : pandas.DataFrame, optional
+        The states of the monitors the config's ``monitors:`` names
+        (:mod:`canarystats.monitors.states`), fetched by the caller: a monitor that fired on a
+        canary host during the canary window fails the run (:mod:`canarystats.monitors.gate`).
+        Without them a config's monitors are reported as not checked.
     **overrides
         Judge settings that replace the config's for this run: ``method``, ``confidence``,
         ``tolerance``, ``pass_score``, ``marginal_score``, ``multiplicity``, ``alpha``,
@@ -81,7 +88,8 @@ def judge(
     if overrides:
         config = config.with_judge(**overrides)
     with np.errstate(all="ignore"):
-        return _judge_runs(config, frame, None, start)[1][0]
+        judgment = _judge_runs(config, frame, None, start)[1][0]
+    return gate_judgment(judgment, config, frame, monitors, start)
 
 
 def judge_runs(
@@ -151,6 +159,33 @@ def _judge_runs(
     start: StartLike | Mapping[Any, StartLike] | None,
 ) -> tuple[tuple[Any, ...], list[Judgment]]:
     """Every run of ``frame`` in one batched pass of the configured method, then scored."""
+    runs, judgments, _ = judge_with_evidence(config, frame, run, start)
+    return runs, judgments
+
+
+def judge_with_evidence(
+    config: CanaryConfig,
+    frame: pd.DataFrame,
+    run: str | None,
+    start: StartLike | Mapping[Any, StartLike] | None,
+) -> tuple[tuple[Any, ...], list[Judgment], Evidence]:
+    """:func:`judge_runs` with the method's evidence beside the judgments, for judges built on
+    top of one (the sequential judge reads each look's statistics from it).
+
+    Returns the run keys, a judgment per run, and the evidence over every row
+    (``run * len(config.metrics) + metric``).  Floating-point warnings are the caller's to
+    silence (:func:`judge` and :func:`judge_runs` do).
+
+    Examples
+    --------
+    >>> cfg = load_config({"name": "web", "metrics": [{"name": "latency", "query": "q"}]})
+    >>> frame = pd.DataFrame({"metric": "latency", "cohort": ["canary", "baseline"],
+    ...                       "host": ["a", "b"], "timestamp": pd.Timestamp(0, tz="UTC"),
+    ...                       "value": [1.0, 1.0]})
+    >>> runs, judgments, evidence = judge_with_evidence(cfg, frame, None, None)
+    >>> runs, evidence.canary_points.tolist()
+    ((), [1])
+    """
     method: JudgingMethod = get_method(config.judge.method)
     metrics = config.metrics
     samples = method.samples(frame, metrics, config.judge, run=run, start=start)
@@ -170,7 +205,7 @@ def _judge_runs(
         )
         for r in range(n_runs)
     ]
-    return samples.cubes.runs, judgments
+    return samples.cubes.runs, judgments, evidence
 
 
 def _metric_results(

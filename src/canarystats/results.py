@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from canarystats.labels import FAILING, Label, Verdict, report_rank
+from canarystats.monitors.results import MonitorGate
 
 __all__ = ["SCHEMA_VERSION", "CohortSummary", "Judgment", "MetricResult", "failing_first"]
 
@@ -105,7 +106,8 @@ class Judgment:
     ``metrics`` holds a :class:`MetricResult` per configured metric, in config order.
     ``canary_start`` (ISO 8601 UTC, None where not given) is where the canary window began;
     ``pre_window`` and ``warmup`` (seconds) are the judge's settings that then applied (0
-    without a start): each metric's own warm-up is in its diagnostics.
+    without a start): each metric's own warm-up is in its diagnostics.  ``monitors`` is the
+    monitor gate (:mod:`canarystats.monitors.gate`), None where the config names no monitors.
     """
 
     config_name: str
@@ -125,6 +127,7 @@ class Judgment:
     canary_start: str | None = None
     pre_window: int = 0
     warmup: int = 0
+    monitors: MonitorGate | None = None
 
     def metric(self, name: str) -> MetricResult:
         """Return the result of the metric called ``name`` (``KeyError`` if none)."""
@@ -168,6 +171,8 @@ class Judgment:
             },
             "canary_start": self.canary_start,
             "metrics": [_metric_dict(m) for m in self.metrics],
+            # Only where the config names monitors: other judgments keep their JSON as it was.
+            **({} if self.monitors is None else {"monitors": self.monitors.to_dict()}),
         }
 
 

@@ -21,10 +21,12 @@ from canarystats.cli import (
     plan,
     serve_fake_datadog,
     validate,
+    watch,
 )
 
 COMMANDS = {
     "judge": judge,
+    "watch": watch,
     "fetch": fetch,
     "validate": validate,
     "history": history,
@@ -38,6 +40,7 @@ COMMANDS = {
 #: the least each command needs to parse
 ARGS = {
     "judge": ["web.yaml"],
+    "watch": ["web.yaml", "--start", "now"],
     "fetch": ["web.yaml", "--output", "run.csv"],
     "validate": ["web.yaml"],
     "history": ["runs.sqlite"],
@@ -59,7 +62,7 @@ def test_each_command_module_registers_its_subcommand(name: str) -> None:
     assert added.prog == f"canarystats {name}"
 
 
-def test_help_lists_all_eight_commands(capsys: pytest.CaptureFixture[str]) -> None:
+def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == 0
     out = capsys.readouterr().out
     section = out.split("positional arguments:")[1].split("options:")[0]
@@ -87,6 +90,7 @@ def test_the_report_formats_offered_are_the_reports_formats() -> None:
 def test_help_loads_neither_pandas_nor_scipy() -> None:
     code = (
         "import sys; from canarystats.cli import main; main(['--help']); main(['judge', '--help'])"
+        "; main(['watch', '--help'])"
         "; sys.exit(sorted({'pandas', 'scipy', 'numpy'} & set(sys.modules)) or None)"
     )
     done = subprocess.run(

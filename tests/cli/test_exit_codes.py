@@ -27,6 +27,7 @@ exit codes (judge):
      --soft-fail
   3  no verdict: the source (Datadog) is down or throttling past the deadline, or the
      judgment is nodata
+  4  undecided (with --state): no boundary reached yet; call again after the next look
   --soft-fail exits 0 instead of 1 or 3, and prints (and records) the code it would have
   returned.
 """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -84,3 +85,45 @@ def test_it_serves_a_data_file(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_a_bad_monitors_file_is_one_line_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "monitors.json"
+    bad.write_text("{oops")
+    assert main(["serve-fake-datadog", "--monitors", str(bad), "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"--monitors {bad}: not JSON") and len(err.strip().splitlines()) == 1
+
+
+def test_the_docs_incident_replay_runs_against_the_served_fake() -> None:
+    # docs/datadog.md: the seed incident with its monitors, judged and posted back.
+    root = Path(__file__).resolve().parents[2]
+    argv = [
+        "--port", "0",
+        "--data", str(root / "fixtures" / "seed-incident.csv"),
+        "--config", str(root / "examples" / "web-monitors.yaml"),
+        "--monitors", str(root / "examples" / "seed-incident-monitors.json"),
+        "--scope", "role:canary=canary", "--scope", "role:baseline=baseline",
+    ]  # fmt: skip
+    command = [sys.executable, "-m", "canarystats", "serve-fake-datadog", *argv]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        url = server.stdout.readline().split()[3]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DD_", "DATADOG_"))}
+        env.update(DATADOG_HOST=url, DD_API_KEY="fake", DD_APP_KEY="fake")
+        judge = [
+            sys.executable, "-m", "canarystats", "judge", str(root / "examples/web-monitors.yaml"),
+            "--start", "2026-03-10T15:05:00Z", "--end", "2026-03-10T15:15:00Z",
+            "--post-event", "--post-score", "--deploy-version", "1.4.2",
+        ]  # fmt: skip
+        done = subprocess.run(judge, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 1, done.stderr
+        assert "Sidekiq job failures are high" in done.stdout.splitlines()[1]
+        assert server.stdout.readline().startswith("received event 'canary web 1.4.2: FAIL")
+        assert server.stdout.readline().startswith("received series canarystats.score [0.0]")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
 from canarystats.config import load_config
-from canarystats.config.monitors import config_from_monitors
+from canarystats.config.monitors import config_from_monitors, conversion_yaml, convert_monitors
 
 EXPORT = Path(__file__).resolve().parents[1] / "data" / "monitors_export.json"
 
@@ -31,30 +33,88 @@ def test_export_converts_to_a_valid_config() -> None:
         "web-throughput-dropped",
         "sidekiq-failures",
         "web-5xx-errors-are-high-2",  # same monitor name: made unique
+        "web-error-rate-is-high",
+        "web-5xx-on-a-host",
     ]
-    errors = by_name["web-5xx-errors-are-high"]
-    # the monitor's filters stay, the canary scope is added
-    assert errors.query == "sum:trace.rack.request.errors{service:web,env:prod,$scope}.as_count()"
-    assert errors.direction == "increase"
-    # sum(last_5m) > 50 is 50 per 300 s, i.e. 10 per 60-second step on average
-    assert (errors.threshold.statistic, errors.threshold.max) == ("mean", 10.0)  # type: ignore[union-attr]
+    # Every query is grouped by host, so the default judge has hosts to compare.
+    assert all(" by {host}" in m.query for m in cfg.metrics)
     latency = by_name["web-p99-latency"]
     # the grouping "by {host}" is not a tag filter and stays untouched
     assert latency.query == "p99:trace.rack.request{service:web,$scope} by {host}"
     assert (latency.threshold.statistic, latency.threshold.max) == ("p99", 1.5)  # type: ignore[union-attr]
     throughput = by_name["web-throughput-dropped"]
-    # "<" alerts on a drop: direction decrease, the critical value is a minimum
+    # "<" alerts on a drop: direction decrease
     assert throughput.direction == "decrease"
-    assert (throughput.threshold.statistic, throughput.threshold.min) == ("mean", 20.0)  # type: ignore[union-attr]
     sidekiq = by_name["sidekiq-failures"]
     # the wildcard scope {*} is replaced by the canary scope
-    assert sidekiq.query == "sum:sidekiq.jobs.failed{$scope}.as_count()"
-    assert (sidekiq.threshold.statistic, sidekiq.threshold.max) == ("max", 10.0)  # type: ignore[union-attr]
+    assert sidekiq.query == "sum:sidekiq.jobs.failed{$scope} by {host}.as_count()"
     assert dict(skipped) == {
         "CPU anomaly": "it uses anomalies(), which has no canary equivalent",
         "Web health check": "type 'service check' is not a metric monitor",
         "Web p50 latency": "percentile p50 has no threshold statistic (p95 and p99 do)",
     }
+
+
+def test_a_threshold_on_a_service_wide_sum_is_left_out_and_the_yaml_says_why() -> None:
+    conversion = convert_monitors(export(), name="web")
+    metrics = {m["name"]: m for m in conversion.config["metrics"]}
+    # sum:...{service:web} > 50 is 50 errors over the whole fleet: four canary hosts sum to a
+    # fraction of it, so no threshold; the same for a fleet-wide throughput floor.
+    for name in ("web-5xx-errors-are-high", "web-throughput-dropped", "sidekiq-failures"):
+        assert "threshold" not in metrics[name], name
+        assert conversion.notes[name][0].startswith("no threshold: the monitor alerts on the sum")
+    errors = metrics["web-5xx-errors-are-high"]
+    assert errors["query"] == (
+        "sum:trace.rack.request.errors{service:web,env:prod,$scope} by {host}.as_count()"
+    )
+    text = conversion_yaml(conversion)
+    comment = text.index(
+        "# no threshold: the monitor alerts on the sum of trace.rack.request.errors"
+    )
+    assert comment < text.index("- name: web-5xx-errors-are-high\n")
+    assert load_config(yaml.safe_load(text)).name == "web"
+
+
+def test_a_per_host_sum_keeps_its_threshold_per_host_and_per_step() -> None:
+    conversion = convert_monitors(export(), name="web")
+    metric = next(m for m in conversion.config["metrics"] if m["name"] == "web-5xx-on-a-host")
+    # by {host}: 25 errors per host over last_5m is 25 * 60 / 300 = 5 per host and minute.
+    assert metric["threshold"] == {"statistic": "mean", "max": 5.0}
+    assert metric["query"].endswith("{service:web,env:prod,$scope} by {host}.as_count()")
+    notes = conversion.notes["web-5xx-on-a-host"]
+    assert any("holds for each canary host" in n for n in notes)
+    assert any("threshold 5 per 60-s step" in n for n in notes)
+
+
+def test_a_ratio_of_two_counts_is_a_share_never_divided_by_the_window() -> None:
+    conversion = convert_monitors(export(), name="web")
+    metric = next(m for m in conversion.config["metrics"] if m["name"] == "web-error-rate-is-high")
+    assert metric["queries"] == {
+        "errors": "sum:trace.rack.request.errors{service:web,env:prod,$scope} by {host}.as_count()",
+        "hits": "sum:trace.rack.request.hits{service:web,env:prod,$scope} by {host}.as_count()",
+    }
+    assert metric["formula"] == "errors / hits"
+    # sum(last_10m) of a share: 0.05 stays 0.05 (not 0.05 * 60 / 600).
+    assert metric["threshold"] == {"statistic": "mean", "max": 0.05}
+    loaded = load_config({"name": "w", "metrics": [metric]}).metrics[0]
+    assert loaded.kind == "gauge" and loaded.formula == "errors / hits"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("avg(last_5m):avg:cpu{a:b} > 1", "avg:cpu{a:b,$scope} by {host}"),
+        ("avg(last_5m):avg:cpu{a:b} by {zone} > 1", "avg:cpu{a:b,$scope} by {zone,host}"),
+        ("avg(last_5m):avg:cpu{a:b} by {host,zone} > 1", "avg:cpu{a:b,$scope} by {host,zone}"),
+        (
+            "avg(last_5m):avg:cpu{a:b}.rollup(avg, 60) > 1",
+            "avg:cpu{a:b,$scope} by {host}.rollup(avg, 60)",
+        ),
+    ],
+)
+def test_queries_are_grouped_by_host(query: str, expected: str) -> None:
+    config, _ = config_from_monitors([{"name": "x", "type": "query alert", "query": query}])
+    assert config["metrics"][0]["query"] == expected
 
 
 def test_critical_threshold_comes_from_options() -> None:
@@ -132,3 +192,40 @@ def test_any_export_gives_a_loadable_config_or_reasons(monitors: list[dict[str, 
     if config["metrics"]:
         cfg = load_config(config)
         assert len({m.name for m in cfg.metrics}) == len(cfg.metrics)
+
+
+_FILTERS = st.lists(
+    st.sampled_from(["service:web", "env:prod", "*", "team:a-b"]), min_size=1, max_size=3
+).map(lambda tags: "{" + ",".join(tags) + "}")
+_ONE = st.builds(
+    lambda space, metric, filters, by, fn: f"{space}:{metric}{filters}{by}{fn}",
+    st.sampled_from(["avg", "sum", "max", "min"]),
+    st.sampled_from(["trace.errors", "trace.hits", "system.cpu_user"]),
+    _FILTERS,
+    st.sampled_from(["", " by {host}", " by {zone}", " by {host,zone}"]),
+    st.sampled_from(["", ".as_count()", ".as_rate()", ".rollup(sum, 60)"]),
+)
+_MONITOR_QUERY = st.builds(
+    lambda agg, window, metric, cmp, value: f"{agg}({window}):{metric} {cmp} {value}",
+    st.sampled_from(["avg", "sum", "max", "min"]),
+    st.sampled_from(["last_1m", "last_5m", "last_1h"]),
+    st.one_of(_ONE, st.builds(lambda a, b: f"{a} / {b}", _ONE, _ONE)),
+    st.sampled_from([">", "<", ">=", "<="]),
+    st.floats(0, 1e6, allow_nan=False).map(lambda v: f"{v:g}"),
+)
+
+
+@given(_MONITOR_QUERY)
+def test_any_metric_monitor_query_converts_to_a_scoped_per_host_metric(query: str) -> None:
+    conversion = convert_monitors([{"name": "m", "type": "query alert", "query": query}])
+    assert conversion.skipped == []
+    (metric,) = conversion.config["metrics"]
+    texts = list(metric["queries"].values()) if "queries" in metric else [metric["query"]]
+    for text in texts:
+        assert "$scope" in text and re.search(r" by \{([^}]*,)?host[,}]", text)
+    loaded = load_config(yaml.safe_load(conversion_yaml(conversion))).metrics[0]
+    if "formula" in metric:
+        assert loaded.kind == "gauge"  # a share
+        assert metric["threshold"][("max" if ">" in query else "min")] == float(query.split()[-1])
+    if "threshold" not in metric:
+        assert query.split(":", 2)[1].startswith("sum") and " by {host" not in query

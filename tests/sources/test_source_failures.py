@@ -224,7 +224,7 @@ def test_a_request_that_hangs_times_out(dd: FakeDatadog, clock: FakeClock) -> No
 
 def test_the_client_always_gets_a_timeout() -> None:
     source = DatadogSource(host="http://127.0.0.1:9", api_key=API_KEY, app_key=APP_KEY)
-    assert source._configuration().request_timeout == (10.0, 30.0)
+    assert source.configuration().request_timeout == (10.0, 30.0)
 
 
 # --------------------------------------------------------------------------- refusals
@@ -398,3 +398,85 @@ def test_bad_site_or_host_names_the_variable(
     monkeypatch.setenv(variable, value)
     with pytest.raises(SourceError, match=variable):
         DatadogSource(api_key=API_KEY, app_key=APP_KEY)
+
+
+# --------------------------------------------------------------------------- monitors and intake
+# The monitor endpoints and the intake go through the same retries, deadline and key
+# scrubbing as the metric queries; the autouse fixture above checks logs and output for keys.
+
+
+def _monitors_fake() -> FakeDatadog:
+    from canarystats.testing.monitors import fake_monitor
+
+    monitor = fake_monitor(
+        7, "5xx", "avg(last_5m):avg:e{*} by {host} > 1", groups={"host:c-1": {"status": "Alert"}}
+    )
+    return FakeDatadog(monitors=[monitor])
+
+
+def _read_states(source: DatadogSource) -> pd.DataFrame:
+    from canarystats.config.monitor_settings import MonitorSettings
+    from canarystats.sources.datadog_monitors import DatadogMonitors
+
+    return DatadogMonitors(source).states(MonitorSettings(ids=(7,)), (START, END))
+
+
+def _post(source: DatadogSource) -> list[str]:
+    from types import SimpleNamespace
+
+    from canarystats.sources.datadog_events import Deployment, VerdictPoster
+
+    judgment = SimpleNamespace(verdict="fail", score=0.0, config_name="web")
+    return VerdictPoster(source).post(judgment, "report", Deployment("web"), score=True)
+
+
+ENDPOINTS = {"monitor states": _read_states, "verdict post": _post}
+
+
+@pytest.mark.parametrize("endpoint", sorted(ENDPOINTS))
+def test_the_new_endpoints_wait_for_a_rate_limit_reset_then_succeed(
+    clock: FakeClock, endpoint: str
+) -> None:
+    with _monitors_fake() as fake:
+        fake.inject(Fault(status=429, reset=3))
+        ENDPOINTS[endpoint](_source(fake.url, clock))
+        assert clock.waits == [3.0]
+
+
+@pytest.mark.parametrize("endpoint", sorted(ENDPOINTS))
+@pytest.mark.parametrize(
+    ("fault", "says"),
+    [
+        (Fault(status=500, errors=[f"boom for key {API_KEY} / {APP_KEY}"], times=None), "HTTP 500"),
+        (Fault(status=403, errors=[f"key {API_KEY} is not valid"]), "Datadog refused the keys"),
+        (Fault(html=True, status=200), "HTML page"),
+    ],
+    ids=["server-error-echoing-keys", "refused-echoing-keys", "html"],
+)
+def test_the_new_endpoints_fail_in_one_line_without_the_keys(
+    clock: FakeClock, endpoint: str, fault: Fault, says: str
+) -> None:
+    with _monitors_fake() as fake:
+        fake.inject(fault)
+        with pytest.raises(SourceError) as info:
+            ENDPOINTS[endpoint](_source(fake.url, clock))
+        assert fake.events == [] and fake.series == []
+    message = str(info.value)
+    assert says in message and "\n" not in message
+    assert API_KEY not in message and APP_KEY not in message
+
+
+def test_monitor_states_cut_short_are_retried_then_fail_in_one_line(clock: FakeClock) -> None:
+    with _monitors_fake() as fake:
+        fake.inject(Fault(truncate=True, times=None))
+        with pytest.raises(SourceError, match="unreadable answer"):
+            _read_states(_source(fake.url, clock))
+        assert fake.requests == 4  # the first try and three retries
+
+
+def test_an_intake_answer_cut_short_is_accepted_and_never_posted_twice(clock: FakeClock) -> None:
+    # A 2xx from the intake means Datadog took the event; sending it again would duplicate it.
+    with _monitors_fake() as fake:
+        fake.inject(Fault(truncate=True, times=None))
+        assert _post(_source(fake.url, clock)) == ["event", "score"]
+        assert len(fake.events) == 1 and len(fake.series) == 1

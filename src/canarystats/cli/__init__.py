@@ -31,6 +31,7 @@ from canarystats.cli import (
     plan,
     serve_fake_datadog,
     validate,
+    watch,
 )
 from canarystats.cli.console import Console, logging_to, scrub
 from canarystats.cli.options import EPILOG, Parser, UsageError
@@ -44,6 +45,7 @@ Command = Callable[[argparse.Namespace, Console], int]
 #: the commands that parse with the main parser, in the order ``--help`` lists them
 COMMANDS: dict[str, Command] = {
     judge.NAME: judge.run,
+    watch.NAME: watch.run,
     fetch.NAME: fetch.run,
     validate.NAME: validate.run,
     history.NAME: history.run,
@@ -53,6 +55,7 @@ COMMANDS: dict[str, Command] = {
 }
 _ADDERS = (
     judge.add_parser,
+    watch.add_parser,
     fetch.add_parser,
     validate.add_parser,
     history.add_parser,
@@ -118,8 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(done.code or 0)
         if args.command is None:
             raise UsageError(
-                "canarystats: give a command (judge, fetch, validate, plan, backtest, history, "
-                "init, serve-fake-datadog); see canarystats --help"
+                "canarystats: give a command (judge, watch, fetch, validate, plan, backtest, "
+                "history, init, serve-fake-datadog); see canarystats --help"
             )
         with logging_to(console):
             return COMMANDS[args.command](args, console)

@@ -7,6 +7,7 @@ from typing import Any
 
 from canarystats.cli.console import Console
 from canarystats.cli.inputs import fetch_frame, load_config_file
+from canarystats.cli.monitor_states import states_from_datadog
 from canarystats.cli.options import add_window_flags
 from canarystats.exit_codes import ExitCode
 
@@ -34,6 +35,12 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser.add_argument("config", metavar="CONFIG")
     add_window_flags(parser)
     parser.add_argument("--output", metavar="FILE", required=True, help=".csv, .parquet, .json")
+    parser.add_argument(
+        "--monitor-states",
+        metavar="FILE",
+        help="also save the states of the config's monitors over the canary window (.json), "
+        "for judge --data ... --monitor-states FILE",
+    )
     return parser
 
 
@@ -46,6 +53,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     0
     """
     from canarystats.frame import check_output_path
+    from canarystats.monitors import write_monitor_states
     from canarystats.sources import write_frame
 
     # Saving the frame is fetch's whole job (there is no verdict to keep), so a file that
@@ -54,7 +62,16 @@ def run(args: argparse.Namespace, console: Console) -> int:
     # disk, a read-only file system), which leaves no half-written file.
     check_output_path(args.output)
     config = load_config_file(args)
-    frame, _window, _scopes = fetch_frame(config, args, console)
+    if args.monitor_states is not None:
+        check_output_path(args.monitor_states, flag="--monitor-states")
+    frame, window, _scopes = fetch_frame(config, args, console)
+    # Read before anything is written: a fetch that fails leaves no half of a run behind.
+    states = (
+        None if args.monitor_states is None else states_from_datadog(config, args, console, window)
+    )
     path = write_frame(frame, args.output)
     console.progress(f"wrote {len(frame)} points to {path}")
+    if states is not None:
+        saved = write_monitor_states(states, args.monitor_states, flag="--monitor-states")
+        console.progress(f"wrote {len(states)} monitor groups to {saved}")
     return int(ExitCode.PASS)

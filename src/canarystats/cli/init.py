@@ -1,4 +1,10 @@
-"""``canarystats init``: a starting config from the Datadog monitors a team already has."""
+"""``canarystats init``: a starting config from the Datadog monitors a team already has.
+
+The monitors come from an export (``--from-monitors FILE``) or straight from Datadog by its
+monitor search (``--monitor-search "tag:service:web type:metric"``, with ``DD_API_KEY`` and
+``DD_APP_KEY``).  Each conversion decision (a threshold left out, a ratio kept as a share, a
+query grouped by host) is a comment above its metric in the YAML.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ from canarystats.cli.console import Console
 from canarystats.errors import DataError
 from canarystats.exit_codes import ExitCode
 
-__all__ = ["NAME", "add_parser", "read_monitors", "run"]
+__all__ = ["NAME", "add_parser", "read_monitors", "run", "search_monitors"]
 
 NAME = "init"
 
@@ -28,18 +34,30 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     """
     parser: argparse.ArgumentParser = commands.add_parser(
         NAME,
-        help="write a starting config from exported Datadog monitors",
-        description="Convert a Datadog monitor export (JSON list, GET /api/v1/monitor) into a "
-        "canary config (YAML); monitors that cannot be converted are listed on stderr.",
+        help="write a starting config from Datadog monitors (an export, or a monitor search)",
+        description="Convert Datadog monitors (an export: a JSON list as GET /api/v1/monitor "
+        "gives it, or the monitors a Datadog monitor search finds) into a canary config "
+        "(YAML); monitors that cannot be converted are listed on stderr.",
     )
-    parser.add_argument("--from-monitors", metavar="FILE", required=True)
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--from-monitors", metavar="FILE", help="a monitor export (.json)")
+    source.add_argument(
+        "--monitor-search",
+        metavar="QUERY",
+        help='read the monitors from Datadog by monitor search, e.g. "tag:service:web '
+        'type:metric" (needs DD_API_KEY and DD_APP_KEY)',
+    )
+    parser.add_argument(
+        "--deadline", type=float, default=60.0, metavar="SECONDS", help="for --monitor-search"
+    )
     parser.add_argument("--name", default="canary", help="config name (default canary)")
     parser.add_argument("--output", metavar="FILE", help="write the YAML here, not stdout")
     return parser
 
 
-def read_monitors(path: Path) -> list[Any]:
-    """The monitors of an export: a JSON list, or an object whose ``monitors`` is one.
+def read_monitors(path: Path, *, flag: str = "--from-monitors") -> list[Any]:
+    """The monitors of an export: a JSON list, or an object whose ``monitors`` is one
+    (``flag`` names the file in errors).
 
     Examples
     --------
@@ -49,17 +67,17 @@ def read_monitors(path: Path) -> list[Any]:
     try:
         monitors = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise DataError(f"--from-monitors {path}: no such file; check the path") from None
+        raise DataError(f"{flag} {path}: no such file; check the path") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"--from-monitors {path}: cannot read it ({exc})") from None
+        raise DataError(f"{flag} {path}: cannot read it ({exc})") from None
     except json.JSONDecodeError as exc:
         raise DataError(
-            f"--from-monitors {path}: not JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"
+            f"{flag} {path}: not JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"
         ) from None
     if isinstance(monitors, dict) and isinstance(monitors.get("monitors"), list):
         monitors = monitors["monitors"]
     if not isinstance(monitors, list):
-        raise DataError(f"--from-monitors {path}: expected a JSON list of monitors")
+        raise DataError(f"{flag} {path}: expected a JSON list of monitors")
     return monitors
 
 
@@ -77,21 +95,45 @@ def run(args: argparse.Namespace, console: Console) -> int:
     >>> console.stdout.getvalue().splitlines()[0]
     'name: web'
     """
-    import yaml
-
     from canarystats.config import load_config
-    from canarystats.config.monitors import config_from_monitors
+    from canarystats.config.monitors import conversion_yaml, convert_monitors
     from canarystats.frame import write_atomic
 
-    monitors = read_monitors(Path(args.from_monitors))
-    config, skipped = config_from_monitors(monitors, name=args.name)
-    load_config(config)  # a converted config must be valid before it is written
-    for name, reason in skipped:
+    if args.from_monitors is not None:
+        monitors = read_monitors(Path(args.from_monitors))
+    else:
+        monitors = search_monitors(args.monitor_search, args.deadline, console)
+    conversion = convert_monitors(monitors, name=args.name)
+    load_config(conversion.config)  # a converted config must be valid before it is written
+    for name, reason in conversion.skipped:
         console.note(f"skipped monitor {name!r}: {reason}")
-    text = yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+    text = conversion_yaml(conversion)
     if args.output is not None:
         write_atomic(args.output, text)
         console.progress(f"wrote {args.output}")
     else:
         console.stdout.write(text)
     return int(ExitCode.PASS)
+
+
+def search_monitors(query: str, deadline: float, console: Console) -> list[Any]:
+    """The monitors Datadog's monitor search finds for ``query`` (at most a thousand).
+
+    Examples
+    --------
+    >>> search_monitors("tag:service:web", 60.0, console)  # doctest: +SKIP
+    [{'id': 1001, 'name': 'Web 5xx errors are high', ...}]
+    """
+    from canarystats.errors import ConfigError
+    from canarystats.sources.datadog import DatadogSource
+    from canarystats.sources.datadog_monitors import DatadogMonitors
+
+    if not query.strip():
+        raise ConfigError(
+            "--monitor-search is empty; give a monitor search such as tag:service:web"
+        )
+    reader = DatadogMonitors(DatadogSource(deadline=deadline))
+    console.progress(f"searching Datadog's monitors for {query!r}")
+    found = reader.search(query)
+    console.progress(f"found {len(found)} monitors in {reader.requests} requests")
+    return found

@@ -2,20 +2,20 @@
 
 The exit code is the verdict's (:func:`canarystats.exit_codes.for_verdict`); ``--soft-fail``
 turns 1 and 3 into 0 and says which code it hid, and ``--history`` records both, so a team can
-watch what the judge would have stopped before letting it stop anything.
+watch what the judge would have stopped before letting it stop anything.  With a canary start and
+a ``sequential`` plan in the config, the report adds one line on what the plan would have
+decided on the same data; the verdict and the exit code stay the one-shot judge's.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import errno
 import os
-from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from canarystats.cli.console import Console, isatty
+from canarystats.cli.finish import Finish
 from canarystats.cli.inputs import (
     canary_start,
     fetch_frame,
@@ -23,15 +23,17 @@ from canarystats.cli.inputs import (
     pre_window,
     read_data,
 )
+from canarystats.cli.monitor_states import add_monitor_flags, monitor_states
 from canarystats.cli.options import EPILOG, REPORT_FORMATS, add_window_flags, score
-from canarystats.errors import DataError
-from canarystats.exit_codes import ExitCode
+from canarystats.cli.post_event import add_post_flags, post_verdict
 
 if TYPE_CHECKING:
-    from canarystats.config import CanaryConfig
-    from canarystats.results import Judgment
+    import pandas as pd
 
-__all__ = ["NAME", "Finish", "add_parser", "run"]
+    from canarystats.config import CanaryConfig
+    from canarystats.sequential import SequentialJudgment
+
+__all__ = ["NAME", "add_parser", "run", "sequential_preview"]
 
 NAME = "judge"
 
@@ -71,6 +73,14 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser.add_argument("--marginal-score", type=score, metavar="N", help="override marginal")
     parser.add_argument("--method", metavar="NAME", help="judging method override")
     parser.add_argument("--history", metavar="FILE", help="append the run to this SQLite file")
+    parser.add_argument(
+        "--state",
+        metavar="FILE",
+        help="judge sequentially (the config's sequential plan): take the looks due so far, "
+        "keep them in FILE, exit 4 while undecided; call again until 0, 1 or 3",
+    )
+    add_monitor_flags(parser)
+    add_post_flags(parser)
     return parser
 
 
@@ -95,6 +105,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
     from canarystats.judgment import judge
     from canarystats.report import render
 
+    if args.state is not None:
+        from canarystats.cli.judge_state import run_with_state
+
+        return run_with_state(args, console)
     config = load_config_file(args)
     if args.method is not None or args.pass_score is not None or args.marginal_score is not None:
         config = config.with_judge(
@@ -107,6 +121,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
             frame, window, scopes = read_data(config, args, console)
         else:
             frame, window, scopes = fetch_frame(config, args, console)
+        states = monitor_states(config, args, console, window)
     except SourceError as exc:
         console.note(f"error: {exc}")
         finish = Finish(args, console, None, int(exc.exit_code))
@@ -117,7 +132,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
     start = canary_start(args)
     if start is not None:
         config = config.with_judge(pre_window=pre_window(config, args))
-    judgment = judge(config, frame, start=start)
+    judgment = judge(config, frame, start=start, monitors=states)
+    preview = sequential_preview(config, frame, start, states, console)
     finish = Finish(
         args, console, judgment, int(for_verdict(judgment.verdict, marginal_ok=args.marginal_ok))
     )
@@ -129,146 +145,58 @@ def run(args: argparse.Namespace, console: Console) -> int:
         window=window,
         scopes=scopes,
         color=args.output is None and isatty(console.stdout) and "NO_COLOR" not in os.environ,
+        sequential_preview=preview,
     )
     finish.deliver(report)
+    if args.post_event or args.post_score:
+        # The event's text is the Markdown report, whatever --format printed.
+        markdown = (
+            report
+            if args.format == "markdown"
+            else render(
+                judgment,
+                "markdown",
+                frame=frame,
+                config=config,
+                window=window,
+                scopes=scopes,
+                sequential_preview=preview,
+            )
+        )
+        post_verdict(args, console, judgment, markdown)
     finish.soft_fail_note()
     finish.record(config, window, scopes)
     return finish.code
 
 
-class Finish:
-    """A judged run at its finish: its exit code, its report, its record in the history.
+def sequential_preview(
+    config: CanaryConfig,
+    frame: pd.DataFrame,
+    start: datetime | None,
+    states: pd.DataFrame | None,
+    console: Console,
+) -> SequentialJudgment | None:
+    """What the config's sequential plan would have decided on a one-shot judge's data.
 
-    Writing the report and recording the run are by-products of the verdict: when either
-    fails, one warning line says what failed, what to do and what the verdict was, and the
-    exit code stays the verdict's.  This holds even for a ``--history`` file that is not a
-    canarystats history, a mistake that would otherwise be a usage error (exit 2): a pipeline
-    that judged a deploy must not lose its verdict to the file it keeps notes in.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        The parsed ``judge`` flags.
-    console : Console
-        Where the report and the messages go.
-    judgment : Judgment or None
-        None when the source failed and there is no verdict.
-    would_exit : int
-        The verdict's exit code, before ``--soft-fail``.
+    None without a plan or a canary start (the looks count from the start).  A plan the data
+    cannot be judged under (another method than ``hosts``, say) is one note on stderr, not an
+    error: the preview is a by-product and must not change the one-shot verdict or exit code.
 
     Examples
     --------
     >>> import io
-    >>> from canarystats.cli import build_parser
-    >>> args = build_parser().parse_args(["judge", "web.yaml", "--soft-fail"])
-    >>> Finish(args, Console(io.StringIO(), io.StringIO()), None, 3).code
-    0
+    >>> from canarystats import load_config
+    >>> cfg = load_config({"name": "w", "metrics": [{"name": "m", "query": "q"}]})
+    >>> sequential_preview(cfg, None, None, None, Console(io.StringIO(), io.StringIO())) is None
+    True
     """
+    from canarystats.errors import CanaryStatsError
+    from canarystats.sequential import judge_sequential
 
-    def __init__(
-        self,
-        args: argparse.Namespace,
-        console: Console,
-        judgment: Judgment | None,
-        would_exit: int,
-    ) -> None:
-        self.args = args
-        self.console = console
-        self.judgment = judgment
-        self.would_exit = would_exit
-        hidden = args.soft_fail and would_exit in (ExitCode.FAIL, ExitCode.NO_VERDICT)
-        #: what the command exits with
-        self.code = int(ExitCode.PASS) if hidden else would_exit
-
-    @property
-    def outcome(self) -> str:
-        """The verdict and the exit code, as the end of a warning line."""
-        codes = (
-            f"exit {self.code}"
-            if self.code == self.would_exit
-            else f"exit {self.code} with --soft-fail, {self.would_exit} without"
-        )
-        if self.judgment is None:
-            return f"there was no verdict (the source failed; {codes})"
-        return f"the verdict was {str(self.judgment.verdict).upper()} ({codes})"
-
-    def deliver(self, report: str) -> None:
-        """Write the report to ``--output``, or print it; on stdout too when the file fails."""
-        from canarystats.frame import write_atomic
-        from canarystats.report.context import score_text
-
-        if self.args.output is not None:
-            try:
-                write_atomic(self.args.output, report)
-            except DataError as exc:
-                self.console.note(
-                    f"warning: {exc}; the report is on stdout instead; {self.outcome}"
-                )
-            else:
-                verdict = self.judgment
-                summary = (
-                    f"{verdict.verdict} (score {score_text(verdict.score)})"
-                    if verdict
-                    else "no verdict"
-                )
-                self.console.note(f"{summary}; report written to {self.args.output}")
-                return
-        try:
-            self.console.stdout.write(report)
-            self.console.stdout.flush()
-        except OSError as exc:
-            # A reader that went away (a closed pipe) needs no message; a full disk behind a
-            # redirection does.  Either way the verdict still decides the exit code.
-            if exc.errno != errno.EPIPE:
-                reason = exc.strerror or str(exc)
-                self.console.note(f"warning: cannot print the report ({reason}); {self.outcome}")
-            _discard_stream(self.console.stdout)
-
-    def soft_fail_note(self) -> None:
-        """Say which exit code ``--soft-fail`` hid, if it hid one."""
-        if self.code != self.would_exit:
-            what = (
-                self.judgment.verdict if self.judgment is not None else "no verdict (source failed)"
-            )
-            self.console.note(
-                f"soft-fail: {what} would have exited {self.would_exit}; exiting 0 "
-                "(drop --soft-fail to stop deploys)"
-            )
-
-    def record(
-        self,
-        config: CanaryConfig,
-        window: tuple[datetime, datetime] | None,
-        scopes: Mapping[str, str],
-    ) -> None:
-        """Append the run to ``--history``, waiting up to ``--deadline`` for a lock."""
-        if self.args.history is None:
-            return
-        from canarystats.history import append
-
-        try:
-            append(
-                self.args.history,
-                self.judgment,
-                config_name=config.name,
-                exit_code=self.code,
-                would_exit=self.would_exit,
-                soft_fail=bool(self.args.soft_fail),
-                window=window,
-                scopes=scopes,
-                lock_timeout=self.args.deadline,
-            )
-        except DataError as exc:
-            self.console.note(f"warning: --history {exc}; the run was not recorded; {self.outcome}")
-
-
-def _discard_stream(stream: TextIO) -> None:
-    # The interpreter flushes stdout once more at exit: what a failed stream still buffers
-    # would fail again there, with a traceback and exit status 120 (Python's rule for an
-    # error after SystemExit), so the stream's descriptor is pointed at the null device.
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        null = os.open(os.devnull, os.O_WRONLY)
-        try:
-            os.dup2(null, stream.fileno())
-        finally:
-            os.close(null)
+    if config.sequential is None or start is None:
+        return None
+    try:
+        return judge_sequential(config, frame, start=start, monitors=states)[0]
+    except CanaryStatsError as exc:
+        console.note(f"warning: no sequential preview: {exc}")
+        return None

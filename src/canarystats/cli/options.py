@@ -35,8 +35,14 @@ TABLE_FORMATS = ("text", "json")
 
 
 def _exit_code_lines() -> str:
-    # Wrapped at 88 columns so the long meaning of 2 breaks where the help has always broken it.
-    codes = (ExitCode.PASS, ExitCode.FAIL, ExitCode.USAGE, ExitCode.NO_VERDICT)
+    # Wrapped at 88 columns: the width of a terminal with room for the indentation.
+    codes = (
+        ExitCode.PASS,
+        ExitCode.FAIL,
+        ExitCode.USAGE,
+        ExitCode.NO_VERDICT,
+        ExitCode.UNDECIDED,
+    )
     return "\n".join(
         textwrap.fill(
             MEANINGS[c], width=88, initial_indent=f"  {int(c)}  ", subsequent_indent=" " * 5

@@ -9,12 +9,18 @@ documents its flags, which the main parser only lists.
 from __future__ import annotations
 
 import argparse
+import math
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from canarystats.cli.console import Console
+from canarystats.errors import CanaryStatsError
 from canarystats.exit_codes import ExitCode
+
+if TYPE_CHECKING:
+    from canarystats.testing.replay import ReplayClock
 
 __all__ = ["NAME", "add_parser", "build_parser", "check_port", "parse_scopes", "run"]
 
@@ -59,6 +65,30 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data", help="tidy frame file (.csv/.parquet/.json) to answer from")
     parser.add_argument(
         "--replay", action="append", default=[], help="recorded answer (.json) to replay"
+    )
+    parser.add_argument(
+        "--config",
+        metavar="CONFIG",
+        help="answer this canary config's queries from --data, whose metrics are named as the "
+        "config names them (as in fixtures/)",
+    )
+    parser.add_argument(
+        "--monitors",
+        metavar="FILE",
+        help="monitors with their group states, as Datadog's API returns them (.json list)",
+    )
+    parser.add_argument(
+        "--clock",
+        metavar="T",
+        help="serve --data as if it were arriving: only points before a data time that starts "
+        "at T (ISO 8601) and runs with the wall clock (for canarystats watch)",
+    )
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        metavar="N",
+        help="with --clock: N data seconds per wall second (default 1; 60: an hour a minute)",
     )
     parser.add_argument(
         "--scope",
@@ -119,13 +149,16 @@ def run(argv: Sequence[str], console: Console) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as done:  # --help, or argparse has printed a usage error
         return int(done.code or 0)
-    from canarystats.errors import CanaryStatsError
+    from canarystats.cli.init import read_monitors
+    from canarystats.config import load_config
     from canarystats.sources.files import read_frame
+    from canarystats.testing.config_frame import frame_for_config
     from canarystats.testing.server import FakeDatadog, load_recording
 
     try:
         check_port(args.port)
         scopes = parse_scopes(args.scope)
+        clock = _clock(args.clock, args.speed)
     except ValueError as exc:
         print(exc, file=console.stderr)
         return int(ExitCode.USAGE)
@@ -139,8 +172,23 @@ def run(argv: Sequence[str], console: Console) -> int:
             print(_naming("--replay", path, exc), file=console.stderr)
             return int(ExitCode.USAGE)
     try:
+        monitors = read_monitors(Path(args.monitors), flag="--monitors") if args.monitors else []
+    except unreadable as exc:
+        print(_naming("--monitors", args.monitors, exc), file=console.stderr)
+        return int(ExitCode.USAGE)
+    try:
         frame = read_frame(args.data) if args.data else None
-        fake = FakeDatadog(frame, scopes=scopes, recordings=recordings, port=args.port)
+        if frame is not None and args.config:
+            frame = frame_for_config(frame, load_config(args.config))
+        fake = FakeDatadog(
+            frame,
+            scopes=scopes,
+            recordings=recordings,
+            port=args.port,
+            monitors=monitors,
+            on_intake=lambda kind, item: _show_intake(console, kind, item),
+            clock=clock,
+        )
     except unreadable as exc:
         print(_naming("--data", args.data, exc), file=console.stderr)
         return int(ExitCode.USAGE)
@@ -166,6 +214,24 @@ def run(argv: Sequence[str], console: Console) -> int:
     return int(ExitCode.PASS)
 
 
+def _clock(start: str | None, speed: float) -> ReplayClock | None:
+    """The replay clock of ``--clock`` and ``--speed``; a ValueError names the bad flag."""
+    from canarystats.testing.replay import ReplayClock
+    from canarystats.timeparse import parse_time
+
+    if not (speed > 0 and math.isfinite(speed)):
+        raise ValueError(f"--speed {speed:g}: give data seconds per wall second, above 0")
+    if start is None:
+        if speed != 1.0:
+            raise ValueError("--speed needs --clock, the data time the replay starts at")
+        return None
+    try:
+        at = parse_time(start, flag="--clock")
+    except CanaryStatsError as exc:
+        raise ValueError(str(exc)) from None
+    return ReplayClock(at, speed)
+
+
 def _naming(flag: str, path: str | None, exc: BaseException) -> str:
     # One line that names the flag's file, whatever the error says.
     if isinstance(exc, OSError) and exc.strerror:
@@ -173,3 +239,14 @@ def _naming(flag: str, path: str | None, exc: BaseException) -> str:
     else:
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text if path is not None and str(path) in text else f"{flag} {path}: {text}"
+
+
+def _show_intake(console: Console, kind: str, item: Mapping[str, Any]) -> None:
+    # What a pipeline posted, for demos: one line per event or series.
+    tags = ",".join(item.get("tags") or [])
+    if kind == "event":
+        line = f"received event {item.get('title')!r} ({item.get('alert_type')}, tags {tags})"
+    else:
+        values = [p.get("value") for p in item.get("points") or []]
+        line = f"received series {item.get('metric')} {values} (tags {tags})"
+    print(line, file=console.stdout, flush=True)

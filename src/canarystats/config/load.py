@@ -32,6 +32,7 @@ from canarystats.config.checks import (
     format_number,
     join_key,
 )
+from canarystats.config.formulas import divides, expand_formula, validate_formula
 from canarystats.config.judge import validate_judge
 from canarystats.config.kayenta import convert_kayenta_config, is_kayenta_config
 from canarystats.config.model import (
@@ -50,9 +51,11 @@ from canarystats.config.model import (
     Scopes,
     Threshold,
 )
+from canarystats.config.monitor_settings import validate_monitors
+from canarystats.config.sequential import metric_min_duration, validate_sequential
 from canarystats.errors import ConfigError
 
-_TOP_KEYS = ("name", "judge", "groups", "scopes", "step", "metrics")
+_TOP_KEYS = ("name", "judge", "groups", "scopes", "step", "metrics", "sequential", "monitors")
 _METRIC_KEYS = (
     "name",
     "query",
@@ -72,6 +75,9 @@ _METRIC_KEYS = (
     "min_effect",
     "exposure",
     "warmup",
+    "sequential",
+    "queries",
+    "formula",
 )
 _MIN_EFFECT_KEYS = ("relative", "absolute")
 _EFFECT_KEYS = (
@@ -245,6 +251,11 @@ def _config(ctx: Context, data: Any) -> CanaryConfig:
         metrics.append(metric)
     _check_group_weights(ctx, weights, metrics)
     _check_exposures(ctx, metrics)
+    sequential = (
+        None
+        if data.get("sequential") is None
+        else validate_sequential(ctx, data["sequential"], "sequential")
+    )
     return CanaryConfig(
         name=name,
         metrics=tuple(metrics),
@@ -253,6 +264,10 @@ def _config(ctx: Context, data: Any) -> CanaryConfig:
         scopes=scopes,
         step=step,
         source=ctx.label,
+        sequential=sequential,
+        monitors=None
+        if data.get("monitors") is None
+        else validate_monitors(ctx, data["monitors"], "monitors"),
     )
 
 
@@ -307,12 +322,9 @@ def _check_group_weights(
 def _metric(ctx: Context, raw: Any, path: str, default_step: int) -> MetricConfig:
     data = as_mapping(ctx, raw, path)
     check_keys(ctx, data, path, _METRIC_KEYS)
-    for required in ("name", "query"):
-        if required not in data:
-            raise ctx.error(join_key(path, required), "missing; every metric needs name and query")
+    queries, formula, query = _query_or_formula(ctx, data, path)
     d = MetricConfig(name="", query="")
     name = as_string(ctx, data["name"], join_key(path, "name"))
-    query = as_string(ctx, data["query"], join_key(path, "query"), multiline=True)
     step = as_step(ctx, data["step"], join_key(path, "step")) if "step" in data else default_step
     groups = _groups(ctx, data.get("groups", [DEFAULT_GROUP]), join_key(path, "groups"))
     effect = _effect_size(ctx, data.get("effect_size", {}), join_key(path, "effect_size"))
@@ -350,7 +362,7 @@ def _metric(ctx: Context, raw: Any, path: str, default_step: int) -> MetricConfi
         ),
         muted=as_bool(ctx, data.get("muted", d.muted), join_key(path, "muted")),
         threshold=threshold,
-        kind=_kind(ctx, data, path, query),
+        kind=_kind(ctx, data, path, query, formula),
         unit=as_string(ctx, data.get("unit", d.unit), join_key(path, "unit"), empty=True),
         min_effect=_min_effect(ctx, data.get("min_effect", {}), join_key(path, "min_effect")),
         exposure=None
@@ -359,13 +371,39 @@ def _metric(ctx: Context, raw: Any, path: str, default_step: int) -> MetricConfi
         warmup=None
         if data.get("warmup") is None
         else as_duration(ctx, data["warmup"], join_key(path, "warmup")),
+        min_duration=metric_min_duration(ctx, data.get("sequential"), join_key(path, "sequential")),
+        queries=queries,
+        formula=formula,
     )
 
 
-def _kind(ctx: Context, data: Mapping[str, Any], path: str, query: str) -> str:
+def _query_or_formula(
+    ctx: Context, data: Mapping[str, Any], path: str
+) -> tuple[tuple[tuple[str, str], ...], str | None, str]:
+    """A metric's ``query``, or its named ``queries`` and ``formula`` (then ``query`` is the
+    formula as one Datadog expression)."""
+    if "name" not in data:
+        raise ctx.error(join_key(path, "name"), "missing; every metric needs name and query")
+    if "queries" in data or "formula" in data:
+        if "query" in data:
+            raise ctx.error(
+                join_key(path, "query"),
+                "a metric has either query or queries with a formula, not both; remove one",
+            )
+        queries, formula = validate_formula(ctx, data, path)
+        return queries, formula, expand_formula(queries, formula)
+    if "query" not in data:
+        raise ctx.error(join_key(path, "query"), "missing; every metric needs name and query")
+    return (), None, as_string(ctx, data["query"], join_key(path, "query"), multiline=True)
+
+
+def _kind(ctx: Context, data: Mapping[str, Any], path: str, query: str, formula: str | None) -> str:
     """The declared kind; an undeclared metric with an exposure, or whose query ends in
-    ``.as_count()``, is a count (Datadog sums its buckets), else ``auto``."""
+    ``.as_count()``, is a count (Datadog sums its buckets), else ``auto``.  An undeclared
+    formula that divides is a gauge: a ratio of counts is a share, not a count of events."""
     kind = as_choice(ctx, data.get("kind", "auto"), join_key(path, "kind"), METRIC_KINDS)
+    if kind == "auto" and formula is not None and divides(formula):
+        return "gauge"
     if kind == "auto" and (data.get("exposure") is not None or ".as_count()" in query):
         return "count"
     return kind

@@ -12,6 +12,8 @@ from typing import Any
 
 from canarystats.config.checks import Context
 from canarystats.config.judge import JudgeSettings, validate_judge
+from canarystats.config.monitor_settings import MonitorSettings
+from canarystats.config.sequential import SequentialPlan
 from canarystats.errors import ConfigError
 
 #: values allowed for the enumerated keys, in the order they are listed in messages
@@ -82,7 +84,11 @@ class MetricConfig:
     ``kind`` is ``count`` (events summed per bucket; a known host's missing bucket is zero
     events), ``gauge`` (a level averaged per bucket), or ``auto`` (undeclared: judged as a count
     where its values look like one, see :mod:`canarystats.kinds`).  ``warmup`` (seconds; None:
-    the judge's) is how long after the canary start the metric is left out of the tests.
+    the judge's) is how long after the canary start the metric is left out of the tests;
+    a metric computed by a ``formula`` over named ``queries`` has them here, and ``query`` is
+    the formula written as one Datadog expression (:mod:`canarystats.config.formulas`);
+    ``min_duration`` (seconds; None: the sequential plan's) is the data time before it may pass
+    early.
     """
 
     name: str
@@ -103,6 +109,9 @@ class MetricConfig:
     min_effect: MinEffect = field(default_factory=MinEffect)
     exposure: str | None = None
     warmup: int | None = None
+    min_duration: int | None = None
+    queries: tuple[tuple[str, str], ...] = ()
+    formula: str | None = None
 
     @property
     def is_count(self) -> bool:
@@ -116,6 +125,8 @@ class CanaryConfig:
 
     ``groups`` maps group names to weights in percent; groups without a weight share what the
     configured weights leave of 100.  ``source`` names where the config came from, for messages.
+    ``sequential`` is the plan of looks, or None for a one-shot judgment.  ``monitors`` names
+    the Datadog monitors that gate the canary (None: no monitor gate).
     """
 
     name: str
@@ -125,6 +136,8 @@ class CanaryConfig:
     scopes: Scopes = field(default_factory=Scopes)
     step: int = DEFAULT_STEP
     source: str = "<config>"
+    sequential: SequentialPlan | None = None
+    monitors: MonitorSettings | None = None
 
     def metric(self, name: str) -> MetricConfig:
         """Return the metric called ``name`` (``KeyError`` if there is none)."""

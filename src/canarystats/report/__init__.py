@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from canarystats.config import CanaryConfig
     from canarystats.results import Judgment
+    from canarystats.sequential import SequentialJudgment
 
 __all__ = ["FORMATS", "ReportContext", "datadog_links", "render"]
 
@@ -49,6 +50,8 @@ def render(
     *,
     color: bool = False,
     site: str | None = None,
+    sequential: SequentialJudgment | None = None,
+    sequential_preview: SequentialJudgment | None = None,
 ) -> str:
     """Render a judgment in one of :data:`FORMATS`.
 
@@ -71,6 +74,13 @@ def render(
         ANSI colours in ``text`` (the CLI sets it only on a terminal).
     site : str, optional
         Datadog site for the links (default ``$DD_SITE``, else ``datadoghq.com``).
+    sequential : SequentialJudgment, optional
+        Where a sequential plan decided (or would have): the look, the reason and each
+        metric's path over the looks (:func:`canarystats.sequential.judge_sequential`).
+    sequential_preview : SequentialJudgment, optional
+        What the config's sequential plan would have decided on the same data, beside a
+        one-shot judgment: one line in ``text`` and ``markdown``, ``sequential_preview`` in
+        ``json``.
 
     Returns
     -------
@@ -96,5 +106,15 @@ def render(
         raise ConfigError(f"--format {format!r} is unknown; use one of {', '.join(FORMATS)}")
     if window is None and frame is not None:
         window = frame_window(frame, config.step if config is not None else 60)
-    ctx = ReportContext(judgment, frame, config, window, scopes, color=color, site=site)
+    ctx = ReportContext(
+        judgment,
+        frame,
+        config,
+        window,
+        scopes,
+        color=color,
+        site=site,
+        sequential=sequential,
+        sequential_preview=sequential_preview,
+    )
     return renderer(ctx)

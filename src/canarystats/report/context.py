@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from canarystats.config import CanaryConfig
     from canarystats.results import Judgment, MetricResult
+    from canarystats.sequential import SequentialJudgment
 
 __all__ = [
     "ReportContext",
@@ -41,7 +42,9 @@ class ReportContext:
     ``frame`` is the judged tidy frame (plots); ``config`` gives each metric's query (links) and
     the default scopes; ``window`` the judged window (UTC); ``scopes`` the cohorts' Datadog tag
     filters actually used; ``color`` asks for ANSI colours (text only); ``site`` is the Datadog
-    site for links.
+    site for links; ``sequential`` where a sequential plan decided, with each metric's path;
+    ``sequential_preview`` what the config's sequential plan would have decided on the data of
+    a one-shot judgment (shown as one line beside that judgment's own verdict).
     """
 
     judgment: Judgment
@@ -51,6 +54,8 @@ class ReportContext:
     scopes: Mapping[str, str] | None = None
     color: bool = False
     site: str | None = None
+    sequential: SequentialJudgment | None = None
+    sequential_preview: SequentialJudgment | None = None
 
     def cohort_scopes(self) -> dict[str, str]:
         """Cohort -> scope shown: the ones used, else the config's, else none."""

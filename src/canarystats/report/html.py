@@ -1,7 +1,9 @@
 """The ``html`` report: one self-contained file, readable offline.
 
-Per metric an inline SVG plot of canary and baseline over the window with the verdict (drawn by
-:mod:`canarystats.plot`, so it needs matplotlib, the ``plots`` extra).  No scripts, styles or
+Under the verdict, where a sequential plan decided and the paths that decided it
+(:mod:`canarystats.report.sequential_html`).  Per metric an inline SVG plot of canary and
+baseline over the window with the verdict (drawn by :mod:`canarystats.plot`, so it needs
+matplotlib, the ``plots`` extra).  No scripts, styles or
 fonts are fetched.  A plot costs tens of milliseconds, so a run of thousands of metrics plots
 only where a person will look: the failing and unjudged metrics first, up to :data:`MAX_PLOTS`;
 every metric keeps its section and numbers, and :func:`canarystats.plot.plot_metric` draws any
@@ -17,12 +19,16 @@ from typing import TYPE_CHECKING, cast
 from canarystats.errors import ConfigError
 from canarystats.labels import OUTCOME_COLOURS, Verdict, outcome
 from canarystats.report.context import ReportContext, iso, num, score_text, shift_text
+from canarystats.report.monitors_text import monitor_heading, monitors_in_order
+from canarystats.report.sequential_html import CSS as SEQUENTIAL_CSS
+from canarystats.report.sequential_html import sequential_section
 from canarystats.results import failing_first
 
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
+    from canarystats.monitors.results import MonitorGate
     from canarystats.results import MetricResult
 
 __all__ = ["MAX_PLOTS", "render_html"]
@@ -42,6 +48,7 @@ table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #d0d7de;padd
 text-align:left;font-size:.9em}section.metric{border-top:1px solid #d0d7de;margin-top:1.5em}
 .reason{font-size:1.05em}.plot svg{max-width:100%;height:auto}.meta{color:#57606a}
 """
+    + SEQUENTIAL_CSS
 )
 
 
@@ -83,6 +90,7 @@ def render_html(ctx: ReportContext) -> str:
     meta += [f"{e(c)} <code>{e(s)}</code>" for c, s in ctx.cohort_scopes().items()]
     if meta:
         parts.append(f'<p class="meta">{" · ".join(meta)}</p>')
+    parts += sequential_section(ctx)
     parts.append("<table><tr><th>metric</th><th>result</th><th>why</th></tr>")
     ordered = failing_first(j.metrics)
     for m in ordered:
@@ -92,6 +100,8 @@ def render_html(ctx: ReportContext) -> str:
             f"{e(m.classification)}</td><td>{e(m.reason)}</td></tr>"
         )
     parts.append("</table>")
+    if j.monitors is not None:
+        parts += _monitor_rows(j.monitors)
     # One pass over the frame instead of one per metric: a report of thousands of metrics
     # would otherwise scan the whole frame thousands of times.
     by_metric = dict(iter(ctx.frame.groupby("metric", sort=False, observed=True)))
@@ -135,3 +145,18 @@ def _section(ctx: ReportContext, m: MetricResult, points: pd.DataFrame | None) -
         f"<p>{link_html}</p>" if link_html else "",
         "</section>",
     ]
+
+
+def _monitor_rows(gate: MonitorGate) -> list[str]:
+    """The monitors group: its heading, then one row per monitor with its link."""
+    e = html.escape
+    rows = [f"<h2>{e(monitor_heading(gate))}</h2>"]
+    if gate.monitors:
+        rows.append("<table><tr><th>monitor</th><th>result</th><th>why</th></tr>")
+        for mon in monitors_in_order(gate):
+            rows.append(
+                f'<tr><td><a href="{e(mon.url)}">{e(mon.name)}</a></td>'
+                f'<td class="{e(mon.outcome)}">{e(mon.state)}</td><td>{e(mon.reason)}</td></tr>'
+            )
+        rows.append("</table>")
+    return rows

@@ -2,16 +2,25 @@
 deploy.
 
 A ``<failure>`` per failing metric (High, Low, NodataFailMetric; the reason is the message), an
-``<error>`` per Error (the metric could not be computed), ``<skipped>`` per Nodata.
+``<error>`` per Error (the metric could not be computed), ``<skipped>`` per Nodata; where the
+config names monitors, one test case per monitor too (a ``<failure>`` where it fired on a canary
+host).  Beside a sequential judgment the suite has a ``sequential`` property and a
+``<system-out>`` with the decision, and a failing metric's message ends in its path over the
+looks.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from datetime import UTC
+from typing import TYPE_CHECKING
 
 from canarystats.labels import FAILING, Label
 from canarystats.report.context import ReportContext, cohort_line, num, shift_text
+from canarystats.report.sequential_text import path_line, sequential_lines
+
+if TYPE_CHECKING:
+    from canarystats.results import Judgment
 
 __all__ = ["render_junit"]
 
@@ -48,6 +57,7 @@ def render_junit(ctx: ReportContext) -> str:
         ("reason", j.reason),
         ("pass_score", f"{j.pass_score:g}"),
         ("marginal_score", f"{j.marginal_score:g}"),
+        *([("sequential", ctx.sequential.decision.reason)] if ctx.sequential else []),
     ):
         ET.SubElement(props, "property", {"name": name, "value": value})
     for m in metrics:
@@ -63,8 +73,9 @@ def render_junit(ctx: ReportContext) -> str:
             ]
         )
         if m.classification in FAILING:
-            el = ET.SubElement(case, "failure", {"message": m.reason, "type": m.classification})
-            el.text = detail
+            message = " ".join([m.reason, *_path(ctx, m.name)])
+            el = ET.SubElement(case, "failure", {"message": message, "type": m.classification})
+            el.text = "\n".join([detail, *_path(ctx, m.name)])
         elif m.classification == Label.ERROR:
             el = ET.SubElement(case, "error", {"message": m.reason, "type": "Error"})
             el.text = detail
@@ -73,5 +84,46 @@ def render_junit(ctx: ReportContext) -> str:
         else:
             out = ET.SubElement(case, "system-out")
             out.text = detail
+    if j.monitors is not None:
+        _monitor_cases(root, suite, j)
+    if ctx.sequential is not None:
+        # After the test cases: the JUnit schema orders a suite's children so.
+        ET.SubElement(suite, "system-out").text = "\n".join(sequential_lines(ctx.sequential))
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _path(ctx: ReportContext, name: str) -> list[str]:
+    """The metric's path over the looks as one line, where a sequential judgment has it."""
+    seq = ctx.sequential
+    if seq is None or name not in seq.decision.paths:
+        return []
+    return [path_line(seq.decision.paths[name], seq.plan.look_every)]
+
+
+def _monitor_cases(root: ET.Element, suite: ET.Element, j: Judgment) -> None:
+    """One test case per monitor (class ``canarystats.<config>.monitors``), counted in the suite."""
+    assert j.monitors is not None
+    for mon in j.monitors.monitors:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            {"classname": f"canarystats.{j.config_name}.monitors", "name": mon.name},
+        )
+        if mon.outcome == "fail":
+            el = ET.SubElement(case, "failure", {"message": mon.reason, "type": "MonitorAlert"})
+            el.text = mon.reason
+        elif mon.outcome == "unjudged":
+            ET.SubElement(case, "skipped", {"message": mon.reason})
+        else:
+            ET.SubElement(case, "system-out").text = mon.reason
+    if not j.monitors.checked:
+        case = ET.SubElement(
+            suite, "testcase", {"classname": f"canarystats.{j.config_name}.monitors", "name": "*"}
+        )
+        ET.SubElement(case, "skipped", {"message": j.monitors.reason})
+    cases = suite.findall("testcase")
+    for element in (root, suite):
+        element.set("tests", str(len(cases)))
+        for tag, attr in (("failure", "failures"), ("skipped", "skipped")):
+            element.set(attr, str(sum(c.find(tag) is not None for c in cases)))

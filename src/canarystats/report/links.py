@@ -6,13 +6,13 @@ seen in public use, with ``query=`` for queries that use functions.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from urllib.parse import urlencode
 
 from canarystats.errors import ConfigError
 from canarystats.frame import Window
+from canarystats.sources.datadog_web import app_host
 from canarystats.sources.query import render_query
 
 __all__ = ["datadog_links"]
@@ -21,15 +21,6 @@ _SIMPLE_QUERY = re.compile(
     r"^\s*(?P<agg>avg|sum|min|max):(?P<metric>[A-Za-z0-9_.\-]+)\s*\{(?P<scope>[^{}]*)\}"
     r"\s*(?:by\s*\{(?P<by>[^{}]*)\})?\s*(?P<rest>.*)$"
 )
-
-
-def _app_host(site: str | None) -> str:
-    site = (site or os.environ.get("DD_SITE") or "datadoghq.com").strip().lower()
-    site = site.removeprefix("https://").removeprefix("http://").strip("/")
-    if site.startswith(("app.", "api.")):
-        site = site[4:]
-    # us3/us5/ap1 sites are their own web host; the others are served from app.<site>.
-    return site if site.count(".") >= 2 else f"app.{site}"
 
 
 def datadog_links(
@@ -65,7 +56,7 @@ def datadog_links(
     'https://app.datadoghq.com/metric/explorer?from_ts=1767225600'
     """
 
-    host = _app_host(site)
+    host = app_host(site)
     start_ms = int(window[0].timestamp() * 1000)
     end_ms = int(window[1].timestamp() * 1000)
     links = {}

@@ -16,6 +16,8 @@ from canarystats.report.context import (
     score_text,
     shift_text,
 )
+from canarystats.report.monitors_text import monitor_heading, monitors_in_order
+from canarystats.report.sequential_text import sequential_lines, would_have_line
 from canarystats.results import failing_first
 
 __all__ = ["render_markdown"]
@@ -56,6 +58,18 @@ def render_markdown(ctx: ReportContext) -> str:
         out += [" · ".join(bits), ""]
     if canary_window_line(j):
         out += [canary_window_line(j)[0].upper() + canary_window_line(j)[1:] + ".", ""]
+    if ctx.sequential is not None:
+        seq = sequential_lines(ctx.sequential)
+        out += [f"**{_md_cell(seq[0])}** {_md_cell(seq[1])}.", ""]
+        out += [f"- {_md_cell(x)}" for x in seq[2:]] + ([""] if seq[2:] else [])
+    if ctx.sequential_preview is not None:
+        out += [_md_cell(would_have_line(ctx.sequential_preview)), ""]
+    if j.monitors is not None:
+        out += [f"**{_md_cell(monitor_heading(j.monitors))}**", ""]
+        for mon in monitors_in_order(j.monitors):
+            link = f"[{_md_cell(mon.name)}]({mon.url})"
+            out.append(f"- {_OUTCOME_ICON[mon.outcome]} {link}: {_md_cell(mon.reason)}")
+        out += [""] if j.monitors.monitors else []
     out += [
         "| metric | result | canary mean | baseline mean | shift (CI) | why | Datadog |",
         "|---|---|---|---|---|---|---|",

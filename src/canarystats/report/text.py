@@ -18,6 +18,8 @@ from canarystats.report.context import (
     score_text,
     shift_text,
 )
+from canarystats.report.monitors_text import monitor_heading, monitors_in_order
+from canarystats.report.sequential_text import sequential_lines, would_have_line
 from canarystats.results import failing_first
 
 __all__ = ["render_text"]
@@ -66,6 +68,21 @@ def render_text(ctx: ReportContext) -> str:
         lines.append(_paint(" | ".join(where), "dim", color))
     if canary_window_line(j):
         lines.append(_paint(canary_window_line(j), "dim", color))
+    if ctx.sequential is not None:
+        seq = sequential_lines(ctx.sequential)
+        lines += [seq[0], _paint(seq[1], "dim", color), *(f"    {x}" for x in seq[2:])]
+    if ctx.sequential_preview is not None:
+        lines.append(would_have_line(ctx.sequential_preview))
+    if j.monitors is not None:
+        lines += ["", monitor_heading(j.monitors)]
+        for mon in monitors_in_order(j.monitors):
+            mark = f"[{_OUTCOME_MARK[mon.outcome]}]"
+            lines.append(
+                _paint(
+                    f"  {mark} monitor {mon.name}: {mon.state}", _OUTCOME_COLOR[mon.outcome], color
+                )
+            )
+            lines.append(f"      {mon.reason}")
     for m in failing_first(j.metrics):
         kind = outcome(m.classification)
         lines.append("")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import pandas as pd
 
+from canarystats.config.formulas import expand_formula
 from canarystats.errors import ConfigError
 from canarystats.frame import COHORTS
 
@@ -37,21 +38,40 @@ class MetricQuery:
         The rollup interval in seconds (default 60).
     kind : str
         ``"gauge"`` (averaged within a bucket) or ``"count"`` (summed within a bucket).
+    queries : tuple of (str, str), optional
+        Named queries of a formula metric, each with ``$scope`` like ``query``.
+    formula : str, optional
+        The formula over the names of ``queries`` (``errors / hits``); Datadog computes it, for
+        each cohort, in the same request (v2 only).  ``query`` may then be ``""``: it becomes
+        the formula written as one expression.
 
     Examples
     --------
     >>> MetricQuery("latency", "avg:trace.http.request.duration{$scope} by {host}").step
     60
+    >>> MetricQuery("share", "", queries=(("e", "sum:e{$scope}"), ("h", "sum:h{$scope}")),
+    ...             formula="e / h").query
+    '(sum:e{$scope}) / (sum:h{$scope})'
     """
 
     name: str
     query: str
     step: int = 60
     kind: str = "gauge"
+    queries: tuple[tuple[str, str], ...] = ()
+    formula: str | None = None
 
     def __post_init__(self) -> None:
         if not self.name:
             raise ConfigError("a metric has an empty name: give every metric a name")
+        if (self.formula is None) != (not self.queries):
+            raise ConfigError(
+                f"metric {self.name!r}: a formula needs its named queries, and named queries "
+                "a formula; give both or neither"
+            )
+        if self.formula is not None and not self.query.strip():
+            # The formula as one Datadog expression, for messages and links.
+            object.__setattr__(self, "query", expand_formula(self.queries, self.formula))
         if not self.query or not self.query.strip():
             raise ConfigError(f"metric {self.name!r} has an empty query: write its Datadog query")
         if isinstance(self.step, bool) or not isinstance(self.step, int) or self.step <= 0:
@@ -62,7 +82,10 @@ class MetricQuery:
 
 def metric_queries(config: CanaryConfig) -> list[MetricQuery]:
     """What a source must fetch for ``config``: each metric's name, query, step and kind."""
-    return [MetricQuery(m.name, m.query, step=m.step, kind=m.kind) for m in config.metrics]
+    return [
+        MetricQuery(m.name, m.query, step=m.step, kind=m.kind, queries=m.queries, formula=m.formula)
+        for m in config.metrics
+    ]
 
 
 @runtime_checkable

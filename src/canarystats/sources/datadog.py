@@ -33,26 +33,11 @@ import urllib3
 from datadog_api_client import ApiClient, Configuration
 from datadog_api_client.v1.api.metrics_api import MetricsApi as MetricsApiV1
 from datadog_api_client.v2.api.metrics_api import MetricsApi as MetricsApiV2
-from datadog_api_client.v2.model.metrics_data_source import MetricsDataSource
-from datadog_api_client.v2.model.metrics_timeseries_query import MetricsTimeseriesQuery
-from datadog_api_client.v2.model.query_formula import QueryFormula
-from datadog_api_client.v2.model.timeseries_formula_query_request import (
-    TimeseriesFormulaQueryRequest,
-)
-from datadog_api_client.v2.model.timeseries_formula_request import TimeseriesFormulaRequest
-from datadog_api_client.v2.model.timeseries_formula_request_attributes import (
-    TimeseriesFormulaRequestAttributes,
-)
-from datadog_api_client.v2.model.timeseries_formula_request_queries import (
-    TimeseriesFormulaRequestQueries,
-)
-from datadog_api_client.v2.model.timeseries_formula_request_type import (
-    TimeseriesFormulaRequestType,
-)
 
 from canarystats.errors import ConfigError, CredentialsError, SetupError, SourceError
 from canarystats.frame import empty_frame
 from canarystats.sources.base import MetricQuery, check_scopes, check_window, to_epoch_ms
+from canarystats.sources.datadog_request import Unit, v2_body
 from canarystats.sources.datadog_response import RawSeries, parse_response, series_to_frame
 from canarystats.sources.datadog_retry import (
     DEFAULT_MAX_BYTES,
@@ -138,6 +123,8 @@ class DatadogSource:
         Datadog sent, as recorded.
     clock, sleep, now : callable
         Monotonic clock, sleep and wall clock; replaceable in tests.
+    app_key_required : bool
+        False for what needs only the API key (posting events and metrics).
 
     Examples
     --------
@@ -169,6 +156,7 @@ class DatadogSource:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         now: Callable[[], datetime] | None = None,
+        app_key_required: bool = True,
     ) -> None:
         if api not in ("v1", "v2"):
             raise ConfigError(f"api {api!r} is not known: use 'v2' or 'v1'")
@@ -181,7 +169,7 @@ class DatadogSource:
                 "DD_API_KEY is not set: export your Datadog API key as DD_API_KEY "
                 "(and the application key as DD_APP_KEY)"
             )
-        if not self._app_key:
+        if not self._app_key and app_key_required:
             raise CredentialsError(
                 "DD_APP_KEY is not set: export a Datadog application key as DD_APP_KEY "
                 "(metric queries need it as well as DD_API_KEY)"
@@ -282,11 +270,11 @@ class DatadogSource:
         if duplicates:
             raise ConfigError(f"metric name {duplicates[0]!r} is used twice: names must be unique")
         before = self.requests
-        budget = Budget(self._clock, self.deadline)
+        budget = self.budget()
         frames: list[pd.DataFrame] = []
         units: dict[str, str | None] = {}
         window_end = end
-        with ApiClient(self._configuration()) as client:
+        with ApiClient(self.configuration()) as client:
             for step, group in _by_step(queries):
                 stop = self._finished_end(start, end, step)
                 window_end = min(window_end, stop)
@@ -318,7 +306,13 @@ class DatadogSource:
         )
         return result
 
-    def _configuration(self) -> Configuration:
+    def budget(self) -> Budget:
+        """A new wall-clock budget of ``deadline`` seconds, for one fetch (or one post)."""
+        return Budget(self._clock, self.deadline)
+
+    def configuration(self) -> Configuration:
+        """The client's configuration: this source's host, keys and timeouts; the client's own
+        retry is off (requests go through ``datadog_retry.call_with_retries``)."""
         cfg = Configuration(
             host=self.host,
             request_timeout=(self.connect_timeout, self.timeout),
@@ -347,9 +341,22 @@ class DatadogSource:
         return stop
 
     def _batches(self, group: list[MetricQuery], cohorts: int) -> Iterator[list[MetricQuery]]:
-        size = 1 if self.api == "v1" else max(self.max_queries // cohorts, 1)
-        for first in range(0, len(group), size):
-            yield group[first : first + size]
+        # A metric sends one query per cohort, a formula metric one per named query and cohort;
+        # each metric's queries stay in one request, so a formula is computed for both cohorts.
+        if self.api == "v1":
+            yield from ([metric] for metric in group)
+            return
+        batch: list[MetricQuery] = []
+        size = 0
+        for metric in group:
+            cost = max(len(metric.queries), 1) * cohorts
+            if batch and size + cost > self.max_queries:
+                yield batch
+                batch, size = [], 0
+            batch.append(metric)
+            size += cost
+        if batch:
+            yield batch
 
     def _fetch_batch(
         self,
@@ -361,37 +368,48 @@ class DatadogSource:
         budget: Budget,
     ) -> tuple[pd.DataFrame, dict[str, str | None]]:
         labels: dict[int, tuple[str, str]] = {}
-        strings: list[str] = []
+        units: list[Unit] = []
         for metric in batch:
             for cohort, scope in scopes.items():
-                labels[len(strings)] = (metric.name, cohort)
-                text = render_query(metric.query, scope)
-                if self.api == "v1" and ".rollup(" not in text:
-                    # v1 has no interval parameter; an explicit rollup fixes the step.
-                    method = "sum" if metric.kind == "count" else "avg"
-                    text = f"{text}.rollup({method},{metric.step})"
-                strings.append(text)
+                labels[len(units)] = (metric.name, cohort)
+                units.append(self._unit(metric, scope))
         step = batch[0].step
         start_ms, stop_ms = to_epoch_ms(start), to_epoch_ms(stop)
         try:
-            series = self._send(client, strings, start_ms, stop_ms, step, budget)
+            series = self._send(client, units, start_ms, stop_ms, step, budget)
         except Rejected as rejected:
             raise self._explain_rejection(
-                client, strings, start_ms, stop_ms, step, budget, str(rejected)
+                client, units, start_ms, stop_ms, step, budget, str(rejected)
             ) from None
         try:
             window = (start_ms, stop_ms) if self.trim else None
             return series_to_frame(series, labels, window_ms=window, step_ms=step * 1000)
         except (ValueError, TypeError, KeyError, IndexError) as exc:
             raise SourceError(
-                f"Datadog's answer to {len(strings)} queries could not be read: "
-                f"{self._scrub(one_line(str(exc)))}"
+                f"Datadog's answer to {len(units)} queries could not be read: "
+                f"{self.scrub(one_line(str(exc)))}"
             ) from None
+
+    def _unit(self, metric: MetricQuery, scope: str) -> Unit:
+        if metric.formula is not None:
+            if self.api == "v1":
+                raise ConfigError(
+                    f"metric {metric.name!r} is a formula, which needs the v2 API: drop api='v1'"
+                )
+            texts = tuple(render_query(query, scope) for _name, query in metric.queries)
+            names = tuple(name for name, _query in metric.queries)
+            return Unit(texts, metric.formula, names)
+        text = render_query(metric.query, scope)
+        if self.api == "v1" and ".rollup(" not in text:
+            # v1 has no interval parameter; an explicit rollup fixes the step.
+            method = "sum" if metric.kind == "count" else "avg"
+            text = f"{text}.rollup({method},{metric.step})"
+        return Unit((text,))
 
     def _send(
         self,
         client: ApiClient,
-        strings: list[str],
+        units: list[Unit],
         start_ms: int,
         stop_ms: int,
         step: int,
@@ -400,22 +418,23 @@ class DatadogSource:
         if self.api == "v1":
             # v1 takes comma-joined sub-queries; series carry the sub-query's query_index.
             api_v1 = MetricsApiV1(client)
-            joined = ",".join(strings)
+            joined = ",".join(unit.texts[0] for unit in units)
 
             def request() -> Any:
                 return api_v1.query_metrics(
                     _from=start_ms // 1000, to=math.ceil(stop_ms / 1000), query=joined
                 )
 
-            what = f"GET {V1_PATH} ({len(strings)} queries)"
+            what = f"GET {V1_PATH} ({len(units)} queries)"
         else:
             api_v2 = MetricsApiV2(client)
-            body = _v2_body(strings, start_ms, stop_ms, step)
+            body = v2_body(units, start_ms, stop_ms, step)
+            count = sum(len(unit.texts) for unit in units)
 
             def request() -> Any:
                 return api_v2.query_timeseries_data(body=body)
 
-            what = f"POST {V2_PATH} ({len(strings)} queries, step {step} s)"
+            what = f"POST {V2_PATH} ({count} queries, step {step} s)"
 
         def counted(timeouts: tuple[float, float]) -> Any:
             self.requests += 1
@@ -425,9 +444,10 @@ class DatadogSource:
             client.configuration.request_timeout = timeouts
             return request()
 
-        return call_with_retries(counted, what, budget, self._retry_policy(), parse_response)
+        return call_with_retries(counted, what, budget, self.retry_policy(), parse_response)
 
-    def _retry_policy(self) -> RetryPolicy:
+    def retry_policy(self) -> RetryPolicy:
+        """The retries, deadline and key scrubbing of this source, for each request it sends."""
         # Read at each request, so settings changed after construction apply.
         return RetryPolicy(
             host=self.host,
@@ -441,11 +461,11 @@ class DatadogSource:
             connect_timeout=self.connect_timeout,
             max_bytes=self.max_bytes,
             setting=self._setting,
-            scrub=self._scrub,
+            scrub=self.scrub,
         )
 
-    def _scrub(self, text: str) -> str:
-        # A server may echo a key back in its error text.
+    def scrub(self, text: str) -> str:
+        """``text`` without this source's key values (a server may echo a key back)."""
         for key in (self._api_key, self._app_key):
             if key:
                 text = text.replace(key, "***")
@@ -454,7 +474,7 @@ class DatadogSource:
     def _explain_rejection(
         self,
         client: ApiClient,
-        strings: list[str],
+        units: list[Unit],
         start_ms: int,
         stop_ms: int,
         step: int,
@@ -462,40 +482,20 @@ class DatadogSource:
         text: str,
     ) -> SetupError:
         # A 400 does not say which query of a batch was wrong; asking for each alone finds it.
-        if len(strings) > 1:
-            for single in strings:
+        if len(units) > 1:
+            for single in units:
                 try:
                     self._send(client, [single], start_ms, stop_ms, step, budget)
                 except Rejected as rejected:
                     return SetupError(
-                        f"Datadog rejected the query {single!r}: {rejected}; fix the metric's "
-                        "query in the config"
+                        f"Datadog rejected the query {single.describe()}: {rejected}; fix the "
+                        "metric's query in the config"
                     )
-        quoted = " | ".join(repr(s) for s in strings)
+        quoted = " | ".join(unit.describe() for unit in units)
         return SetupError(
             f"Datadog rejected the query {one_line(quoted, 400)}: {text}; fix the metric's "
             "query in the config"
         )
-
-
-def _v2_body(strings: list[str], start_ms: int, stop_ms: int, step: int) -> Any:
-    queries = [
-        MetricsTimeseriesQuery(data_source=MetricsDataSource.METRICS, query=text, name=f"q{i}")
-        for i, text in enumerate(strings)
-    ]
-    return TimeseriesFormulaQueryRequest(
-        data=TimeseriesFormulaRequest(
-            type=TimeseriesFormulaRequestType.TIMESERIES_REQUEST,
-            attributes=TimeseriesFormulaRequestAttributes(
-                _from=start_ms,
-                to=stop_ms,
-                interval=step * 1000,
-                queries=TimeseriesFormulaRequestQueries(queries),
-                # One formula per query keeps series[].query_index equal to the query's position.
-                formulas=[QueryFormula(formula=f"q{i}") for i in range(len(strings))],
-            ),
-        )
-    )
 
 
 def known_sites() -> tuple[str, ...]:

@@ -105,7 +105,11 @@ class RetryPolicy:
     ``timeout`` and ``connect_timeout`` bound each attempt (cut to the time the :class:`Budget`
     has left); ``deadline`` is the fetch's, for messages.  ``max_bytes`` bounds an answer's
     size; ``setting`` names what chose ``host`` (``"DATADOG_HOST"``, ``"DD_SITE"``), for the
-    set-up errors; ``scrub`` removes key values from any text the server sent.
+    set-up errors; ``scrub`` removes key values from any text the server sent; ``permission``
+    says which keys and permissions the request needs, for a refusal's message.
+    ``read_body`` False is for intake: a 2xx is the whole answer (Datadog accepted what was
+    sent), its body is not decoded, and so an answer cut short is never sent again as a
+    duplicate.
 
     Examples
     --------
@@ -128,6 +132,8 @@ class RetryPolicy:
     max_bytes: int = DEFAULT_MAX_BYTES
     setting: str = "DATADOG_HOST / DD_SITE"
     scrub: Callable[[str], str] = field(default=_unchanged, repr=False)
+    permission: str = "both needed, the application key with the timeseries_query permission"
+    read_body: bool = True
 
 
 @dataclass(frozen=True)
@@ -298,6 +304,8 @@ def _decode(answer: Answer, what: str, policy: RetryPolicy, read: Callable[[Any]
             f"{policy.host} answered {what} with an HTML page, not Datadog's JSON: "
             f"{policy.setting} is probably wrong (it must be Datadog's API, not a web site)"
         )
+    if not policy.read_body:
+        return read(None)
     try:
         body = json.loads(answer.body)
     except ValueError as exc:  # UnicodeDecodeError included
@@ -322,8 +330,8 @@ def _failed_status(
     if status in (401, 403):
         raise CredentialsError(
             f"Datadog refused the keys (HTTP {status}: {text}): check DD_API_KEY and "
-            "DD_APP_KEY (both needed, the application key with the timeseries_query "
-            f"permission) and that {policy.setting} is their organisation's site"
+            f"DD_APP_KEY ({policy.permission}) and that {policy.setting} is their "
+            "organisation's site"
         ) from None
     if status == 400:
         raise Rejected(text) from None

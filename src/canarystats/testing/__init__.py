@@ -4,8 +4,11 @@
 ``GET /api/v1/query`` and ``POST /api/v2/query/timeseries`` the way Datadog does, requires the
 ``DD-API-KEY`` and ``DD-APPLICATION-KEY`` headers, takes seconds on v1 and milliseconds on v2,
 answers from a tidy frame or replays recorded answers, sets the ``X-RateLimit-*`` headers, and
-injects faults on demand (:class:`Fault`).  :mod:`canarystats.testing.fleet` generates fleets
-of synthetic metrics of any size, for tests, demos and benchmarks (import it on its own).
+injects faults on demand (:class:`Fault`).  It also answers Datadog's monitor search and
+monitor states (:mod:`canarystats.testing.monitors`) and takes events and metric points at its
+intake, keeping what it accepted (:mod:`canarystats.testing.intake`).
+:mod:`canarystats.testing.fleet` generates fleets of synthetic metrics of any size, for tests,
+demos and benchmarks (import it on its own).
 
 The library never imports this package at run time.
 

@@ -8,12 +8,13 @@ aggregates across series in space per group, as Datadog does.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from canarystats.testing.formulas import evaluate, formula_names
 from canarystats.testing.queries import (
     SEPARATOR,
     BadRequest,
@@ -129,6 +130,9 @@ class Answers:
         Datadog metric name -> the frame's ``metric`` value.
     units : Mapping, optional
         Datadog metric name -> unit name.
+    clock : callable, optional
+        The data time now in epoch ms (:meth:`canarystats.testing.replay.ReplayClock.now_ms`):
+        points from then on are not answered yet.
 
     Examples
     --------
@@ -142,10 +146,13 @@ class Answers:
         frame: pd.DataFrame | None,
         metrics: Mapping[str, str] | None = None,
         units: Mapping[str, str] | None = None,
+        clock: Callable[[], int] | None = None,
     ) -> None:
         self.frame = frame
         self.metrics = dict(metrics or {})
         self.units = dict(units or {})
+        #: data time now in epoch ms (a replay): later points have not "arrived" yet
+        self.clock = clock
 
     def select(self, sub: SubQuery, start_ms: int, end_ms: int, interval_ms: int) -> pd.DataFrame:
         """The ``group``, ``bucket`` and ``value`` of one query over ``[start_ms, end_ms)``."""
@@ -154,6 +161,8 @@ class Answers:
             return pd.DataFrame(columns=["group", "bucket", "value"])
         name = self.metrics.get(sub.metric, sub.metric)
         rows = frame[frame["metric"] == name]
+        if self.clock is not None:
+            rows = rows[rows["ms"] < self.clock()]
         # Tags are matched once per distinct series, not once per row.
         series = rows.drop_duplicates("series")
         wanted = {
@@ -176,6 +185,14 @@ class Answers:
         method = sub.rollup or ("sum" if sub.as_count else "avg")
         per_series = aggregate(rows.groupby(["group", "series", "bucket"])["value"], method)
         space = aggregate(per_series.groupby(level=["group", "bucket"]), sub.agg)
+        if sub.fill_zero:
+            # Every bucket of the window for each group the query knows, empty ones 0.
+            first = -(-start_ms // interval_ms) * interval_ms
+            grid = pd.MultiIndex.from_product(
+                [space.index.unique("group"), range(first, end_ms, interval_ms)],
+                names=["group", "bucket"],
+            )
+            space = space.reindex(grid).fillna(0.0)
         return space.reset_index()
 
     def v1(self, received: Received) -> dict[str, Any]:
@@ -227,6 +244,14 @@ class Answers:
             "pointlist": points,
         }
 
+    def _query_table(self, received: Received, position: int) -> pd.DataFrame:
+        """The selected ``group``, ``bucket``, ``value`` of the request's query at ``position``."""
+        assert received.start_ms is not None and received.end_ms is not None
+        sub = parse_query(received.queries[position])
+        span = received.end_ms - received.start_ms
+        interval = _interval_ms(sub, received, default_interval_ms(span))
+        return self.select(sub, received.start_ms, received.end_ms, interval)
+
     def v2(self, received: Received, body: Mapping[str, Any]) -> dict[str, Any]:
         """The body of a ``POST /api/v2/query/timeseries`` answer."""
         assert received.start_ms is not None and received.end_ms is not None
@@ -236,18 +261,17 @@ class Answers:
             if query.get("data_source", "metrics") != "metrics":
                 raise BadRequest("FakeDatadog answers only data_source 'metrics'")
         formulas = attributes.get("formulas") or [{"formula": n} for n in names]
-        order = []
-        for formula in formulas:
-            text = str(formula.get("formula", "")).strip()
-            if text not in names:
-                raise BadRequest(f"FakeDatadog supports formulas naming one query, not {text!r}")
-            order.append(names.index(text))
-        span = received.end_ms - received.start_ms
         tables = []
-        for index, position in enumerate(order):
-            sub = parse_query(received.queries[position])
-            interval = _interval_ms(sub, received, default_interval_ms(span))
-            table = self.select(sub, received.start_ms, received.end_ms, interval)
+        for index, formula in enumerate(formulas):
+            text = str(formula.get("formula", "")).strip()
+            used = formula_names(text)
+            unknown = [name for name in used if name not in names]
+            if unknown:
+                raise BadRequest(f"Formula {text!r} names {unknown[0]!r}, which is not a query")
+            selected = {name: self._query_table(received, names.index(name)) for name in used}
+            # A formula that names one query is that query's series, as Datadog answers it.
+            table = selected[text] if text in selected else evaluate(text, selected)
+            sub = parse_query(received.queries[names.index(used[0])])
             for group, rows in table.groupby("group", sort=True):
                 tables.append((index, sub, str(group).split(SEPARATOR) if group else [], rows))
         times = sorted({int(b) for _i, _s, _g, rows in tables for b in rows["bucket"]})

@@ -80,6 +80,8 @@ class SubQuery:
     rollup: str | None
     rollup_seconds: int | None
     as_count: bool
+    #: ``.fill(zero)``: a known group's empty buckets are 0 (other fills are ignored)
+    fill_zero: bool = False
 
 
 def parse_request(method: str, path: str, query: str, body: bytes) -> Received:
@@ -148,7 +150,7 @@ def parse_query(text: str) -> SubQuery:
     match = _QUERY.match(text)
     if match is None:
         raise BadRequest(f"Error parsing query: {text}")
-    rollup, seconds, as_count = None, None, False
+    rollup, seconds, as_count, fill_zero = None, None, False, False
     for name, args in _FUNC.findall(match.group("funcs") or ""):
         if name == "rollup":
             parts = [a.strip() for a in args.split(",") if a.strip()]
@@ -158,7 +160,9 @@ def parse_query(text: str) -> SubQuery:
                 seconds = int(parts[0])
         elif name == "as_count":
             as_count = True
-        elif name not in ("as_rate", "fill"):
+        elif name == "fill":
+            fill_zero = args.split(",")[0].strip() in ("zero", "0")
+        elif name != "as_rate":
             raise BadRequest(f"FakeDatadog does not know the function .{name}()")
     by = tuple(k.strip() for k in (match.group("by") or "").split(",") if k.strip())
     return SubQuery(
@@ -169,6 +173,7 @@ def parse_query(text: str) -> SubQuery:
         rollup=rollup,
         rollup_seconds=seconds,
         as_count=as_count,
+        fill_zero=fill_zero,
     )
 
 

@@ -14,17 +14,25 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
 
 from canarystats.testing.answers import Answers, prepare_frame
+from canarystats.testing.intake import (
+    EVENTS_PATH,
+    INTAKE_PATHS,
+    accept_event,
+    accept_series,
+    decoded,
+)
+from canarystats.testing.monitors import MONITOR_PATH, SEARCH_PATH, FakeMonitors, MonitorNotFound
 from canarystats.testing.queries import (
     V1_PATH,
     BadRequest,
@@ -32,6 +40,7 @@ from canarystats.testing.queries import (
     Received,
     parse_request,
 )
+from canarystats.testing.replay import ReplayClock
 
 __all__ = ["FakeDatadog", "Fault", "load_recording"]
 
@@ -157,6 +166,19 @@ class FakeDatadog:
         Requests per ``rate_period`` before the fake answers 429 by itself.
     rate_period : int
         Seconds of the rate-limit window.
+    monitors : iterable of mapping, optional
+        Monitors as Datadog's API returns them, with their groups' states
+        (:func:`canarystats.testing.monitors.fake_monitor` builds one): the fake answers the
+        monitor search and ``GET /api/v1/monitor/{id}`` from them.
+
+    The fake also takes events (``POST /api/v1/events``) and metric points
+    (``POST /api/v2/series``) with the API key alone, as Datadog does, and keeps what it
+    accepted in :attr:`events` and :attr:`series`; ``on_intake`` is called with ``"event"`` or
+    ``"series"`` and each accepted item (``serve-fake-datadog`` prints them).
+
+    With a ``clock`` (:class:`canarystats.testing.replay.ReplayClock`) the fake answers only
+    the points before the clock's data time: a saved frame replayed as if it were arriving,
+    in real or accelerated time, for ``canarystats watch``.
 
     Examples
     --------
@@ -179,9 +201,16 @@ class FakeDatadog:
         port: int = 0,
         rate_limit: int = 1600,
         rate_period: int = 3600,
+        monitors: Iterable[Mapping[str, Any]] = (),
+        on_intake: Callable[[str, Mapping[str, Any]], None] | None = None,
+        clock: ReplayClock | None = None,
     ) -> None:
         prepared = prepare_frame(frame, scopes or {}) if frame is not None else None
-        self._answers = Answers(prepared, metrics, units)
+        self._answers = Answers(
+            prepared, metrics, units, clock=None if clock is None else clock.now_ms
+        )
+        self._monitors = FakeMonitors(monitors)
+        self._on_intake = on_intake
         self._recordings = [load_recording(r) for r in recordings or []]
         self._api_key = api_key
         self._app_key = app_key
@@ -199,6 +228,10 @@ class FakeDatadog:
         self.requests = 0
         #: what each request asked for, in order
         self.received: list[Received] = []
+        #: the events accepted (``POST /api/v1/events``), as posted, with their ``id``
+        self.events: list[dict[str, Any]] = []
+        #: the metric series accepted (``POST /api/v2/series``), as posted
+        self.series: list[dict[str, Any]] = []
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -261,14 +294,18 @@ class FakeDatadog:
         with self._lock:
             self.requests += 1
             count = self.requests
-        if not headers.get("dd-api-key") or not headers.get("dd-application-key"):
+        # Intake takes the API key alone; queries and monitors need the application key too.
+        intake = parts.path in INTAKE_PATHS
+        if not headers.get("dd-api-key") or not (intake or headers.get("dd-application-key")):
             return _error(403, ["Forbidden"])
         if (self._api_key is not None and headers.get("dd-api-key") != self._api_key) or (
-            self._app_key is not None and headers.get("dd-application-key") != self._app_key
+            not intake
+            and self._app_key is not None
+            and headers.get("dd-application-key") != self._app_key
         ):
             return _error(403, ["Forbidden"])
         try:
-            received = parse_request(method, parts.path, parts.query, body)
+            received = _parse(method, target, body)
         except BadRequest as exc:
             return _error(400, [str(exc)])
         except NotFound:
@@ -292,9 +329,11 @@ class FakeDatadog:
         if remaining < 0:
             return _error(429, ["Too many requests"], limits)
         try:
-            reply = self._normal(received, body)
+            reply = self._normal(received, body, headers)
         except BadRequest as exc:
             return _error(400, [str(exc)], limits)
+        except MonitorNotFound:
+            return _error(404, ["Monitor not found"], limits)
         reply.headers.extend(limits)
         if fault is None:
             return reply
@@ -319,20 +358,47 @@ class FakeDatadog:
                 return fault
         return None
 
-    def _normal(self, received: Received, body: bytes) -> _Reply:
+    def _normal(self, received: Received, body: bytes, headers: Mapping[str, str]) -> _Reply:
+        if received.path in INTAKE_PATHS:
+            return self._intake(received, decoded(body, headers.get("content-encoding")))
+        query = urlsplit(received.queries[0]).query if received.queries else ""
+        if received.path == SEARCH_PATH:
+            params = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
+            search = self._monitors.search(
+                params.get("query", ""), params.get("page", ""), params.get("per_page", "")
+            )
+            return _json(200, search, "application/json")
+        found = MONITOR_PATH.match(received.path)
+        if found is not None:
+            return _json(200, self._monitors.get(int(found["id"]), query), "application/json")
         recording = self._recording_for(received)
         if recording is not None:
             response = recording["response"]
-            headers = [
+            types = [
                 (name, str(values[0]))
                 for name, values in (response.get("headers") or {}).items()
                 if name.lower() == "content-type"
             ]
-            content_type = headers[0][1] if headers else "application/json"
+            content_type = types[0][1] if types else "application/json"
             return _Reply(int(response["status"]), response["body_raw"].encode(), content_type)
         if received.path == V1_PATH:
             return _json(200, self._answers.v1(received), "application/json")
         return _json(200, self._answers.v2(received, json.loads(body)), "application/vnd.api+json")
+
+    def _intake(self, received: Received, payload: Any) -> _Reply:
+        with self._lock:
+            if received.path == EVENTS_PATH:
+                items = [("event", accept_event(payload, len(self.events) + 1))]
+                self.events.append(items[0][1])
+            else:
+                items = [("series", one) for one in accept_series(payload)]
+                self.series.extend(one for _, one in items)
+        for kind, item in items:
+            if self._on_intake is not None:
+                self._on_intake(kind, item)
+        if received.path == EVENTS_PATH:
+            return _json(202, {"status": "ok", "event": items[0][1]}, "application/json")
+        return _json(202, {"errors": []}, "application/json")
 
     def _recording_for(self, received: Received) -> Mapping[str, Any] | None:
         candidates = [r for r in self._recordings if r.get("endpoint") == received.path]
@@ -371,6 +437,16 @@ def load_recording(recording: Mapping[str, Any] | str | Path) -> Mapping[str, An
         )
     loaded: Mapping[str, Any] = data
     return loaded
+
+
+def _parse(method: str, target: str, body: bytes) -> Received:
+    """What a request asks for; monitor and intake requests carry their target as the query
+    text, so that a :class:`Fault`'s ``match`` can pick them (``match="monitor/1001"``)."""
+    parts = urlsplit(target)
+    own = method == "GET" and (parts.path == SEARCH_PATH or MONITOR_PATH.match(parts.path))
+    if own or (method == "POST" and parts.path in INTAKE_PATHS):
+        return Received(method, parts.path, (target,), None, None)
+    return parse_request(method, parts.path, parts.query, body)
 
 
 def _json(status: int, payload: Any, content_type: str) -> _Reply:

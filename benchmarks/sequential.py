@@ -1,0 +1,237 @@
+"""Sequential judging against the fixed test re-run at every look, in the same run.
+
+Two kinds of canary, each judged look by look (a look every 5 minutes to 30, or every sixth of
+a synthetic case's window):
+
+* **simulated worlds** (:mod:`canarystats.testing.worlds`): 3 canary and 6 baseline hosts, four
+  metrics (latency, CPU, requests, errors per request), in four worlds (i.i.d.; persistent host
+  offsets; AR(1) noise; both), healthy or with a regression from the start (+20 % latency;
+  doubled error rate), as new instances (no past) or with a 30-minute pre-deploy window;
+* **synthetic fleets** (``../shared/synth``): raw-unit cases with restarted canaries replayed
+  look by look (skipped when the generator is not beside the repository).
+
+Each canary is judged by two rules on the same looks:
+
+* **sequential** -- the config's ``sequential`` plan (:mod:`canarystats.sequential`):
+  alpha spent over the looks, counts by their e-process, early pass when every metric rules
+  out its minimum effect;
+* **fixed every look** -- the one-shot judge at each look, stopping the deploy at the first
+  look whose verdict is ``fail`` or ``marginal`` (what re-running a fixed test on an interval
+  does).
+
+Reported: the share of canaries stopped (``fail`` or ``marginal``), the median minute of the
+decision, and the share of healthy canaries passed early.  ``--quick`` judges a few canaries
+per cell (CI); ``--write`` puts the tables into ``RESULTS.md`` between
+``<!-- sequential:start -->`` and ``<!-- sequential:end -->``.
+
+Usage: ``python benchmarks/sequential.py [--quick] [--write] [--n 300] [--synth-seeds 201]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from results_md import write_section
+
+from canarystats import load_config
+from canarystats.config import CanaryConfig
+from canarystats.labels import Verdict
+from canarystats.sequential.decide import decide
+from canarystats.sequential.looks import gather_looks
+from canarystats.testing.worlds import WORLDS, make_world, world_config
+
+SYNTH = Path(__file__).resolve().parents[1].parent / "shared" / "synth" / "synth_fleet.py"
+STOPS = (Verdict.FAIL, Verdict.MARGINAL)
+SCENARIOS = {
+    "healthy": {},
+    "+20% latency": {"latency_factor": 1.2},
+    "2x errors": {"error_factor": 2.0},
+}
+
+
+@dataclass
+class Tally:
+    """Outcomes of one rule over many canaries."""
+
+    stopped: int = 0
+    early: int = 0
+    total: int = 0
+    minutes: list[float] = field(default_factory=list)
+
+    def add(self, stopped: bool, minute: float, early: bool = False) -> None:
+        self.total += 1
+        self.stopped += stopped
+        self.early += early
+        self.minutes.append(minute)
+
+    def rate(self, what: str) -> str:
+        n = getattr(self, what)
+        return f"{n / self.total:.1%}" if self.total else "n/a"
+
+    def median(self) -> str:
+        return f"{np.median(self.minutes):g}" if self.minutes else "n/a"
+
+
+def judge_both(
+    config: CanaryConfig, frame: pd.DataFrame, start: pd.Timestamp
+) -> tuple[tuple[bool, float, bool], tuple[bool, float]]:
+    """(stopped, minute, early) of the sequential rule and (stopped, minute) of the fixed one."""
+    plan = config.sequential
+    assert plan is not None
+    times = plan.look_times()
+    looks = gather_looks(config, frame, start, list(enumerate(times, start=1)))
+    d = decide(config, plan, looks, config.judge.alpha)
+    sequential = (d.verdict in STOPS, d.at / 60, d.early)
+    fixed = (False, times[-1] / 60)
+    for look in looks:
+        if look.judgment is not None and look.judgment.verdict in STOPS:
+            fixed = (True, look.at / 60)
+            break
+    return sequential, fixed
+
+
+def run_worlds(n: int, worlds: Iterable[str]) -> list[dict[str, Any]]:
+    """One row per world x past x scenario: both rules' tallies."""
+    config = load_config(world_config())
+    rows = []
+    for world in worlds:
+        for past in ("new instances", "30 min past"):
+            pre = 0 if past == "new instances" else 30
+            for scenario, effect in SCENARIOS.items():
+                seq, fixed = Tally(), Tally()
+                for seed in range(n):
+                    frame, start = make_world(world, seed=10_000 + seed, pre_minutes=pre, **effect)
+                    s, f = judge_both(config, frame, start)
+                    seq.add(*s)
+                    fixed.add(*f)
+                rows.append(
+                    {"world": world, "past": past, "scenario": scenario, "seq": seq, "fixed": fixed}
+                )
+    return rows
+
+
+def run_synth(seeds: Iterable[int], limit: int | None) -> dict[str, dict[str, Tally]]:
+    """Tallies per case type for both rules over the synthetic fleets of ``seeds``."""
+    out: dict[str, dict[str, Tally]] = {}
+    for seed in seeds:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            subprocess.run(
+                [sys.executable, str(SYNTH), "--out", tmp, "--seed", str(seed)],
+                check=True,
+                capture_output=True,
+            )
+            cases = json.loads((folder / "cases.json").read_text())["cases"]
+            for case in cases[:limit]:
+                kind = case["type"]
+                tallies = out.setdefault(kind, {"seq": Tally(), "fixed": Tally()})
+                config = load_config(_synth_config(case))
+                frame = pd.read_csv(
+                    folder / f"{case['id']}.csv.gz",
+                    parse_dates=["timestamp"],
+                    keep_default_na=False,
+                    na_values={"value": ["", "NaN", "nan"]},
+                    dtype={"host": str},
+                )
+                s, f = judge_both(config, frame, pd.Timestamp(case["canary_start"]))
+                tallies["seq"].add(*s)
+                tallies["fixed"].add(*f)
+    return out
+
+
+def _synth_config(case: dict[str, Any]) -> dict[str, Any]:
+    """The case's config with a plan over its window: six looks, each at least a bucket."""
+    step = int(case["step_s"])
+    horizon = max(int(case["window_min"] * 60), step)
+    look_every = min(horizon, max(step, 60 * max(1, round(horizon / 360))))
+    plan = {
+        "horizon": f"{horizon}s",
+        "look_every": f"{look_every}s",
+        "min_duration": f"{min(horizon, 300)}s",
+    }
+    return dict(case["config"], step=step, sequential=plan)
+
+
+def render(worlds: list[dict[str, Any]], synth: dict[str, dict[str, Tally]], info: str) -> str:
+    """The markdown tables."""
+    lines = [
+        "## Sequential judging",
+        "",
+        info,
+        "",
+        "| world | past | canary | stopped: sequential | fixed every look | median minute: "
+        "sequential | fixed | passed early |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in worlds:
+        s, f = r["seq"], r["fixed"]
+        lines.append(
+            f"| {r['world']} | {r['past']} | {r['scenario']} | {s.rate('stopped')} | "
+            f"{f.rate('stopped')} | {s.median()} | {f.median()} | {s.rate('early')} |"
+        )
+    if synth:
+        lines += [
+            "",
+            "| synthetic case type | cases | stopped: sequential | fixed every look | "
+            "median minute: sequential | fixed |",
+            "|---|---|---|---|---|---|",
+        ]
+        for kind in ("healthy", "tricky_healthy", "regression", "insufficient"):
+            if kind in synth:
+                s, f = synth[kind]["seq"], synth[kind]["fixed"]
+                lines.append(
+                    f"| {kind} | {s.total} | {s.rate('stopped')} | {f.rate('stopped')} | "
+                    f"{s.median()} | {f.median()} |"
+                )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a few canaries per cell (CI)")
+    parser.add_argument("--write", action="store_true", help="write into RESULTS.md")
+    parser.add_argument("--n", type=int, default=300, help="canaries per world cell")
+    parser.add_argument("--synth-seeds", default="201,202", help="synthetic fleet seeds")
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore", RuntimeWarning)
+    began = time.perf_counter()
+    n = 6 if args.quick else args.n
+    worlds = run_worlds(n, ("both",) if args.quick else WORLDS)
+    seeds = [int(s) for s in args.synth_seeds.split(",") if s]
+    synth = run_synth(seeds[:1], 12 if args.quick else None) if SYNTH.is_file() and seeds else {}
+    seconds = time.perf_counter() - began
+    info = (
+        f"`python benchmarks/sequential.py{' --quick' if args.quick else ''}` on "
+        f"{platform.machine()} ({platform.processor() or 'cpu'}), "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {seconds:.0f} s: {n} canaries per world cell"
+        f"{f'; synthetic seeds {args.synth_seeds}' if synth else ''}.  Default plan (a look "
+        "every 5 min to 30, O'Brien-Fleming-type spending of alpha 0.05 to fail, early pass at "
+        "pass_alpha 0.1, counts against a rate ratio of 1.25); the fixed rule stops at the first "
+        "look whose one-shot verdict is fail or marginal."
+    )
+    text = render(worlds, synth, info)
+    print(text)
+    if args.write:
+        write_section("sequential", text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

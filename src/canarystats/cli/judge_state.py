@@ -1,0 +1,244 @@
+"""``canarystats judge --state FILE``: one sequential look per call, for pipelines that poll.
+
+A pipeline step calls the same command again and again (GitHub Actions, GoCD, an Argo analysis
+run): each call fetches (or reads) the data so far, takes the looks that are due in data time
+(:mod:`canarystats.sequential`), writes the state atomically, and exits 0 pass, 1 fail,
+3 no verdict or **4 undecided: call again**.  Extra calls between looks add no look; once
+decided, every call repeats the decision.  The first call needs ``--start``; later calls read it
+from the state.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from canarystats.cli.console import Console, isatty
+from canarystats.cli.inputs import fetch_frame, load_config_file, pre_window, read_data
+from canarystats.cli.monitor_states import monitor_states
+from canarystats.cli.post_event import post_verdict
+from canarystats.errors import ConfigError, SourceError
+from canarystats.exit_codes import ExitCode
+
+if TYPE_CHECKING:
+    from canarystats.config import CanaryConfig
+    from canarystats.frame import Window
+    from canarystats.sequential import SequentialJudgment
+    from canarystats.sequential.state import SequentialState
+
+__all__ = [
+    "INGEST_DELAY_S",
+    "Poll",
+    "conclude",
+    "data_reach",
+    "poll",
+    "run_with_state",
+    "sequential_setup",
+    "status_text",
+]
+
+#: how far behind the present Datadog's latest buckets may still be filling in: a look is due
+#: only once its data time is this old
+INGEST_DELAY_S = 120
+
+
+@dataclass
+class Poll:
+    """One poll of a sequential judgment: the data so far, and where the judgment stands."""
+
+    result: SequentialJudgment
+    state: SequentialState
+    frame: pd.DataFrame
+    window: Window | None
+    scopes: dict[str, str]
+    decided_before: bool
+
+
+def sequential_setup(
+    args: argparse.Namespace, flag: str
+) -> tuple[CanaryConfig, SequentialState, pd.Timestamp]:
+    """The config (with its pre-window), the state to continue and the canary start.
+
+    ``--state`` names a file that may not exist yet (then ``--start`` is needed); without it
+    (``watch`` with no state file) a fresh state is kept in memory.
+    """
+    from canarystats.sequential.state import SequentialState, config_digest, read_state
+    from canarystats.timeparse import parse_time
+
+    config = load_config_file(args)
+    if config.sequential is None:
+        raise ConfigError(
+            f"{args.config}: {flag} needs a sequential plan in the config; add "
+            "sequential: {horizon: 30m, look_every: 5m}"
+        )
+    if args.lookback is not None:
+        raise ConfigError(f"{flag} looks from --start to the data's end; drop --lookback")
+    start = None if args.start is None else pd.Timestamp(parse_time(args.start, flag="--start"))
+    if args.state is not None:
+        state = read_state(args.state, config, start)
+    elif start is None:
+        raise ConfigError(f"{flag} needs --start, the canary start")
+    else:
+        state = SequentialState(config_digest(config), start.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    args.start = state.start  # the window's start, for fetching or cutting the data
+    config = config.with_judge(pre_window=pre_window(config, args))
+    return config, state, pd.Timestamp(state.start)
+
+
+def poll(
+    config: CanaryConfig,
+    args: argparse.Namespace,
+    console: Console,
+    state: SequentialState,
+    start: pd.Timestamp,
+) -> Poll:
+    """Fetch (or read) the data so far and take the looks it makes due.
+
+    Raises :class:`canarystats.errors.SourceError` when the source fails past its retries.
+    """
+    from canarystats.sequential import judge_sequential
+
+    plan = config.sequential
+    assert plan is not None  # sequential_setup refused a config without one
+    if args.data is not None:
+        frame, window, scopes = read_data(config, args, console)
+        end = window[1] if window is not None else start
+    else:
+        now = pd.Timestamp.now(tz="UTC") - pd.Timedelta(seconds=INGEST_DELAY_S)
+        args.end = min(now, start + pd.Timedelta(seconds=plan.horizon)).isoformat()
+        frame, fetched, scopes = fetch_frame(config, args, console)
+        end = data_reach(frame, config.step, fetched[1])
+        window = (fetched[0], end.to_pydatetime())
+    states = monitor_states(config, args, console, window)
+    result, updated = judge_sequential(
+        config, frame, start=start, end=end, state=state, monitors=states
+    )
+    return Poll(result, updated, frame, window, scopes, state.decision is not None)
+
+
+def run_with_state(args: argparse.Namespace, console: Console) -> int:
+    """Take the due looks of the canary in ``--state``, report, and return the exit code.
+
+    Examples
+    --------
+    >>> run_with_state(args, console)  # doctest: +SKIP
+    4
+    """
+    from canarystats.cli.finish import Finish
+    from canarystats.sequential.state import write_state
+
+    config, state, start = sequential_setup(args, "--state")
+    try:
+        polled = poll(config, args, console, state, start)
+    except SourceError as exc:
+        console.note(f"error: {exc}")
+        finish = Finish(args, console, None, int(exc.exit_code))
+        finish.soft_fail_note()
+        return finish.code
+    write_state(args.state, polled.state)
+    return conclude(config, args, console, polled)
+
+
+def conclude(config: CanaryConfig, args: argparse.Namespace, console: Console, polled: Poll) -> int:
+    """Print (or write) the report of a poll, record and post a new decision; the exit code."""
+    from canarystats.cli.finish import Finish
+    from canarystats.report import render
+
+    result = polled.result
+    code = result.exit_code(marginal_ok=args.marginal_ok)
+    finish = Finish(args, console, result.judgment, code)
+    if result.verdict == "undecided" or result.judgment is None:
+        report = render_status_json(result) if args.format == "json" else status_text(result)
+    else:
+        report = render(
+            result.judgment,
+            args.format,
+            frame=polled.frame,
+            config=config,
+            window=polled.window,
+            scopes=polled.scopes,
+            sequential=result,
+            color=args.output is None and isatty(console.stdout) and "NO_COLOR" not in os.environ,
+        )
+    finish.deliver(report)
+    if code != int(ExitCode.UNDECIDED):
+        finish.soft_fail_note()
+        if not polled.decided_before and result.judgment is not None:
+            # The decision is recorded and posted once, by the call that made it.
+            finish.record(config, polled.window, polled.scopes)
+            if args.post_event or args.post_score:
+                markdown = render(
+                    result.judgment,
+                    "markdown",
+                    frame=polled.frame,
+                    config=config,
+                    window=polled.window,
+                    scopes=polled.scopes,
+                    sequential=result,
+                )
+                post_verdict(args, console, result.judgment, markdown)
+    return finish.code
+
+
+def data_reach(frame: pd.DataFrame, step: int, asked: datetime) -> pd.Timestamp:
+    """How far a fetched frame reaches: the end of its last bucket, at most what was asked.
+
+    A look is due only where the data has arrived, so a source that lags (or a replay served
+    as of a moving clock) never has a look taken on a half-empty window.
+
+    Examples
+    --------
+    >>> t = pd.Timestamp("2026-01-01T00:00Z")
+    >>> f = pd.DataFrame({"metric": "m", "cohort": "canary", "host": "a",
+    ...                   "timestamp": [t, t + pd.Timedelta(minutes=1)], "value": 1.0})
+    >>> str(data_reach(f, 60, t + pd.Timedelta(minutes=10)))
+    '2026-01-01 00:02:00+00:00'
+    """
+    from canarystats.frame import frame_window
+
+    span = frame_window(frame, step)
+    limit = pd.Timestamp(asked)
+    return limit if span is None else min(pd.Timestamp(span[1]), limit)
+
+
+def status_text(result: SequentialJudgment) -> str:
+    """The few lines a poll prints while undecided: where the canary stands, metric by metric.
+
+    Examples
+    --------
+    >>> status_text(result)  # doctest: +SKIP
+    'UNDECIDED  canary web: look 2 of 6 (minute 10 of 30) ...'
+    """
+    d, plan = result.decision, result.plan
+    name = result.judgment.config_name if result.judgment is not None else "canary"
+    lines = [
+        f"UNDECIDED  canary {name}: look {d.look} of {plan.n_looks} "
+        f"(minute {d.at / 60:g} of {plan.horizon / 60:g}; started {result.start})",
+        d.reason,
+    ]
+    for path in d.paths.values():
+        if not path.status:
+            continue
+        n = len(path.status) - 1
+        lines.append(
+            f"  {path.name}: {path.status[n]} (to fail: {_p(path.p_fail[n])}, "
+            f"to pass early: {_p(path.p_pass[n])})"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def render_status_json(result: SequentialJudgment) -> str:
+    """The undecided status as JSON: the sequential part of the JSON report."""
+    import json
+
+    payload = {"verdict": result.verdict, "sequential": result.as_dict()}
+    return json.dumps(payload, indent=2, allow_nan=False) + "\n"
+
+
+def _p(x: float) -> str:
+    return "n/a" if x != x else f"p {x:.3g}"

@@ -1,0 +1,173 @@
+"""``canarystats watch``: follow a canary look by look until the sequential plan decides.
+
+``watch CONFIG --start T0`` polls the source (one request per metric per poll), takes each look
+of the config's ``sequential`` plan once its data has arrived, prints one line per look, and
+exits at the first boundary: 1 fail, 0 pass (early, or at the horizon), 3 no verdict (no data,
+or the source down past its retries).  With ``--state FILE`` every look is kept as it is taken,
+so a watch stopped by Ctrl-C, SIGTERM or a crash resumes where it stopped (``watch`` or
+``judge --state`` with the same file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from canarystats.cli.console import Console
+from canarystats.cli.monitor_states import add_monitor_flags
+from canarystats.cli.options import EPILOG, REPORT_FORMATS, add_window_flags, positive_float
+from canarystats.cli.post_event import add_post_flags
+from canarystats.errors import SourceError
+from canarystats.exit_codes import ExitCode
+
+__all__ = ["NAME", "add_parser", "look_line", "run"]
+
+NAME = "watch"
+
+
+def add_parser(commands: Any) -> argparse.ArgumentParser:
+    """Add ``watch`` to the subcommands ``commands`` (from ``add_subparsers``).
+
+    Examples
+    --------
+    >>> parser = argparse.ArgumentParser(prog="canarystats")
+    >>> watch = add_parser(parser.add_subparsers(dest="command"))
+    >>> parser.parse_args(["watch", "web.yaml", "--start", "now", "--poll", "5"]).poll
+    5.0
+    """
+    parser: argparse.ArgumentParser = commands.add_parser(
+        NAME,
+        help="follow a canary look by look (sequential plan); exit 0 pass, 1 fail, 3 no verdict",
+        description="Poll the source every --poll seconds, take each look of the config's "
+        "sequential plan as its data arrives, print one line per look, and exit at the first "
+        "boundary.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("config", metavar="CONFIG", help="canary config with a sequential plan")
+    add_window_flags(parser)
+    parser.add_argument(
+        "--state",
+        metavar="FILE",
+        help="keep the looks in FILE, so a stopped watch resumes (watch or judge --state)",
+    )
+    parser.add_argument(
+        "--poll",
+        type=positive_float("poll"),
+        default=30.0,
+        metavar="SECONDS",
+        help="longest wait between polls (default 30; sooner when a look is due)",
+    )
+    parser.add_argument(
+        "--format", choices=REPORT_FORMATS, default="text", help="format of the final report"
+    )
+    parser.add_argument("--output", metavar="FILE", help="write the final report here")
+    parser.add_argument("--marginal-ok", action="store_true", help="a marginal verdict passes")
+    parser.add_argument("--history", metavar="FILE", help="append the decision to this file")
+    add_monitor_flags(parser)
+    add_post_flags(parser)
+    # What judge's helpers read and watch does not offer.
+    parser.set_defaults(data=None, soft_fail=False)
+    return parser
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    """Poll until decided; return the decision's exit code (130 when interrupted).
+
+    Examples
+    --------
+    >>> run(args, console)  # doctest: +SKIP
+    1
+    """
+    import pandas as pd
+
+    from canarystats.cli.judge_state import conclude, poll, sequential_setup
+    from canarystats.sequential.state import write_state
+
+    config, state, start = sequential_setup(args, "watch")
+    plan = config.sequential
+    assert plan is not None
+    times = plan.look_times()
+    with _terminate_as_interrupt():
+        try:
+            while True:
+                try:
+                    polled = poll(config, args, console, state, start)
+                except SourceError as exc:
+                    console.note(f"error: {exc}; no verdict ({_where(state, plan.horizon)})")
+                    return int(exc.exit_code)
+                taken = len(state.looks)
+                state = polled.state
+                if args.state is not None:
+                    write_state(args.state, state)
+                result = polled.result
+                if len(state.looks) > taken or result.verdict != "undecided":
+                    console.note(look_line(result))
+                if result.verdict != "undecided":
+                    return conclude(config, args, console, polled)
+                due = start + pd.Timedelta(seconds=times[len(state.looks)])
+                time.sleep(_wait(due, args.poll))
+        except KeyboardInterrupt:
+            where = _where(state, plan.horizon)
+            kept = (
+                f"the looks are in {args.state}; run the same command to resume"
+                if args.state is not None
+                else "without --state the looks are lost"
+            )
+            console.note(f"watch: interrupted {where}; {kept}")
+            return int(ExitCode.INTERRUPTED)
+
+
+def look_line(result: Any) -> str:
+    """One line for the look just taken: where the canary stands, metric by metric.
+
+    Examples
+    --------
+    >>> look_line(result)  # doctest: +SKIP
+    'look 2 of 6, minute 10 of 30: undecided; latency open, errors ruled out'
+    """
+    d, plan = result.decision, result.plan
+    parts = [f"{name} {path.status[-1]}" for name, path in d.paths.items() if path.status]
+    verdict = "undecided" if result.verdict == "undecided" else str(result.verdict).upper()
+    return (
+        f"look {d.look} of {plan.n_looks}, minute {d.at / 60:g} of {plan.horizon / 60:g}: "
+        f"{verdict}; " + ", ".join(parts)
+    )
+
+
+def _where(state: Any, horizon: int) -> str:
+    taken = len(state.looks)
+    return f"after {taken} look{'s' if taken != 1 else ''} of the {horizon / 60:g}-minute plan"
+
+
+def _wait(due: Any, poll: float) -> float:
+    """Seconds to sleep: until the next look's data should be in, at most ``poll``."""
+    import pandas as pd
+
+    from canarystats.cli.judge_state import INGEST_DELAY_S
+
+    ready = due + pd.Timedelta(seconds=INGEST_DELAY_S)
+    left = (ready - pd.Timestamp.now(tz="UTC")).total_seconds()
+    return float(min(poll, max(left, 0.05)))
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a pipeline cancelling the step) stops the watch like Ctrl-C: cleanly."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

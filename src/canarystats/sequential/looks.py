@@ -1,0 +1,215 @@
+"""The looks of a sequential plan: which are due in data time, and the evidence each one holds.
+
+Looks are indexed by **data time** since the canary start (``k * look_every``), never by how
+often the judge is called: a look is due once the data reaches its time, and each look is the
+one-shot judge's evidence on the points up to it (with the same pre-deploy window and warm-up).
+All due looks are judged in one batch: the frame is stacked once per look, each copy cut at its
+look, and judged as many runs (:func:`canarystats.judgment.judge_with_evidence`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from canarystats.config import CanaryConfig, MetricConfig
+from canarystats.errors import ConfigError
+from canarystats.frame import validate_frame
+from canarystats.labels import Label
+from canarystats.results import Judgment, MetricResult
+from canarystats.stats.noninferiority import unit_margin_test
+
+__all__ = ["LOOK_COLUMN", "Look", "LookMetric", "due_looks", "gather_looks"]
+
+#: the column that tells the stacked looks apart (never a user's column: it starts with "__")
+LOOK_COLUMN = "__look"
+
+
+@dataclass(frozen=True)
+class LookMetric:
+    """One metric at one look: what the sequential decision reads.
+
+    ``kind`` is ``"gauge"`` (decided by ``p_fail``, the one-shot test's p-value in the direction
+    of harm, and ``p_pass``, the p-value that its shift is below the minimum practical effect),
+    ``"count"`` (decided by the cumulative events and exposure of each cohort, and by the
+    one-shot count test's ``p_fail``, which looks at hosts and bursts) or ``"none"``
+    (not judged at this look: no data, too few hosts).  ``breached`` says an absolute threshold
+    was crossed; ``label`` and ``sign`` are the one-shot label and the sign of its effect.
+    """
+
+    kind: str
+    p_fail: float = math.nan
+    p_pass: float = math.nan
+    canary_events: float = 0.0
+    canary_exposure: float = 0.0
+    baseline_events: float = 0.0
+    baseline_exposure: float = 0.0
+    breached: bool = False
+    label: str = str(Label.NODATA)
+    sign: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready (NaN as None)."""
+        out: dict[str, Any] = {}
+        for key, value in self.__dict__.items():
+            out[key] = None if isinstance(value, float) and math.isnan(value) else value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LookMetric:
+        """The inverse of :meth:`as_dict`."""
+        values: dict[str, Any] = {k: (math.nan if v is None else v) for k, v in data.items()}
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Look:
+    """The evidence of look ``k`` (1-based), ``at`` seconds after the canary start."""
+
+    k: int
+    at: int
+    metrics: dict[str, LookMetric] = field(default_factory=dict)
+    judgment: Judgment | None = None
+
+
+def due_looks(look_times: Sequence[int], start: datetime, data_end: datetime) -> list[int]:
+    """The looks (1-based) whose time the data has reached.
+
+    Examples
+    --------
+    >>> t0 = pd.Timestamp("2026-01-01T00:00Z")
+    >>> due_looks([300, 600, 900], t0, t0 + pd.Timedelta(minutes=11))
+    [1, 2]
+    """
+    reached = (pd.Timestamp(data_end) - pd.Timestamp(start)).total_seconds()
+    return [k for k, at in enumerate(look_times, start=1) if at <= reached]
+
+
+def gather_looks(
+    config: CanaryConfig,
+    frame: pd.DataFrame,
+    start: datetime,
+    looks: Sequence[tuple[int, int]],
+) -> list[Look]:
+    """The evidence of each ``(k, seconds after start)`` look, judged in one batch.
+
+    Parameters
+    ----------
+    config : CanaryConfig
+        Judged with its ``hosts`` method (the sequential judge needs hosts as units).
+    frame : pandas.DataFrame
+        The tidy frame: the pre-deploy window and the canary window up to the last look.
+    start : datetime
+        The canary start.
+    looks : sequence of (int, int)
+        The looks to judge.
+
+    Returns
+    -------
+    list of Look
+        In the order given.
+    """
+    from canarystats.judgment import judge_with_evidence
+
+    if config.judge.method != "hosts":
+        raise ConfigError(
+            f"{config.source}: the sequential plan needs judge.method hosts, not "
+            f"{config.judge.method}; remove sequential or the method"
+        )
+    if not looks:
+        return []
+    frame = validate_frame(frame)
+    t0 = pd.Timestamp(start)
+    copies = [
+        frame[frame["timestamp"] < t0 + pd.Timedelta(seconds=at)].assign(**{LOOK_COLUMN: k})
+        for k, at in looks
+    ]
+    stacked = pd.concat(copies, ignore_index=True)
+    with np.errstate(all="ignore"):
+        runs, judgments, evidence = judge_with_evidence(config, stacked, LOOK_COLUMN, start)
+    by_run = {int(r): i for i, r in enumerate(runs)}
+    out = []
+    for k, at in looks:
+        i = by_run.get(k)
+        if i is None:  # no point at all before this look
+            out.append(Look(k, at, {m.name: LookMetric("none") for m in config.metrics}))
+            continue
+        rows = range(i * len(config.metrics), (i + 1) * len(config.metrics))
+        metrics = {
+            m.name: _look_metric(m, row, judgments[i].metric(m.name), evidence)
+            for m, row in zip(config.metrics, rows, strict=True)
+        }
+        out.append(Look(k, at, metrics, judgments[i]))
+    return out
+
+
+def _look_metric(m: MetricConfig, row: int, result: MetricResult, evidence: Any) -> LookMetric:
+    """What the decision needs of one metric at one look, from the hosts method's evidence."""
+    label = str(result.classification)
+    breached = _breached(m, result)
+    sign = int(np.sign(result.estimate)) if math.isfinite(result.estimate) else 0
+    counts = evidence.counts
+    count_rows = evidence.count_rows.tolist()
+    if row in count_rows and counts is not None:
+        j = count_rows.index(row)
+        if bool(counts.inconclusive[j]) and not counts.canary_exposure[j] > 0:
+            return LookMetric("none", breached=breached, label=label, sign=sign)
+        return LookMetric(
+            "count",
+            p_fail=float(evidence.p_raw[row]),
+            canary_events=float(counts.canary_events[j]),
+            canary_exposure=float(counts.canary_exposure[j]),
+            baseline_events=float(counts.baseline_events[j]),
+            baseline_exposure=float(counts.baseline_exposure[j]),
+            breached=breached,
+            label=label,
+            sign=sign,
+        )
+    p_fail = float(evidence.p_raw[row])
+    if math.isnan(p_fail):
+        return LookMetric("none", breached=breached, label=label, sign=sign)
+    return LookMetric(
+        "gauge",
+        p_fail=p_fail,
+        p_pass=_p_pass(m, row, evidence),
+        breached=breached,
+        label=label,
+        sign=sign,
+    )
+
+
+def _p_pass(m: MetricConfig, row: int, evidence: Any) -> float:
+    """The non-inferiority p-value of a gauge: its shift is below the minimum practical effect.
+
+    On the scale the one-shot test decided on: each host's change (a log ratio for a positive
+    metric) where hosts have a past, else each host's level.
+    """
+    result = evidence.hosts
+    centre = abs(float(result.baseline_centre[row]))
+    rel, absolute = m.min_effect.relative, m.min_effect.absolute
+    if bool(evidence.changed[row]) and bool(evidence.relative[row]):
+        floor = math.log1p(absolute / centre) if centre > 0 else 0.0
+        margin = max(math.log1p(rel), floor)
+    else:
+        margin = max(absolute, rel * centre)
+    p = unit_margin_test(
+        result.canary.location[row : row + 1],
+        result.baseline.location[row : row + 1],
+        margin,
+        direction=m.direction,
+    )
+    return float(p[0])
+
+
+def _breached(m: MetricConfig, result: MetricResult) -> bool:
+    """Whether the metric's absolute threshold is crossed at this look."""
+    t, value = m.threshold, result.threshold_value
+    if t is None or value is None or not math.isfinite(value):
+        return False
+    return (t.max is not None and value > t.max) or (t.min is not None and value < t.min)

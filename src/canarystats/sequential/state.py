@@ -1,0 +1,163 @@
+"""The state of a sequential judgment between calls: the looks taken, and the decision once made.
+
+A pipeline that calls ``canarystats judge --state FILE`` again and again gets one look per due
+data time, never more: the state records each look's evidence as it was first judged, so a look
+is never judged twice (late points cannot rewrite a look already taken) and extra calls between
+looks add nothing.  Once decided, the decision is final and every later call repeats it.  The
+file is JSON, written atomically after every call, so a crash leaves the previous state whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from canarystats.config import CanaryConfig
+from canarystats.errors import DataError
+from canarystats.sequential.looks import LookMetric
+
+__all__ = ["STATE_VERSION", "SequentialState", "config_digest", "read_state", "write_state"]
+
+#: the layout of the state file; a file of another version is refused, never guessed at
+STATE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class SequentialState:
+    """Looks taken so far (``looks[k]`` holds look ``k + 1``'s metrics) and the decision.
+
+    ``digest`` identifies the config the looks were taken under (:func:`config_digest`);
+    ``start`` is the canary start, ISO 8601 UTC; ``decision`` is None while undecided, else
+    ``{"verdict", "look", "at", "early", "failed", "reason", "exit_code"}``.
+    """
+
+    digest: str
+    start: str
+    looks: tuple[dict[str, LookMetric], ...] = ()
+    decision: dict[str, Any] | None = None
+    calls: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def with_looks(self, looks: tuple[dict[str, LookMetric], ...]) -> SequentialState:
+        """A copy holding these looks."""
+        return replace(self, looks=looks)
+
+
+def config_digest(config: CanaryConfig) -> str:
+    """A short fingerprint of everything in ``config`` that judging depends on.
+
+    Examples
+    --------
+    >>> from canarystats.config import load_config
+    >>> a = load_config({"name": "c", "metrics": [{"name": "m", "query": "q"}]})
+    >>> len(config_digest(a)), config_digest(a) == config_digest(a)
+    (16, True)
+    """
+    text = repr(replace(config, source=""))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def read_state(
+    path: str | Path, config: CanaryConfig, start: pd.Timestamp | None
+) -> SequentialState:
+    """The state in ``path``, or a new one when the file does not exist yet.
+
+    Raises
+    ------
+    canarystats.errors.DataError
+        When the file is not a state file, was written for another config or another canary
+        start, or has another layout version: one line saying what to do.
+    """
+    target = Path(path)
+    if not target.exists():
+        if start is None:
+            raise DataError(f"--state {target} does not exist yet; give --start for its first look")
+        return SequentialState(config_digest(config), _iso(start))
+    try:
+        data = json.loads(target.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise DataError(f"--state {target}: not a canarystats state file ({exc})") from None
+    if not isinstance(data, dict) or data.get("format") != "canarystats-sequential-state":
+        raise DataError(f"--state {target}: not a canarystats state file; give a file of its own")
+    if data.get("version") != STATE_VERSION:
+        raise DataError(
+            f"--state {target}: layout version {data.get('version')!r}, this canarystats reads "
+            f"{STATE_VERSION}; start a new state file"
+        )
+    if data.get("digest") != config_digest(config):
+        raise DataError(
+            f"--state {target} was started with another config; a plan cannot change between "
+            "looks: use a new state file for the new config"
+        )
+    if start is not None and data.get("start") != _iso(start):
+        raise DataError(
+            f"--state {target} belongs to the canary started at {data.get('start')}, not "
+            f"{_iso(start)}; use a new state file for a new canary"
+        )
+    try:
+        looks = tuple(
+            {name: LookMetric.from_dict(m) for name, m in look.items()}
+            for look in data.get("looks", [])
+        )
+    except (AttributeError, TypeError) as exc:
+        raise DataError(
+            f"--state {target}: a look is damaged ({exc}); start a new state file"
+        ) from None
+    if not isinstance(data.get("start"), str) or _parses(data["start"]) is None:
+        raise DataError(f"--state {target}: its canary start is damaged; start a new state file")
+    decision = data.get("decision")
+    if decision is not None and not _valid_record(decision):
+        raise DataError(f"--state {target}: its decision is damaged; start a new state file")
+    return SequentialState(
+        digest=str(data["digest"]),
+        start=str(data["start"]),
+        looks=looks,
+        decision=decision,
+        calls=_calls(data.get("calls", 0)),
+    )
+
+
+def _valid_record(record: Any) -> bool:
+    """Whether a decision read back has every field, each of its type."""
+    types = {"verdict": str, "look": int, "at": int, "early": bool, "failed": list, "reason": str}
+    return isinstance(record, dict) and all(
+        isinstance(record.get(key), kind) for key, kind in types.items()
+    )
+
+
+def _parses(text: str) -> pd.Timestamp | None:
+    try:
+        return pd.Timestamp(text)
+    except (ValueError, TypeError, OverflowError):
+        return None
+
+
+def _calls(value: Any) -> int:
+    return value if isinstance(value, int) and value >= 0 else 0
+
+
+def write_state(path: str | Path, state: SequentialState) -> None:
+    """Write ``state`` atomically (the previous file stays whole if anything fails)."""
+    from canarystats.frame import write_atomic
+
+    payload = {
+        "format": "canarystats-sequential-state",
+        "version": STATE_VERSION,
+        "digest": state.digest,
+        "start": state.start,
+        "calls": state.calls,
+        "looks": [{name: m.as_dict() for name, m in look.items()} for look in state.looks],
+        "decision": state.decision,
+    }
+    write_atomic(path, json.dumps(payload, indent=1, allow_nan=False) + "\n", flag="--state")
+
+
+def _iso(moment: pd.Timestamp) -> str:
+    stamp = pd.Timestamp(moment)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return str(stamp.strftime("%Y-%m-%dT%H:%M:%SZ"))

@@ -1,0 +1,162 @@
+"""Ruling a regression out: is the canary's shift surely smaller than the minimum practical effect?
+
+A regression test asks whether the canary is worse than the baseline; an early pass needs the
+converse: evidence that the canary is *not worse by the minimum practical effect or more*.  This
+is a non-inferiority test (a one-sided test against a margin): with the canary hosts' mean unit
+``c``, the baseline hosts' ``b`` and their spread ``s_b`` (the t-type test of
+:func:`canarystats.stats.unit_tests.unit_t_test`), the null ``c - b >= margin`` (harm upward)
+is rejected when ``t = (c - b - margin) / (s_b sqrt(1/k + 1/m))`` is far below 0.  For a metric
+where harm goes either way both margins must be ruled out (an intersection-union test: the
+larger of the two p-values).
+
+For a count, :func:`rate_margin_test` does the same on the exposure-adjusted rate ratio: the
+null "the canary's rate is at least ``tolerance`` times the baseline's" is rejected when the
+log of the observed ratio lies far enough below ``log(tolerance)`` (a Wald test on the two
+Poisson totals; Gu, Ng, Tang & Schucany 2008 compare it with the exact conditional test).
+
+References
+----------
+Wellek, S. (2010). Testing Statistical Hypotheses of Equivalence and Noninferiority, 2nd ed.
+Berger, R. L. (1982). Multiparameter hypothesis testing and acceptance sampling.
+Technometrics 24(4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import stats as sps
+
+from canarystats.stats.rows import quietly
+from canarystats.stats.unit_tests import Direction, direction_codes
+
+__all__ = ["rate_margin_test", "unit_margin_test"]
+
+
+def unit_margin_test(
+    canary_units: ArrayLike,
+    baseline_units: ArrayLike,
+    margin: float | ArrayLike,
+    *,
+    direction: Direction | Sequence[str] = "either",
+) -> NDArray[np.float64]:
+    """p-values that the canary's shift is smaller than ``margin`` in the direction of harm.
+
+    Parameters
+    ----------
+    canary_units, baseline_units : array_like
+        ``(metric, host)`` summaries (levels, or each host's change), NaN for a non-unit.
+    margin : float or array_like
+        The minimum practical effect per metric, on the units' scale, at least 0.
+    direction : {"either", "increase", "decrease"} or sequence of them
+        Which shift is harmful.
+
+    Returns
+    -------
+    ndarray
+        Per metric, the p-value of the null "the canary is worse by ``margin`` or more"; small
+        when the data rule that out.  NaN without canary units or with fewer than two baseline
+        units.  Baseline units without spread decide on the shift alone (0 or 1).
+
+    Examples
+    --------
+    A canary host level with the baseline hosts, against a margin of 2 units:
+
+    >>> p = unit_margin_test([[10.1]], [[10.0, 9.9, 10.2, 9.8, 10.1]], 2.0, direction="increase")
+    >>> bool(p[0] < 0.01)
+    True
+    >>> bool(unit_margin_test([[12.5]], [[10.0, 9.9, 10.2, 9.8, 10.1]], 2.0,
+    ...                       direction="increase")[0] > 0.5)
+    True
+    """
+    c = np.atleast_2d(np.asarray(canary_units, dtype=np.float64))
+    b = np.atleast_2d(np.asarray(baseline_units, dtype=np.float64))
+    rows = c.shape[0]
+    code = direction_codes(direction, rows)
+    d = np.broadcast_to(np.asarray(margin, dtype=np.float64), (rows,))
+    if np.any(d < 0):
+        raise ValueError("margin must be at least 0")
+    k = np.sum(~np.isnan(c), axis=1).astype(np.float64)
+    m = np.sum(~np.isnan(b), axis=1).astype(np.float64)
+    diff = quietly(np.nanmean, c, axis=1) - quietly(np.nanmean, b, axis=1)
+    sb = quietly(np.nanstd, b, axis=1, ddof=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = sb * np.sqrt(1.0 / k + 1.0 / m)
+        up = _below(diff - d, se, m - 1.0)  # null: shift >= +margin
+        down = _below(-(diff + d), se, m - 1.0)  # null: shift <= -margin
+    p = np.where(code > 0, up, np.where(code < 0, down, np.fmax(up, down)))
+    p[(k < 1) | (m < 2)] = np.nan
+    return np.asarray(p, dtype=np.float64)
+
+
+def rate_margin_test(
+    canary_events: ArrayLike,
+    canary_exposure: ArrayLike,
+    baseline_events: ArrayLike,
+    baseline_exposure: ArrayLike,
+    tolerance: float,
+    *,
+    direction: Direction = "increase",
+) -> NDArray[np.float64]:
+    """z-statistics that a count's rate ratio lies inside ``tolerance`` in the direction of harm.
+
+    Parameters
+    ----------
+    canary_events, canary_exposure, baseline_events, baseline_exposure : array_like
+        Totals per metric (any shape, broadcast together): events, and exposure in a unit
+        proportional to the expected events (requests, host-buckets).
+    tolerance : float
+        The rate ratio (canary over baseline) above 1 that counts as a regression; harm
+        downward is the ratio ``1 / tolerance``.
+    direction : {"either", "increase", "decrease"}
+        Which change is harmful.
+
+    Returns
+    -------
+    ndarray
+        Large when the data rule a regression of ``tolerance`` or more out: ``(log tolerance -
+        log ratio) / se`` for harm upward, with half an event added to each side (so an empty
+        side is finite); for ``either`` the smaller of the two sides.  NaN without exposure on
+        either side.  Under the null's boundary it is approximately standard normal, so it can
+        be read against a group-sequential boundary (:mod:`canarystats.stats.sequential`).
+
+    Examples
+    --------
+    900 errors in 300,000 requests beside 1,800 in 600,000: the same rate, and a rise of 25 %
+    ruled out far beyond z = 2:
+
+    >>> float(rate_margin_test(900, 3e5, 1800, 6e5, 1.25).round(2))
+    5.46
+    >>> bool(rate_margin_test(9, 3e3, 18, 6e3, 1.25) < 1)
+    True
+    """
+    c, ec, b, eb = np.broadcast_arrays(
+        *(
+            np.asarray(x, dtype=np.float64)
+            for x in (canary_events, canary_exposure, baseline_events, baseline_exposure)
+        )
+    )
+    if not tolerance > 1:
+        raise ValueError("tolerance must be above 1")
+    code = int(direction_codes(direction, 1)[0])
+    usable = (ec > 0) & (eb > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_ratio = np.log((c + 0.5) / ec) - np.log((b + 0.5) / eb)
+        se = np.sqrt(1.0 / (c + 0.5) + 1.0 / (b + 0.5))
+    room = np.log(tolerance)
+    up = (room - log_ratio) / se  # rules out a ratio of tolerance or more
+    down = (log_ratio + room) / se  # rules out a ratio of 1 / tolerance or less
+    z = up if code > 0 else down if code < 0 else np.fmin(up, down)
+    return np.asarray(np.where(usable, z, np.nan), dtype=np.float64)
+
+
+def _below(
+    x: NDArray[np.float64], se: NDArray[np.float64], df: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """P(T <= x / se) with T ~ t(df): small when ``x`` is surely below 0; exact 0/1 for se = 0."""
+    flat = ~(se > 0)
+    t = np.where(flat, 0.0, x / np.where(flat, 1.0, se))
+    p = sps.t.cdf(t, np.where(df >= 1, df, 1.0))
+    return np.where(flat, np.where(x < 0, 0.0, 1.0), p)

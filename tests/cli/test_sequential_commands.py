@@ -1,0 +1,278 @@
+"""``judge --state`` called again and again, and ``watch`` against the fake Datadog replaying a
+canary as its data arrives."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+
+from canarystats import load_config
+from canarystats.cli import main
+from canarystats.sequential import judge_sequential
+from canarystats.testing import FakeDatadog
+from canarystats.testing.replay import ReplayClock
+from canarystats.testing.worlds import make_world, world_config
+
+SCOPES = {"canary": "role:canary", "baseline": "role:baseline"}
+TAGS = {"role:canary": "canary", "role:baseline": "baseline"}
+
+
+def _setup(tmp_path: Path, **world: Any) -> tuple[Path, Path, pd.Timestamp, pd.DataFrame]:
+    frame, start = make_world("both", seed=world.pop("seed", 5), **world)
+    data = tmp_path / "canary.csv"
+    frame.to_csv(data, index=False)
+    config = tmp_path / "world.yaml"
+    config.write_text(yaml.safe_dump(dict(world_config(), scopes=SCOPES)))
+    return config, data, start, frame
+
+
+def _iso(t: pd.Timestamp) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _call(config: Path, data: Path, state: Path, start: pd.Timestamp, minutes: float) -> int:
+    end = start + pd.Timedelta(minutes=minutes)
+    return main(
+        [
+            "judge",
+            str(config),
+            "--data",
+            str(data),
+            "--start",
+            _iso(start),
+            "--end",
+            _iso(end),
+            "--state",
+            str(state),
+        ]
+    )
+
+
+def test_judge_state_exits_4_until_decided_then_repeats_the_decision(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, data, start, frame = _setup(tmp_path, latency_factor=1.5)
+    want, _ = judge_sequential(load_config(str(config)), frame, start=start)
+    state = tmp_path / "state.json"
+    codes = []
+    for minutes in (2, 4, 5, 6, 7, 9, 10, 11, 12, 15, 16, 20, 25, 30):
+        codes.append(_call(config, data, state, start, minutes))
+        if codes[-1] != 4:
+            break
+    decided_at = want.decision.at / 60
+    assert codes[-1] == 1 and set(codes[:-1]) == {4}
+    out = capsys.readouterr().out
+    assert f"Failed at minute {decided_at:g} of 30 on latency." in out
+    assert "UNDECIDED" in out
+    saved = json.loads(state.read_text())
+    assert saved["format"] == "canarystats-sequential-state"
+    assert saved["decision"]["verdict"] == want.verdict
+    assert len(saved["looks"]) == want.decision.look
+    # Called again with more data, the decision and its look stay.
+    assert _call(config, data, state, start, 30) == 1
+    again = json.loads(state.read_text())
+    assert again["decision"] == saved["decision"] and again["looks"] == saved["looks"]
+    assert again["calls"] == saved["calls"] + 1
+
+
+def test_judge_state_json_while_undecided_is_the_sequential_part(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, data, start, _ = _setup(tmp_path)
+    end = _iso(start + pd.Timedelta(minutes=6))
+    code = main(
+        [
+            "judge",
+            str(config),
+            "--data",
+            str(data),
+            "--start",
+            _iso(start),
+            "--end",
+            end,
+            "--state",
+            str(tmp_path / "s.json"),
+            "--format",
+            "json",
+        ]
+    )
+    assert code == 4
+    body = json.loads(capsys.readouterr().out)
+    assert body["verdict"] == "undecided"
+    assert body["sequential"]["look"] == 1
+    assert body["sequential"]["plan"]["horizon_s"] == 1800
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("no-start", "give --start for its first look"),
+        ("other-config", "was started with another config"),
+        ("other-start", "belongs to the canary started at"),
+        ("not-json", "not a canarystats state file"),
+        ("damaged-decision", "its decision is damaged"),
+        ("no-plan", "needs a sequential plan in the config; add sequential:"),
+        ("lookback", "drop --lookback"),
+    ],
+)
+def test_bad_state_calls_are_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: str, message: str
+) -> None:
+    config, data, start, _ = _setup(tmp_path)
+    state = tmp_path / "state.json"
+    assert _call(config, data, state, start, 6) == 4
+    capsys.readouterr()
+    args = [
+        "judge",
+        str(config),
+        "--data",
+        str(data),
+        "--state",
+        str(state),
+        "--start",
+        _iso(start),
+    ]
+    if change == "no-start":
+        state.unlink()
+        args = args[:-2]
+    elif change == "other-config":
+        other = dict(world_config(horizon="20m"), scopes=SCOPES)
+        config.write_text(yaml.safe_dump(other))
+    elif change == "other-start":
+        args[-1] = _iso(start + pd.Timedelta(minutes=1))
+    elif change == "not-json":
+        state.write_text("{half")
+    elif change == "damaged-decision":
+        saved = json.loads(state.read_text())
+        saved["decision"] = {"verdict": "fail"}
+        state.write_text(json.dumps(saved))
+    elif change == "no-plan":
+        plain = dict(world_config(), scopes=SCOPES)
+        del plain["sequential"]
+        config.write_text(yaml.safe_dump(plain))
+    elif change == "lookback":
+        args += ["--lookback", "10m"]
+    before = state.read_text() if state.exists() else None
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
+    assert "Traceback" not in err[0]
+    # Nothing half-written: the state file is as it was.
+    assert (state.read_text() if state.exists() else None) == before
+
+
+@pytest.fixture
+def replay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """The fake Datadog serving a slow canary as it arrives, 10 data minutes a wall second."""
+    config, _, start, frame = _setup(tmp_path, latency_factor=1.5)
+    clock = ReplayClock(start, speed=600)
+    with FakeDatadog(frame, scopes=TAGS, clock=clock) as dd:
+        monkeypatch.setenv("DATADOG_HOST", dd.url)
+        monkeypatch.setenv("DD_API_KEY", "key-abc-123")
+        monkeypatch.setenv("DD_APP_KEY", "app-abc-456")
+        yield {"config": config, "start": start, "frame": frame, "dd": dd, "url": dd.url}
+
+
+def test_watch_follows_the_replay_and_exits_at_the_boundary(
+    replay: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    want, _ = judge_sequential(
+        load_config(str(replay["config"])), replay["frame"], start=replay["start"]
+    )
+    state = tmp_path / "watch.json"
+    code = main(
+        [
+            "watch",
+            str(replay["config"]),
+            "--start",
+            _iso(replay["start"]),
+            "--poll",
+            "0.2",
+            "--state",
+            str(state),
+        ]
+    )
+    captured = capsys.readouterr()
+    assert code == 1
+    lines = [x for x in captured.err.splitlines() if x.startswith("canarystats: look ")]
+    assert len(lines) == want.decision.look
+    assert (
+        lines[-1].startswith(f"canarystats: look {want.decision.look} of 6")
+        and "MARGINAL" in lines[-1]
+    )
+    assert f"Failed at minute {want.decision.at / 60:g} of 30 on latency." in captured.out
+    assert json.loads(state.read_text())["decision"]["verdict"] == want.verdict
+    # Each poll asks for both cohorts in the same request.
+    for r in replay["dd"].received:
+        if "query" in r.path:
+            assert any("role:canary" in q for q in r.queries)
+            assert any("role:baseline" in q for q in r.queries)
+
+
+def test_watch_without_the_backend_is_no_verdict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, _, start, _ = _setup(tmp_path)
+    monkeypatch.setenv("DATADOG_HOST", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("DD_API_KEY", "key-abc-123")
+    monkeypatch.setenv("DD_APP_KEY", "app-abc-456")
+    code = main(["watch", str(config), "--start", _iso(start), "--deadline", "2"])
+    err = capsys.readouterr().err
+    assert code in (2, 3)
+    assert "Traceback" not in err and "key-abc-123" not in err
+
+
+def test_watch_stopped_by_sigterm_resumes_from_its_state(tmp_path: Path) -> None:
+    config, _, start, frame = _setup(tmp_path, latency_factor=1.5)
+    state = tmp_path / "watch.json"
+    clock = ReplayClock(start, speed=60)  # a look every 5 wall seconds
+    with FakeDatadog(frame, scopes=TAGS, clock=clock) as dd:
+        env = dict(os.environ, DATADOG_HOST=dd.url, DD_API_KEY="k-1", DD_APP_KEY="a-1")
+        cmd = [
+            sys.executable,
+            "-m",
+            "canarystats",
+            "watch",
+            str(config),
+            "--start",
+            _iso(start),
+            "--poll",
+            "0.5",
+            "--state",
+            str(state),
+        ]
+        proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True)
+        assert proc.stderr is not None
+        seen: list[str] = []
+        reader = threading.Thread(target=lambda: seen.extend(proc.stderr or []), daemon=True)
+        reader.start()
+        deadline = time.monotonic() + 60
+        while (
+            not any(x.startswith("canarystats: look 1 ") for x in seen)
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 130
+        reader.join(timeout=5)
+    said = "".join(seen)
+    assert "watch: interrupted after" in said and f"the looks are in {state}" in said
+    saved = json.loads(state.read_text())
+    assert saved["decision"] is None and len(saved["looks"]) >= 1
+    # Resumed offline from the saved frame: the same decision as one uninterrupted replay.
+    data = tmp_path / "canary.csv"
+    want, _ = judge_sequential(load_config(str(config)), frame, start=start)
+    assert _call(config, data, state, start, 30) == 1
+    assert json.loads(state.read_text())["decision"]["look"] == want.decision.look

@@ -1,0 +1,213 @@
+"""The sequential judge on simulated worlds: decisions, early passes, and a state that extra
+calls cannot change."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from canarystats.config import load_config
+from canarystats.errors import ConfigError
+from canarystats.exit_codes import ExitCode
+from canarystats.sequential import UNDECIDED, judge_sequential
+from canarystats.sequential.decide import information_rates
+from canarystats.sequential.state import SequentialState, config_digest
+from canarystats.testing.worlds import make_world, world_config
+
+STRONG = {"latency_factor": 1.5}
+
+
+def _judge(frame: pd.DataFrame, start: pd.Timestamp, **plan: Any) -> Any:
+    config = load_config(world_config(**plan))
+    return judge_sequential(config, frame, start=start)
+
+
+def test_a_healthy_canary_passes_early_with_every_metric_ruled_out() -> None:
+    frame, start = make_world("iid", seed=3)
+    result, state = _judge(frame, start)
+    assert result.verdict == "pass"
+    assert result.decision.early
+    assert result.decision.at < 1800
+    assert result.exit_code() == ExitCode.PASS
+    assert all(p.status[-1] == "ruled out" for p in result.decision.paths.values())
+    assert state.decision is not None and state.decision["verdict"] == "pass"
+    assert len(state.looks) == result.decision.look
+
+
+def test_a_slow_canary_fails_on_latency_and_says_when() -> None:
+    frame, start = make_world("both", seed=5, **STRONG)
+    result, _ = _judge(frame, start)
+    assert result.verdict in ("fail", "marginal")
+    assert result.exit_code() == ExitCode.FAIL
+    assert result.decision.failed == ("latency",)
+    minute = result.decision.at / 60
+    assert f"Failed at minute {minute:g} of 30 on latency." == result.decision.reason
+    assert result.judgment is not None
+    assert str(result.judgment.metric("latency").classification) == "High"
+    assert str(result.judgment.metric("cpu").classification) == "Pass"
+
+
+def test_doubled_errors_fail_on_the_count() -> None:
+    frame, start = make_world("both", seed=8, error_factor=2.0)
+    result, _ = _judge(frame, start)
+    assert "errors" in result.decision.failed
+    assert result.decision.paths["errors"].kind[0] == "count"
+
+
+def test_no_early_pass_before_min_duration() -> None:
+    frame, start = make_world("iid", seed=3)
+    result, _ = _judge(frame, start, min_duration="30m")
+    assert result.verdict == "pass"
+    assert not result.decision.early
+    assert result.decision.at == 1800
+
+
+def test_no_early_pass_while_a_metric_has_no_data() -> None:
+    frame, start = make_world("iid", seed=3)
+    frame = frame[frame["metric"] != "cpu"]
+    result, _ = _judge(frame, start)
+    assert not result.decision.early
+    assert result.decision.look == 6
+    assert result.decision.paths["cpu"].status == ["no data"] * 6
+
+
+def test_data_not_yet_at_a_look_is_undecided_and_takes_no_look() -> None:
+    frame, start = make_world("iid", seed=3)
+    early = frame[frame["timestamp"] < start + pd.Timedelta(minutes=4)]
+    result, state = _judge(early, start)
+    assert result.verdict == UNDECIDED
+    assert result.exit_code() == ExitCode.UNDECIDED
+    assert state.looks == ()
+    assert result.new_looks == 0
+
+
+def _calls(frame: pd.DataFrame, start: pd.Timestamp, ends: list[float], **plan: Any) -> Any:
+    """Call the judge as a pipeline polls: the data up to each end, the state carried."""
+    config = load_config(world_config(**plan))
+    state = None
+    result = None
+    for minutes in ends:
+        end = start + pd.Timedelta(minutes=minutes)
+        seen = frame[frame["timestamp"] < end]
+        result, state = judge_sequential(config, seen, start=start, end=end, state=state)
+    return result, state
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    extra=st.lists(st.floats(0.0, 31.0), max_size=12),
+    factor=st.sampled_from([1.0, 1.1, 1.5]),
+)
+def test_extra_calls_between_looks_never_change_the_verdict(
+    seed: int, extra: list[float], factor: float
+) -> None:
+    frame, start = make_world("both", seed=seed, latency_factor=factor)
+    once, _ = _calls(frame, start, [30.0])
+    polled, state = _calls(frame, start, sorted([*extra, *range(1, 31, 1), 30.0]))
+    assert polled.verdict == once.verdict
+    assert polled.decision.look == once.decision.look
+    assert polled.decision.failed == once.decision.failed
+    assert state.calls == len(extra) + 31
+
+
+def test_a_look_once_taken_is_never_judged_again() -> None:
+    frame, start = make_world("iid", seed=4)
+    config = load_config(world_config(min_duration="30m"))
+    at5 = start + pd.Timedelta(minutes=5)
+    first, state = judge_sequential(config, frame[frame["timestamp"] < at5], start=start, end=at5)
+    assert len(state.looks) == 1
+    # Points that arrive late for look 1 (a canary host far off) do not rewrite it.
+    late = frame.copy()
+    early_canary = (late["cohort"] == "canary") & (late["timestamp"] < at5)
+    late.loc[early_canary & (late["metric"] == "latency"), "value"] *= 3
+    at10 = start + pd.Timedelta(minutes=10)
+    second, state2 = judge_sequential(
+        config, late[late["timestamp"] < at10], start=start, end=at10, state=state
+    )
+    assert state2.looks[0] == state.looks[0]
+    assert second.decision.paths["latency"].p_fail[0] == first.decision.paths["latency"].p_fail[0]
+
+
+def test_a_decision_is_final_and_repeated_by_every_later_call() -> None:
+    frame, start = make_world("both", seed=5, **STRONG)
+    config = load_config(world_config())
+    whole, _ = judge_sequential(config, frame, start=start)
+    end = start + pd.Timedelta(seconds=whole.decision.at)
+    first, state = judge_sequential(config, frame[frame["timestamp"] < end], start=start, end=end)
+    assert first.verdict == whole.verdict != UNDECIDED
+    assert first.decision.at < 1800
+    # Later data that looks healthy changes nothing: the decision stays, no look is added.
+    healthy, _ = make_world("both", seed=5)
+    again, state2 = judge_sequential(config, healthy, start=start, state=state)
+    assert again.verdict == first.verdict
+    assert again.decision.look == first.decision.look
+    assert again.decision.reason == first.decision.reason
+    assert again.new_looks == 0
+    assert state2.looks == state.looks
+    assert state2.calls == state.calls + 1
+
+
+def test_false_alarms_over_all_looks_stay_at_alpha_in_every_world() -> None:
+    # A small version of the benchmark: 40 healthy canaries per world (the benchmark runs 500).
+    config = load_config(world_config())
+    for world in ("iid", "offsets", "autocorrelated", "both"):
+        stops = 0
+        for seed in range(40):
+            frame, start = make_world(world, seed=100 + seed, pre_minutes=0)
+            result, _ = judge_sequential(config, frame, start=start)
+            stops += result.verdict in ("fail", "marginal")
+        # alpha 0.05 over every look; 6 of 40 would be 15 %, far past it
+        assert stops <= 5, world
+
+
+def test_information_rates_start_after_the_warm_up_for_gauges_only() -> None:
+    config = load_config(
+        {
+            "name": "w",
+            "judge": {"warmup": "10m"},
+            "sequential": {"horizon": "30m", "look_every": "5m"},
+            "metrics": [
+                {"name": "lat", "query": "q"},
+                {"name": "err", "query": "e", "kind": "count", "direction": "increase"},
+            ],
+        }
+    )
+    assert config.sequential is not None
+    rates = information_rates(config, config.sequential)
+    assert math.isnan(rates["lat"][0]) and math.isnan(rates["lat"][1])
+    np.testing.assert_allclose(rates["lat"][2:], [0.25, 0.5, 0.75, 1.0])
+    np.testing.assert_allclose(rates["err"], np.arange(1, 7) / 6)
+
+
+def test_the_plan_needs_hosts_as_units() -> None:
+    data = world_config()
+    data["judge"] = {"method": "kayenta"}
+    config = load_config(data)
+    frame, start = make_world("iid", seed=1)
+    with pytest.raises(ConfigError, match=re.escape("judge.method hosts")):
+        judge_sequential(config, frame, start=start)
+
+
+def test_a_config_without_a_plan_is_refused_with_what_to_add() -> None:
+    data = world_config()
+    del data["sequential"]
+    frame, start = make_world("iid", seed=1)
+    with pytest.raises(ConfigError, match=re.escape("add sequential: {horizon: 30m")):
+        judge_sequential(load_config(data), frame, start=start)
+
+
+def test_the_state_names_its_config_and_start() -> None:
+    config = load_config(world_config())
+    state = SequentialState(config_digest(config), "2026-03-02T10:30:00Z")
+    other = load_config(world_config(horizon="20m"))
+    assert config_digest(other) != state.digest
+    assert dataclasses.replace(state, calls=3).calls == 3

@@ -1,0 +1,120 @@
+"""The count e-process: valid at any look (Ville), powerful against real regressions; and the
+non-inferiority tests behind the early pass."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats as sps
+
+from canarystats.stats.eprocess import anytime_p_values, rate_ratio_log_e
+from canarystats.stats.noninferiority import rate_margin_test, unit_margin_test
+
+
+def _poisson_paths(ratio: float, n: int, looks: int, seed: int) -> tuple[np.ndarray, ...]:
+    """Increments of ``n`` canaries: baseline rate 4 events per look, canary ``ratio`` times."""
+    rng = np.random.default_rng(seed)
+    exposure = np.full((n, looks), 100.0)
+    b = rng.poisson(4.0, (n, looks)).astype(float)
+    c = rng.poisson(4.0 * ratio, (n, looks)).astype(float)
+    return c, exposure, b, exposure
+
+
+@pytest.mark.parametrize("null_ratio", [1.0, 1.25])
+def test_false_alarms_at_the_tolerated_ratio_stay_below_alpha_over_all_looks(
+    null_ratio: float,
+) -> None:
+    c, ec, b, eb = _poisson_paths(null_ratio, 4000, 30, seed=1)
+    p = anytime_p_values(rate_ratio_log_e(c, ec, b, eb, null_ratio=null_ratio))
+    ever = (p <= 0.05).any(axis=1).mean()
+    assert ever <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / 4000)
+
+
+def test_a_doubled_rate_is_caught_and_a_tolerated_one_is_not() -> None:
+    c, ec, b, eb = _poisson_paths(2.0, 500, 30, seed=2)
+    p = anytime_p_values(rate_ratio_log_e(c, ec, b, eb, null_ratio=1.25))
+    assert (p[:, -1] <= 0.05).mean() > 0.9
+    # Below the tolerance the evidence is against the canary being worse: it never builds.
+    c, ec, b, eb = _poisson_paths(1.0, 500, 30, seed=3)
+    p = anytime_p_values(rate_ratio_log_e(c, ec, b, eb, null_ratio=1.25))
+    assert (p[:, -1] <= 0.05).mean() < 0.01
+
+
+def test_below_side_is_the_mirror_of_above() -> None:
+    c, ec, b, eb = _poisson_paths(1.0, 3, 10, seed=4)
+    up = rate_ratio_log_e(c, ec, b, eb, null_ratio=1.25, side="above")
+    down = rate_ratio_log_e(b, eb, c, ec, null_ratio=0.8, side="below")
+    np.testing.assert_allclose(up, down, rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data=st.lists(
+        st.tuples(st.integers(0, 50), st.integers(0, 50), st.floats(1, 1e4), st.floats(1, 1e4)),
+        min_size=1,
+        max_size=10,
+    ),
+    r0=st.floats(0.5, 3.0),
+)
+def test_anytime_p_values_never_increase_and_empty_looks_add_nothing(
+    data: list[tuple[int, int, float, float]], r0: float
+) -> None:
+    c, b, ec, eb = (np.array([[row[i] for row in data]], dtype=float) for i in range(4))
+    log_e = rate_ratio_log_e(c, ec, b, eb, null_ratio=r0)
+    p = anytime_p_values(log_e)
+    assert np.all(np.diff(p[0]) <= 0)
+    assert np.all((p > 0) & (p <= 1))
+    # An increment without events carries no evidence.
+    zero = np.zeros_like(c)
+    padded = rate_ratio_log_e(
+        np.hstack([c, zero]),
+        np.hstack([ec, ec]),
+        np.hstack([b, zero]),
+        np.hstack([eb, eb]),
+        null_ratio=r0,
+    )
+    np.testing.assert_allclose(padded[0, -1], log_e[0, -1], rtol=1e-12, atol=1e-12)
+
+
+def test_bad_inputs_are_refused() -> None:
+    with pytest.raises(ValueError, match="negative"):
+        rate_ratio_log_e([[-1]], [[1]], [[1]], [[1]], null_ratio=1.0)
+    with pytest.raises(ValueError, match="null_ratio"):
+        rate_ratio_log_e([[1]], [[1]], [[1]], [[1]], null_ratio=0.0)
+    with pytest.raises(ValueError, match="side"):
+        rate_ratio_log_e([[1]], [[1]], [[1]], [[1]], null_ratio=1.0, side="up")
+
+
+def test_rate_margin_test_is_a_wald_test_against_the_tolerance() -> None:
+    # Same rates, many events: far inside a 25 % tolerance.
+    z = rate_margin_test(900, 3e5, 1800, 6e5, 1.25)
+    se = np.sqrt(1 / 900.5 + 1 / 1800.5)
+    want = (np.log(1.25) - (np.log(900.5 / 3e5) - np.log(1800.5 / 6e5))) / se
+    assert float(z) == pytest.approx(want, rel=1e-12)
+    # At the tolerance exactly it is about 0 (no evidence either way).
+    assert abs(float(rate_margin_test(1250, 1e5, 2000, 2e5, 1.25))) < 0.05
+    # "either": both sides must be ruled out, the smaller statistic decides.
+    both = rate_margin_test(1250, 1e5, 2000, 2e5, 1.25, direction="either")
+    assert float(both) <= float(rate_margin_test(1250, 1e5, 2000, 2e5, 1.25))
+    assert np.isnan(rate_margin_test(3, 0, 3, 10, 1.25))
+
+
+def test_rate_margin_test_holds_its_level_at_the_margin() -> None:
+    rng = np.random.default_rng(5)
+    c = rng.poisson(1.25 * 200, 20_000)
+    b = rng.poisson(200, 20_000)
+    z = rate_margin_test(c, 1.0, b, 1.0, 1.25)
+    assert (z >= sps.norm.isf(0.05)).mean() <= 0.055
+
+
+def test_unit_margin_test_against_scipy_t_test() -> None:
+    rng = np.random.default_rng(6)
+    canary = rng.normal(10, 1, 3)
+    baseline = rng.normal(10, 1, 6)
+    p = unit_margin_test(canary[None, :], baseline[None, :], 1.5, direction="increase")[0]
+    # The same t statistic with the baseline's spread: scipy on shifted data is the oracle.
+    diff = canary.mean() - baseline.mean() - 1.5
+    se = baseline.std(ddof=1) * np.sqrt(1 / 3 + 1 / 6)
+    assert p == pytest.approx(sps.t.cdf(diff / se, 5), rel=1e-12)
