@@ -24,7 +24,7 @@ decision, and the share of healthy canaries passed early.  ``--quick`` judges a 
 per cell (CI); ``--write`` puts the tables into ``RESULTS.md`` between
 ``<!-- sequential:start -->`` and ``<!-- sequential:end -->``.
 
-Usage: ``python benchmarks/sequential.py [--quick] [--write] [--n 300] [--synth-seeds 201]``.
+Usage: ``python benchmarks/sequential.py [--quick] [--write] [--n 300] [--synth-seeds 201,202]``.
 """
 
 from __future__ import annotations
@@ -72,12 +72,14 @@ class Tally:
 
     stopped: int = 0
     early: int = 0
+    passed: int = 0
     total: int = 0
     minutes: list[float] = field(default_factory=list)
 
-    def add(self, stopped: bool, minute: float, early: bool = False) -> None:
+    def add(self, stopped: bool, minute: float, passed: bool, early: bool = False) -> None:
         self.total += 1
         self.stopped += stopped
+        self.passed += passed
         self.early += early
         self.minutes.append(minute)
 
@@ -86,23 +88,25 @@ class Tally:
         return f"{n / self.total:.1%}" if self.total else "n/a"
 
     def median(self) -> str:
-        return f"{np.median(self.minutes):g}" if self.minutes else "n/a"
+        return f"{np.median(self.minutes):.3g}" if self.minutes else "n/a"
 
 
 def judge_both(
     config: CanaryConfig, frame: pd.DataFrame, start: pd.Timestamp
-) -> tuple[tuple[bool, float, bool], tuple[bool, float]]:
-    """(stopped, minute, early) of the sequential rule and (stopped, minute) of the fixed one."""
+) -> tuple[tuple[bool, float, bool, bool], tuple[bool, float, bool]]:
+    """(stopped, minute, passed, early) of the sequential rule, (stopped, minute, passed) of
+    the fixed one."""
     plan = config.sequential
     assert plan is not None
     times = plan.look_times()
     looks = gather_looks(config, frame, start, list(enumerate(times, start=1)))
     d = decide(config, plan, looks, config.judge.alpha)
-    sequential = (d.verdict in STOPS, d.at / 60, d.early)
-    fixed = (False, times[-1] / 60)
+    sequential = (d.verdict in STOPS, d.at / 60, d.verdict == Verdict.PASS, d.early)
+    last = looks[-1].judgment
+    fixed = (False, times[-1] / 60, last is not None and last.verdict == Verdict.PASS)
     for look in looks:
         if look.judgment is not None and look.judgment.verdict in STOPS:
-            fixed = (True, look.at / 60)
+            fixed = (True, look.at / 60, False)
             break
     return sequential, fixed
 
@@ -190,15 +194,15 @@ def render(worlds: list[dict[str, Any]], synth: dict[str, dict[str, Tally]], inf
         lines += [
             "",
             "| synthetic case type | cases | stopped: sequential | fixed every look | "
-            "median minute: sequential | fixed |",
-            "|---|---|---|---|---|---|",
+            "passed: sequential | fixed | median minute: sequential | fixed |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for kind in ("healthy", "tricky_healthy", "regression", "insufficient"):
             if kind in synth:
                 s, f = synth[kind]["seq"], synth[kind]["fixed"]
                 lines.append(
                     f"| {kind} | {s.total} | {s.rate('stopped')} | {f.rate('stopped')} | "
-                    f"{s.median()} | {f.median()} |"
+                    f"{s.rate('passed')} | {f.rate('passed')} | {s.median()} | {f.median()} |"
                 )
     return "\n".join(lines) + "\n"
 
@@ -208,20 +212,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a few canaries per cell (CI)")
     parser.add_argument("--write", action="store_true", help="write into RESULTS.md")
     parser.add_argument("--n", type=int, default=300, help="canaries per world cell")
-    parser.add_argument("--synth-seeds", default="201,202", help="synthetic fleet seeds")
+    parser.add_argument("--synth-seeds", default="205,206,207,208", help="synthetic fleet seeds")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore", RuntimeWarning)
     began = time.perf_counter()
     n = 6 if args.quick else args.n
     worlds = run_worlds(n, ("both",) if args.quick else WORLDS)
     seeds = [int(s) for s in args.synth_seeds.split(",") if s]
-    synth = run_synth(seeds[:1], 12 if args.quick else None) if SYNTH.is_file() and seeds else {}
+    if args.quick:
+        seeds = seeds[:1]
+    synth = run_synth(seeds, 12 if args.quick else None) if SYNTH.is_file() and seeds else {}
     seconds = time.perf_counter() - began
+    used = f"; synthetic seeds {', '.join(map(str, seeds))}" if synth else ""
     info = (
         f"`python benchmarks/sequential.py{' --quick' if args.quick else ''}` on "
         f"{platform.machine()} ({platform.processor() or 'cpu'}), "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {seconds:.0f} s: {n} canaries per world cell"
-        f"{f'; synthetic seeds {args.synth_seeds}' if synth else ''}.  Default plan (a look "
+        f"{used}.  Default plan (a look "
         "every 5 min to 30, O'Brien-Fleming-type spending of alpha 0.05 to fail, early pass at "
         "pass_alpha 0.1, counts against a rate ratio of 1.25); the fixed rule stops at the first "
         "look whose one-shot verdict is fail or marginal."

@@ -11,7 +11,14 @@ import pytest
 
 from canarystats import judge, load_config
 from canarystats.errors import DataError
-from canarystats.history import SUMMARY_COLUMNS, append, runs, summary
+from canarystats.history import (
+    SCHEMA_VERSION,
+    SUMMARY_COLUMNS,
+    append,
+    runs,
+    schema_version,
+    summary,
+)
 
 # The Kayenta method judges pooled values, so a single ungrouped series per cohort is enough.
 CONFIG = load_config(
@@ -122,3 +129,73 @@ def test_missing_or_foreign_file_is_a_one_line_data_error(tmp_path: Path) -> Non
     with pytest.raises(DataError, match=r"junk\.sqlite") as info:
         summary(junk)
     assert "\n" not in str(info.value)
+
+
+# --------------------------------------------------------------------------- layout version
+
+#: the table as files written before the layout had a version hold it (user_version 0)
+UNVERSIONED_TABLE = """
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, recorded_at TEXT NOT NULL, config TEXT NOT NULL,
+    verdict TEXT NOT NULL, score REAL, exit_code INTEGER NOT NULL, would_exit INTEGER NOT NULL,
+    soft_fail INTEGER NOT NULL, window_start TEXT, window_end TEXT, canary_scope TEXT,
+    baseline_scope TEXT, failing_metrics TEXT NOT NULL, judgment TEXT
+)
+"""
+
+
+def _user_version(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _unversioned(db: Path) -> None:
+    with sqlite3.connect(db) as conn:
+        conn.execute(UNVERSIONED_TABLE)
+        conn.execute(
+            "INSERT INTO runs (recorded_at, config, verdict, score, exit_code, would_exit, "
+            "soft_fail, failing_metrics) VALUES (?, 'web', 'pass', 100.0, 0, 0, 0, '[]')",
+            (T0.isoformat(),),
+        )
+
+
+def test_a_new_history_file_carries_the_layout_version(tmp_path: Path) -> None:
+    db = tmp_path / "h.sqlite"
+    append(db, None, config_name="web", exit_code=3, would_exit=3, soft_fail=False)
+    assert _user_version(db) == 1 == SCHEMA_VERSION
+    assert schema_version(db) == 1
+
+
+def test_a_file_from_before_versions_is_read_and_stamped_when_appended_to(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "old.sqlite"
+    _unversioned(db)
+    assert list(runs(db)["verdict"]) == ["pass"]
+    assert _user_version(db) == 0  # reading changes nothing
+    append(db, None, config_name="web", exit_code=3, would_exit=3, soft_fail=False)
+    assert list(runs(db)["verdict"]) == ["pass", "error"]
+    assert _user_version(db) == SCHEMA_VERSION
+
+
+def test_a_file_of_a_newer_layout_is_refused_in_one_line_and_left_untouched(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "future.sqlite"
+    _unversioned(db)
+    with sqlite3.connect(db) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    before = db.read_bytes()
+    for use in (
+        lambda: runs(db),
+        lambda: summary(db),
+        lambda: schema_version(db),
+        lambda: append(db, None, config_name="web", exit_code=3, would_exit=3, soft_fail=False),
+    ):
+        with pytest.raises(DataError) as info:
+            use()
+        message = str(info.value)
+        assert "\n" not in message
+        assert f"history file version {SCHEMA_VERSION + 1}" in message
+        assert "upgrade canarystats" in message and "future.sqlite" in message
+    assert db.read_bytes() == before

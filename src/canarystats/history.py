@@ -6,7 +6,11 @@ often soft-fail hid a stop (``would_exit`` not 0 while the run exited 0).  When 
 would-have-failed runs are the deploys that really were bad, it is time to turn soft-fail off.
 
 One table, ``runs``; a judgment's full JSON is kept beside the columns so nothing is lost and
-later versions can add columns without a migration of old rows.
+later versions can add columns without a migration of old rows.  The file's layout has a
+version, SQLite's ``PRAGMA user_version`` (:data:`SCHEMA_VERSION`), set when the file is
+created: a file of a newer layout than this canarystats knows is refused, never misread or
+overwritten; a file from before the version existed (``user_version`` 0 with a ``runs`` table)
+is read as it is, and stamped with the version the next time a run is appended to it.
 """
 
 from __future__ import annotations
@@ -27,7 +31,12 @@ from canarystats.errors import DataError
 if TYPE_CHECKING:
     from canarystats.results import Judgment
 
-__all__ = ["SUMMARY_COLUMNS", "append", "runs", "summary"]
+__all__ = ["SCHEMA_VERSION", "SUMMARY_COLUMNS", "append", "runs", "schema_version", "summary"]
+
+#: the layout of the history file this canarystats writes (SQLite's ``PRAGMA user_version``);
+#: a change to the table that older readers would misread raises it, and brings the migration
+#: of files of the versions before
+SCHEMA_VERSION = 1
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -124,6 +133,43 @@ def _has_runs(conn: sqlite3.Connection, path: Path) -> bool:
         f"{path}: not a canarystats history file (an SQLite database of something else); "
         "give a file of its own"
     )
+
+
+def _check_version(conn: sqlite3.Connection, path: Path) -> int:
+    """The file's layout version; a newer one than :data:`SCHEMA_VERSION` is refused."""
+    (version,) = conn.execute("PRAGMA user_version").fetchone()
+    if version > SCHEMA_VERSION:
+        raise DataError(
+            f"{path}: history file version {version} was written by a newer canarystats (this "
+            f"one reads up to version {SCHEMA_VERSION}); upgrade canarystats to use it, or give "
+            "another file"
+        )
+    return int(version)
+
+
+def schema_version(path: str | os.PathLike[str], *, lock_timeout: float = LOCK_TIMEOUT_S) -> int:
+    """The layout version of a history file: :data:`SCHEMA_VERSION` once written by this
+    canarystats, 0 for a file from before versions existed.
+
+    Raises
+    ------
+    canarystats.errors.DataError
+        As :func:`runs` does, and for a file of a newer version than this canarystats knows.
+
+    Examples
+    --------
+    >>> schema_version("runs.sqlite")  # doctest: +SKIP
+    1
+    """
+    where = Path(path)
+    conn = _connect(where, create=False, lock_timeout=lock_timeout)
+    try:
+        _has_runs(conn, where)
+        return _check_version(conn, where)
+    except sqlite3.Error as exc:
+        raise _history_error(where, exc, lock_timeout) from None
+    finally:
+        conn.close()
 
 
 def _history_error(path: Path, exc: sqlite3.Error, lock_timeout: float) -> DataError:
@@ -237,6 +283,11 @@ def _insert(where: Path, row: tuple[object, ...], lock_timeout: float) -> None:
         try:
             if not _has_runs(conn, where):
                 conn.execute(_SCHEMA)
+            else:
+                _check_version(conn, where)
+            # A new file, or one from before versions (the same table): stamp the version, in
+            # the same transaction as the run.
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute(
                 "INSERT INTO runs (recorded_at, config, verdict, score, exit_code, would_exit, "
                 "soft_fail, window_start, window_end, canary_scope, baseline_scope, "
@@ -272,6 +323,7 @@ def runs(path: str | os.PathLike[str], *, lock_timeout: float = LOCK_TIMEOUT_S) 
     try:
         if not _has_runs(conn, where):
             return pd.DataFrame(columns=list(_LISTED))
+        _check_version(conn, where)
         cursor = conn.execute(f"SELECT {', '.join(_LISTED)} FROM runs ORDER BY id")
         return pd.DataFrame.from_records(
             cursor.fetchall(), columns=list(_LISTED), coerce_float=True

@@ -124,7 +124,7 @@ def _base_config() -> dict[str, Any]:
 def _run(argv: list[str]) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv)
+        code = main(["--quiet", *argv])
     return code, out.getvalue(), err.getvalue()
 
 

@@ -54,7 +54,7 @@ def _config(tmp_path: Path, text: str, name: str = "c.yaml") -> str:
 def test_bad_configs_are_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, expected: str
 ) -> None:
-    assert main(["validate", _config(tmp_path, text)]) == 2
+    assert main(["--quiet", "validate", _config(tmp_path, text)]) == 2
     assert expected in _one_line(capsys.readouterr().err)
 
 
@@ -62,13 +62,13 @@ def test_a_duplicate_key_in_json_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     text = '{"name": "c", "name": "d", "metrics": [{"name": "a", "query": "q"}]}'
-    assert main(["validate", _config(tmp_path, text, "c.json")]) == 2
+    assert main(["--quiet", "validate", _config(tmp_path, text, "c.json")]) == 2
     assert "'name' is given twice" in _one_line(capsys.readouterr().err)
 
 
 def test_deeply_nested_json_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text = '{"a":' * 100_000 + "1" + "}" * 100_000
-    assert main(["validate", _config(tmp_path, text, "c.json")]) == 2
+    assert main(["--quiet", "validate", _config(tmp_path, text, "c.json")]) == 2
     assert "nested too deeply" in _one_line(capsys.readouterr().err)
 
 
@@ -84,7 +84,7 @@ def test_deeply_nested_json_is_one_line(tmp_path: Path, capsys: pytest.CaptureFi
 def test_bad_flags_are_one_line(
     capsys: pytest.CaptureFixture[str], flag: str, expected: str
 ) -> None:
-    assert main(["judge", WEB, "--data", HEALTHY, flag]) == 2
+    assert main(["--quiet", "judge", WEB, "--data", HEALTHY, flag]) == 2
     assert expected in _one_line(capsys.readouterr().err)
 
 
@@ -104,7 +104,7 @@ def test_malformed_kayenta_configs_are_one_line(
 ) -> None:
     data = json.loads((ROOT / "tests" / "data" / "kayenta_canary_config.json").read_text())
     change(data)  # type: ignore[operator]
-    assert main(["validate", _config(tmp_path, json.dumps(data), "k.json")]) == 2
+    assert main(["--quiet", "validate", _config(tmp_path, json.dumps(data), "k.json")]) == 2
     assert "k.json: " in _one_line(capsys.readouterr().err)
 
 
@@ -127,7 +127,7 @@ def test_malformed_json_points_are_one_line(
 ) -> None:
     data = tmp_path / "run.json"
     data.write_text(json.dumps(points))
-    assert main(["judge", WEB, "--data", str(data)]) == 2
+    assert main(["--quiet", "judge", WEB, "--data", str(data)]) == 2
     assert str(data) in _one_line(capsys.readouterr().err)
 
 
@@ -152,7 +152,7 @@ def test_an_empty_monitor_window_is_skipped_with_its_reason(
     ]
     path = tmp_path / "monitors.json"
     path.write_text(json.dumps(monitors))
-    assert main(["init", "--from-monitors", str(path)]) == 0
+    assert main(["--quiet", "init", "--from-monitors", str(path)]) == 0
     captured = capsys.readouterr()
     assert "window 'last_0m' of its sum is empty" in _one_line(captured.err)
     assert "name: cpu" in captured.out

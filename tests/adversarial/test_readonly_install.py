@@ -64,7 +64,7 @@ class Install:
             "TMPDIR": str(self.tmp),
             **env,
         }
-        argv = [*self.prefix, sys.executable, "-c", PROBE, "judge", WEB, "--data", INCIDENT]
+        argv = [*self.prefix, sys.executable, "-c", PROBE, "-q", "judge", WEB, "--data", INCIDENT]
         return subprocess.run(
             argv, capture_output=True, text=True, env=environment, timeout=120, check=False
         )

@@ -52,7 +52,7 @@ def test_a_non_finite_or_huge_value_is_refused_naming_where_it_is(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], metric: str, value: float
 ) -> None:
     data = _with_canary_values(tmp_path, metric, value)
-    assert main(["judge", WEB, "--data", data, "--soft-fail"]) == 2  # never hidden
+    assert main(["--quiet", "judge", WEB, "--data", data, "--soft-fail"]) == 2  # never hidden
     line = _one_error_line(capsys.readouterr().err)
     assert f"metric {metric!r}" in line and "canary host 'web-01'" in line
     assert "at 2026-03-11T16:15:00Z" in line and "and 119 more" in line
@@ -62,7 +62,7 @@ def test_infinity_in_a_json_frame_is_refused_too(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = _with_canary_values(tmp_path, "cpu-user", math.inf, suffix=".json")
-    assert main(["judge", WEB, "--data", data]) == 2
+    assert main(["--quiet", "judge", WEB, "--data", data]) == 2
     assert "the value is inf" in _one_error_line(capsys.readouterr().err)
 
 
@@ -80,7 +80,7 @@ def test_a_negative_count_is_one_line_naming_metric_and_host(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = _with_canary_values(tmp_path, "background-jobs-failed", -5.0)
-    assert main(["judge", WEB, "--data", data]) == 2
+    assert main(["--quiet", "judge", WEB, "--data", data]) == 2
     line = _one_error_line(capsys.readouterr().err)
     assert "'background-jobs-failed' is a count" in line and "'web-01'" in line
 
@@ -143,7 +143,7 @@ def test_a_run_whose_only_unmuted_metric_has_no_data_is_no_verdict(
     frame = pd.read_csv(HEALTHY)
     data = tmp_path / "run.csv"
     frame[frame["metric"] != "cpu-user"].to_csv(data, index=False)
-    assert main(["judge", cfg, "--data", str(data)]) == 3
+    assert main(["--quiet", "judge", cfg, "--data", str(data)]) == 3
     out = capsys.readouterr().out
     assert out.startswith("NODATA") and "PASS" not in out.splitlines()[0]
 
@@ -156,7 +156,7 @@ def test_a_run_whose_every_metric_is_muted_is_no_verdict(
         "  - {name: cpu-user, query: q, muted: true}\n"
         "  - {name: requests, query: q, muted: true}\n",
     )
-    assert main(["judge", cfg, "--data", str(HEALTHY)]) == 3
+    assert main(["--quiet", "judge", cfg, "--data", str(HEALTHY)]) == 3
     assert "is muted, so nothing was judged" in capsys.readouterr().out
 
 
@@ -168,7 +168,7 @@ def test_a_muted_critical_metric_is_reported_but_warned_about(
         "  - {name: cpu-user, query: q}\n"
         "  - {name: requests, query: q, critical: true, muted: true}\n",
     )
-    assert main(["validate", cfg]) == 0
+    assert main(["--quiet", "validate", cfg]) == 0
     assert "'requests' is critical and muted" in capsys.readouterr().err
 
 

@@ -35,7 +35,7 @@ from canarystats.history import runs
 
 WEB = str(ROOT / "examples" / "web.yaml")
 INCIDENT = str(ROOT / "fixtures" / "seed-incident.csv")  # a failing deploy: exit 1
-FAIL = ["judge", WEB, "--data", INCIDENT]
+FAIL = ["--quiet", "judge", WEB, "--data", INCIDENT]
 VERDICT = "the verdict was FAIL (exit 1)"
 DEV_FULL = Path("/dev/full")
 # A run with a child interpreter: no numba compilation (not what these tests are about).
@@ -73,7 +73,7 @@ def test_report_to_a_full_disk_is_printed_and_the_run_recorded(
     full_disk: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = tmp_path / "h.sqlite"
-    assert main([*FAIL, "--output", str(full_disk), "--history", str(db)]) == 1
+    assert main(["--quiet", *FAIL, "--output", str(full_disk), "--history", str(db)]) == 1
     out, err = capsys.readouterr()
     _one_warning(err, f"--output {full_disk}", "No space left on device", "free some space")
     assert out.startswith("FAIL  canary web")
@@ -84,7 +84,7 @@ def test_report_to_a_full_disk_is_printed_and_the_run_recorded(
 def test_soft_fail_still_applies_when_the_report_cannot_be_written(
     full_disk: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main([*FAIL, "--output", str(full_disk), "--soft-fail"]) == 0
+    assert main(["--quiet", *FAIL, "--output", str(full_disk), "--soft-fail"]) == 0
     out, err = capsys.readouterr()
     warning = _warnings(err)
     assert len(warning) == 1 and "FAIL (exit 0 with --soft-fail, 1 without)" in warning[0]
@@ -110,7 +110,7 @@ def test_a_failed_rename_keeps_the_old_report_and_leaves_no_temporary(
     report = tmp_path / "report.txt"
     report.write_text("the last run's report\n")
     monkeypatch.setattr(os, "replace", refuse)
-    assert main([*FAIL, "--output", str(report)]) == 1
+    assert main(["--quiet", *FAIL, "--output", str(report)]) == 1
     out, err = capsys.readouterr()
     _one_warning(err, f"--output {report}: cannot write it ({os.strerror(code)})", advice)
     assert out.startswith("FAIL")
@@ -128,7 +128,7 @@ def test_a_report_path_that_cannot_be_a_file_keeps_the_verdict(
     (tmp_path / "folder").mkdir()
     target = tmp_path / where if where == "folder" else tmp_path / "missing" / "r.txt"
     db = tmp_path / "h.sqlite"
-    assert main([*FAIL, "--output", str(target), "--history", str(db)]) == 1
+    assert main(["--quiet", *FAIL, "--output", str(target), "--history", str(db)]) == 1
     out, err = capsys.readouterr()
     _one_warning(err, f"--output {target}", says)
     assert out.startswith("FAIL")
@@ -143,7 +143,7 @@ def test_a_report_through_a_symbolic_link_keeps_the_link(
     (tmp_path / "real").mkdir()
     link = tmp_path / "report.txt"
     link.symlink_to(tmp_path / "real" / "report.txt")
-    assert main([*FAIL, "--output", str(link)]) == 1
+    assert main(["--quiet", *FAIL, "--output", str(link)]) == 1
     assert capsys.readouterr().out == ""
     assert link.is_symlink() and link.read_text().startswith("FAIL")
     assert [p.name for p in (tmp_path / "real").iterdir()] == ["report.txt"]
@@ -173,7 +173,7 @@ def test_stdout_on_a_full_disk_keeps_the_verdict(full_disk: Path, tmp_path: Path
 def test_history_where_a_folder_is_keeps_the_verdict(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main([*FAIL, "--history", str(tmp_path)]) == 1
+    assert main(["--quiet", *FAIL, "--history", str(tmp_path)]) == 1
     out, err = capsys.readouterr()
     _one_warning(err, f"--history {tmp_path} is a folder", "the run was not recorded")
     assert out.startswith("FAIL")
@@ -191,7 +191,7 @@ def test_a_file_that_is_no_history_is_left_alone_and_the_verdict_kept(
     conn.close()
     before = {p: p.read_bytes() for p in (text, other)}
     for path in before:
-        assert main([*FAIL, "--history", str(path)]) == 1
+        assert main(["--quiet", *FAIL, "--history", str(path)]) == 1
         out, err = capsys.readouterr()
         line = _one_warning(err, f"--history {path}: not a canarystats history file")
         assert "locked" not in line
@@ -204,7 +204,7 @@ def test_a_history_locked_past_the_deadline_is_named_as_locked(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = tmp_path / "h.sqlite"
-    assert main([*FAIL, "--history", str(db)]) == 1
+    assert main(["--quiet", *FAIL, "--history", str(db)]) == 1
     # Another process holds an exclusive transaction for far longer than the run's deadline.
     holder = subprocess.Popen(
         [sys.executable, "-c", _HOLD_LOCK, str(db)], stdout=subprocess.PIPE, text=True
@@ -213,7 +213,7 @@ def test_a_history_locked_past_the_deadline_is_named_as_locked(
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         capsys.readouterr()
         started = time.monotonic()
-        assert main([*FAIL, "--history", str(db), "--deadline", "1"]) == 1
+        assert main(["--quiet", *FAIL, "--history", str(db), "--deadline", "1"]) == 1
         waited = time.monotonic() - started
         out, err = capsys.readouterr()
     finally:
@@ -225,7 +225,7 @@ def test_a_history_locked_past_the_deadline_is_named_as_locked(
     assert 1.0 <= waited < 15.0
     # The lock gone, the file is the history it was: one run, and the next one is recorded.
     assert len(runs(db)) == 1
-    assert main([*FAIL, "--history", str(db)]) == 1
+    assert main(["--quiet", *FAIL, "--history", str(db)]) == 1
     assert len(runs(db)) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["h.sqlite"]
 
@@ -243,7 +243,7 @@ def test_a_full_disk_under_the_history_records_nothing_and_keeps_the_verdict(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = tmp_path / "h.sqlite"
-    assert main([*FAIL, "--history", str(db)]) == 1
+    assert main(["--quiet", *FAIL, "--history", str(db)]) == 1
     capsys.readouterr()
     with sqlite3.connect(db) as conn:
         pages = conn.execute("PRAGMA page_count").fetchone()[0]
@@ -257,7 +257,7 @@ def test_a_full_disk_under_the_history_records_nothing_and_keeps_the_verdict(
         return conn
 
     monkeypatch.setattr(sqlite3, "connect", no_room_left)
-    assert main([*FAIL, "--history", str(db)]) == 1
+    assert main(["--quiet", *FAIL, "--history", str(db)]) == 1
     out, err = capsys.readouterr()
     _one_warning(err, f"--history {db}: cannot write it (database or disk is full)")
     assert out.startswith("FAIL")
@@ -323,7 +323,7 @@ def test_fetch_into_a_folder_fails_before_fetching(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # No Datadog is set up: the path is refused before any request.
-    assert main(["fetch", WEB, "--lookback", "10m", "--output", str(tmp_path)]) == 2
+    assert main(["--quiet", "fetch", WEB, "--lookback", "10m", "--output", str(tmp_path)]) == 2
     assert capsys.readouterr().err == (
         f"canarystats: error: --output {tmp_path} is a folder; give a file name\n"
     )
@@ -349,7 +349,7 @@ def test_fetch_to_a_full_disk_is_one_error_line_exit_2(
         monkeypatch.setenv("DD_API_KEY", "dd-api-key-0000")
         monkeypatch.setenv("DD_APP_KEY", "dd-app-key-0000")
         monkeypatch.setattr(os, "replace", disk_full)
-        code = main(["fetch", WEB, *window, "--output", str(saved)])
+        code = main(["--quiet", "fetch", WEB, *window, "--output", str(saved)])
     out, err = capsys.readouterr()
     assert code == 2
     assert err == (

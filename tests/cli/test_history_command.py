@@ -45,10 +45,31 @@ def test_a_missing_history_file_is_one_line_exit_2(
 def test_history_in_a_folder_is_a_warning_that_keeps_the_verdict(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["judge", WEB, "--data", HEALTHY, "--history", str(tmp_path)]) == 0
+    assert main(["judge", WEB, "--data", HEALTHY, "--history", str(tmp_path), "-q"]) == 0
     out, err = capsys.readouterr()
     assert out.startswith("PASS")
     assert err == (
         f"canarystats: warning: --history {tmp_path} is a folder; give a file name; "
         "the run was not recorded; the verdict was PASS (exit 0)\n"
     )
+
+
+def test_a_history_file_of_a_newer_layout_is_one_line_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlite3
+
+    db = tmp_path / "h.sqlite"
+    assert main(["judge", WEB, "--data", HEALTHY, "--history", str(db)]) == 0
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    capsys.readouterr()
+    assert main(["history", str(db)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert f"{db}: history file version 99 was written by a newer canarystats" in err
+    # judge keeps its verdict and says the run was not recorded.
+    assert main(["judge", WEB, "--data", HEALTHY, "--history", str(db)]) == 0
+    err = capsys.readouterr().err
+    assert "warning" in err and "history file version 99" in err

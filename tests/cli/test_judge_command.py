@@ -138,6 +138,7 @@ def _cases(work: Path, live: Live) -> dict[str, tuple[list[str], dict[str, str |
     window = live.window
     cases: dict[str, tuple[list[str], dict[str, str | None]]] = {
         "incident": ([*judge, WEB, *data], {}),
+        "incident_quiet": ([*py, "--quiet", "judge", WEB, *data], {}),
         "incident_soft": (
             [*judge, WEB, *data, "--soft-fail", "--history", str(work / "h.sqlite")],
             {},
@@ -149,7 +150,7 @@ def _cases(work: Path, live: Live) -> dict[str, tuple[list[str], dict[str, str |
         "nodata": ([*judge, WEB, *data, "--start", "2020-01-01", "--end", "2020-01-02"], {}),
         "unknown_flag": ([*judge, WEB, *data, "--bogus"], {}),
         "unreachable": (
-            [*judge, WEB, *window, "--deadline", "2"],
+            [*judge, WEB, *window, "--deadline", "2", "--quiet"],
             {"DATADOG_HOST": f"http://127.0.0.1:{_closed_port()}"},
         ),
         "fake_datadog": ([*judge, WEB, *window, "--format", "json"], {"DATADOG_HOST": live.url}),
@@ -207,8 +208,18 @@ def test_seed_incident_replay_fails_with_exit_1_and_explains_background_jobs(run
     failing = [line for line in r.stdout.splitlines() if line.startswith("[x]")]
     assert any("background-jobs" in line for line in failing)
     assert "jobs/min" in r.stdout
-    # stdout carries only the report; nothing on stderr when stderr is not a terminal.
-    assert r.stderr == ""
+    # stdout carries only the report; stderr, not a terminal, one plain line per step.
+    assert r.stderr.splitlines() == [
+        f"canarystats: reading {INCIDENT}",
+        "canarystats: judging 7 metrics",
+    ]
+
+
+def test_quiet_leaves_stderr_empty_and_the_report_unchanged(runs) -> None:
+    quiet, plain = runs["incident_quiet"], runs["incident"]
+    assert quiet.returncode == 1
+    assert quiet.stderr == ""
+    assert quiet.stdout == plain.stdout
 
 
 def test_healthy_deploy_passes_with_exit_0_via_the_console_script(runs) -> None:
@@ -393,7 +404,7 @@ def test_bad_input_gives_one_line_and_the_documented_code(
         argv = [a for a in argv if a != "--no-keys"]
         monkeypatch.delenv("DD_API_KEY")
         monkeypatch.delenv("DD_APP_KEY")
-    assert main(argv) == code
+    assert main(["--quiet", *argv]) == code
     out, err = capsys.readouterr()
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1, err
@@ -462,7 +473,7 @@ def test_report_written_to_output_is_announced_on_stderr(
 ) -> None:
     report = tmp_path / "report.md"
     argv = ["judge", WEB, "--data", HEALTHY, "--format", "markdown", "--output", str(report)]
-    assert main(argv) == 0
+    assert main(["--quiet", *argv]) == 0
     out, err = capsys.readouterr()
     assert out == ""
     assert err == f"canarystats: pass (score 100); report written to {report}\n"

@@ -42,6 +42,6 @@ def test_a_larger_change_never_needs_a_longer_canary(capsys: pytest.CaptureFixtu
 def test_bad_plan_input_is_one_line_and_exit_2(
     argv: list[str], mentions: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(argv) == 2
+    assert main(["--quiet", *argv]) == 2
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert len(err) == 1 and mentions in err[0]

@@ -276,3 +276,24 @@ def test_watch_stopped_by_sigterm_resumes_from_its_state(tmp_path: Path) -> None
     want, _ = judge_sequential(load_config(str(config)), frame, start=start)
     assert _call(config, data, state, start, 30) == 1
     assert json.loads(state.read_text())["decision"]["look"] == want.decision.look
+
+
+def test_a_decided_state_json_report_carries_the_path_and_fits_the_schema(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from importlib import resources
+
+    jsonschema = pytest.importorskip("jsonschema")
+    config, data, start, _ = _setup(tmp_path, latency_factor=1.5)
+    args = ["judge", str(config), "--data", str(data), "--start", _iso(start)]
+    args += ["--state", str(tmp_path / "s.json"), "--format", "json"]
+    assert main(args) == 1
+    document = json.loads(capsys.readouterr().out)
+    schema = json.loads(
+        resources.files("canarystats").joinpath("schemas/judgment.schema.json").read_text()
+    )
+    jsonschema.Draft202012Validator(schema).validate(document)
+    seq = document["sequential"]
+    assert seq["failed"] == ["latency"] and seq["verdict"] == document["verdict"]
+    path = seq["metrics"]["latency"]
+    assert len(path["p_fail"]) == seq["look"] and path["status"][-1] == "failed"

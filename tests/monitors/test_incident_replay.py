@@ -172,7 +172,7 @@ def test_monitor_states_for_a_config_without_monitors_is_a_usage_error(
     (tmp_path / "s.json").write_text('{"groups": []}')
     web = str(ROOT / "examples" / "web.yaml")
     argv = ["judge", web, "--data", str(INCIDENT), "--monitor-states", str(tmp_path / "s.json")]
-    assert main(argv) == 2
+    assert main(["--quiet", *argv]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "names no monitors" in err and "Traceback" not in err
 

@@ -181,7 +181,7 @@ def test_null_points_become_nan_rows() -> None:
 
 
 def test_requests_are_logged_without_keys(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="canarystats.sources")
+    caplog.set_level(logging.DEBUG, logger="canarystats.sources")  # requests are debug
     with FakeDatadog(_generated(minutes=5), scopes=TAGS) as dd:
         _source(dd.url).fetch(QUERIES, SCOPES, START, START + timedelta(minutes=5))
     messages = [r.getMessage() for r in caplog.records if r.name == "canarystats.sources"]

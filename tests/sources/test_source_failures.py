@@ -91,6 +91,10 @@ def _source(url: str, clock: FakeClock, **options: Any) -> DatadogSource:
         "timeout": 5.0,
         "clock": clock.monotonic,
         "sleep": clock.sleep,
+        # The top of every jitter range: the backoff waits are 0.5, 1, 2 (the bounds), and a
+        # rate-limit reset is waited for plus one backoff (0.5).  Jitter itself is tested in
+        # tests/sources/test_datadog_retry.py.
+        "jitter": lambda: 1.0,
     }
     settings.update(options)
     return DatadogSource(host=url, **settings)
@@ -120,7 +124,7 @@ def test_429_waits_for_the_rate_limit_reset_then_succeeds(
 ) -> None:
     dd.inject(Fault(status=429, reset=7))
     frame = _source(dd.url, clock).fetch([LATENCY], SCOPES, START, END)
-    assert clock.waits == [7.0]
+    assert clock.waits == [7.5]
     assert dd.requests == 2
     assert frame.attrs["requests"] == 2
     assert len(frame) == 20
@@ -144,7 +148,7 @@ def test_429_that_persists_fails_after_the_retries(dd: FakeDatadog, clock: FakeC
     dd.inject(Fault(status=429, reset=2, times=None))
     message = _error_of(_source(dd.url, clock, max_retries=2))
     assert "rate limited (HTTP 429" in message and "after 3 attempts" in message
-    assert clock.waits == [2.0, 2.0]
+    assert clock.waits == [2.5, 2.5]
     assert dd.requests == 3
 
 
@@ -161,7 +165,7 @@ def test_duplicated_rate_limit_reset_header_is_read_once(dd: FakeDatadog, clock:
     # The client's own retry crashes on "3, 3" (urllib3 InvalidHeader); ours waits 3 s.
     dd.inject(Fault(status=429, reset=3, duplicate_reset=True))
     frame = _source(dd.url, clock).fetch([LATENCY], SCOPES, START, END)
-    assert clock.waits == [3.0]
+    assert clock.waits == [3.5]
     assert len(frame) == 20
 
 
@@ -440,7 +444,7 @@ def test_the_new_endpoints_wait_for_a_rate_limit_reset_then_succeed(
     with _monitors_fake() as fake:
         fake.inject(Fault(status=429, reset=3))
         ENDPOINTS[endpoint](_source(fake.url, clock))
-        assert clock.waits == [3.0]
+        assert clock.waits == [3.5]
 
 
 @pytest.mark.parametrize("endpoint", sorted(ENDPOINTS))

@@ -3,7 +3,8 @@
 The command is a thin shell around the library: it parses flags, loads the config, gets the
 tidy frame (from Datadog or a saved file), calls :func:`canarystats.judge`, renders the report
 with :mod:`canarystats.report`, and turns the verdict into an exit code.  Progress goes to
-stderr only on a terminal; stdout carries only the report.
+stderr, one line per event (``--quiet`` for none, ``-v`` for more); stdout carries only the
+report.
 
 Each command is a module of this package with ``add_parser`` (its flags) and ``run``; the shared
 pieces are :mod:`~canarystats.cli.options` (flags, argument types, the one-line parser),
@@ -33,8 +34,8 @@ from canarystats.cli import (
     validate,
     watch,
 )
-from canarystats.cli.console import Console, logging_to, scrub
-from canarystats.cli.options import EPILOG, Parser, UsageError
+from canarystats.cli.console import Console, Verbosity, logging_to, scrub
+from canarystats.cli.options import EPILOG, Parser, UsageError, add_verbosity_flags
 from canarystats.errors import CanaryStatsError
 from canarystats.exit_codes import ExitCode
 
@@ -84,10 +85,22 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"canarystats {__version__}")
+    add_verbosity_flags(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add in _ADDERS:
         add(commands)
+    for name, command in commands.choices.items():
+        if name != serve_fake_datadog.NAME:  # it parses its own flags
+            add_verbosity_flags(command, default=argparse.SUPPRESS)
     return parser
+
+
+def _verbosity_flags_before_command(words: list[str]) -> int:
+    # How many of the first words are -q/-v flags.
+    n = 0
+    while n < len(words) and words[n] in ("-q", "--quiet", "-v", "--verbose"):
+        n += 1
+    return n
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -111,14 +124,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args_list = list(sys.argv[1:] if argv is None else argv)
     console = Console(sys.stdout, sys.stderr)
-    if args_list and args_list[0] == serve_fake_datadog.NAME:
-        return serve_fake_datadog.run(args_list[1:], console)
+    skip = _verbosity_flags_before_command(args_list)
+    if args_list[skip : skip + 1] == [serve_fake_datadog.NAME]:
+        # It parses its own flags and shows no progress: -q or -v before it change nothing.
+        return serve_fake_datadog.run(args_list[skip + 1 :], console)
     try:
         parser = build_parser()
         try:
             args = parser.parse_args(args_list)
         except SystemExit as done:  # --help and --version
             return int(done.code or 0)
+        if args.verbosity is not None:
+            console.verbosity = Verbosity(args.verbosity)
         if args.command is None:
             raise UsageError(
                 "canarystats: give a command (judge, watch, fetch, validate, plan, backtest, "

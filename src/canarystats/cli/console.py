@@ -1,51 +1,91 @@
 """Where the command's messages go: the report on stdout, progress and errors on stderr.
 
-Progress lines appear only when stderr is a terminal, so a CI log shows one line per error and
-nothing else; every message passes through :func:`scrub`, so no Datadog key is ever printed.
+Progress lines (what the command is doing, a request retried and how long it waits) go to
+stderr whether or not it is a terminal, so a CI log shows what a long fetch is waiting for: one
+line per event, each starting ``canarystats:``, with no control characters.  How much is said
+is the :class:`Verbosity`: ``--quiet`` keeps only warnings and errors, ``-v`` adds the
+library's debug details (each request, warnings from numpy or pandas).  Every message passes
+through :func:`scrub`, so no Datadog key is ever printed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import enum
 import logging
 import os
+import unicodedata
 import warnings
 from collections.abc import Iterator
 from typing import TextIO
 
-__all__ = ["Console", "isatty", "logging_to", "scrub"]
+__all__ = ["Console", "Verbosity", "isatty", "logging_to", "scrub"]
 
 #: environment variables whose values must never appear in a message
-KEY_VARIABLES = ("DD_API_KEY", "DD_APP_KEY", "DD_APPLICATION_KEY", "DATADOG_API_KEY")
+KEY_VARIABLES = (
+    "DD_API_KEY",
+    "DD_APP_KEY",
+    "DD_APPLICATION_KEY",
+    "DATADOG_API_KEY",
+    "DATADOG_APP_KEY",
+)
+
+
+class Verbosity(enum.IntEnum):
+    """How much the command says on stderr besides its errors and warnings.
+
+    Each is the lowest :mod:`logging` level shown.
+
+    Examples
+    --------
+    >>> Verbosity.QUIET > Verbosity.NORMAL > Verbosity.VERBOSE
+    True
+    """
+
+    #: ``--quiet``: warnings and errors only
+    QUIET = logging.WARNING
+    #: the default: progress and retries too
+    NORMAL = logging.INFO
+    #: ``-v``: the library's debug details too
+    VERBOSE = logging.DEBUG
 
 
 class Console:
-    """Where messages go: progress only on a terminal, errors always, keys never.
+    """Where messages go: progress unless quiet, warnings and errors always, keys never.
 
     Parameters
     ----------
     stdout, stderr : text streams
         The report goes to ``stdout``; progress, notes and errors to ``stderr``.
+    verbosity : Verbosity
+        How much progress to show (default :attr:`Verbosity.NORMAL`).
 
     Examples
     --------
     >>> import io
     >>> console = Console(io.StringIO(), io.StringIO())
-    >>> console.progress("fetching")  # not a terminal: nothing
+    >>> console.progress("fetching\\x1b[2K 3 metrics")
     >>> console.note("done")
     >>> console.stderr.getvalue()
-    'canarystats: done\\n'
+    'canarystats: fetching[2K 3 metrics\\ncanarystats: done\\n'
+    >>> quiet = Console(io.StringIO(), io.StringIO(), Verbosity.QUIET)
+    >>> quiet.progress("fetching")
+    >>> quiet.stderr.getvalue()
+    ''
     """
 
-    def __init__(self, stdout: TextIO, stderr: TextIO) -> None:
+    def __init__(
+        self, stdout: TextIO, stderr: TextIO, verbosity: Verbosity = Verbosity.NORMAL
+    ) -> None:
         self.stdout = stdout
         self.stderr = stderr
         self.tty = isatty(stderr)
+        self.verbosity = verbosity
 
     def progress(self, message: str) -> None:
-        """Say what the command is doing, on a terminal only."""
-        if self.tty:
-            print(f"canarystats: {message}", file=self.stderr, flush=True)
+        """Say what the command is doing, in one line, unless quiet."""
+        if self.verbosity <= Verbosity.NORMAL:
+            print(f"canarystats: {scrub(message)}", file=self.stderr, flush=True)
 
     def note(self, message: str) -> None:
         """Say something the user must see (a warning, where the report went), keys removed."""
@@ -59,22 +99,21 @@ def logging_to(console: Console) -> Iterator[None]:
     Examples
     --------
     >>> import io
-    >>> with logging_to(Console(io.StringIO(), io.StringIO())):
-    ...     logging.getLogger("canarystats").warning("retrying")
+    >>> console = Console(io.StringIO(), io.StringIO())
+    >>> with logging_to(console):
+    ...     logging.getLogger("canarystats").info("retrying in\\n2 s")
+    >>> console.stderr.getvalue()
+    'canarystats: retrying in 2 s\\n'
     """
-    # The library logs retries and request counts; on a terminal they are progress, elsewhere
-    # they would add lines to a CI log that must show one line per error (and Python's
-    # last-resort handler would print warnings), so they go nowhere.  The logger is restored
-    # afterwards: main() is also called in-process (tests, notebooks).
+    # The library logs retries (info), request details (debug) and what it could not do
+    # (warnings): they are the command's progress, one scrubbed line each, as much as the
+    # verbosity asks for.  The logger is restored afterwards: main() is also called in-process
+    # (tests, notebooks).
     logger = logging.getLogger("canarystats")
     saved = (logger.propagate, logger.level)
-    handler: logging.Handler
-    if console.tty:
-        handler = logging.StreamHandler(console.stderr)
-        handler.setFormatter(logging.Formatter("canarystats: %(message)s"))
-        logger.setLevel(logging.INFO)
-    else:
-        handler = logging.NullHandler()
+    handler = logging.StreamHandler(console.stderr)
+    handler.setFormatter(_OneLine("canarystats: %(message)s"))
+    logger.setLevel(int(console.verbosity))
     logger.propagate = False
     logger.addHandler(handler)
     try:
@@ -88,6 +127,12 @@ def logging_to(console: Console) -> Iterator[None]:
         logger.removeHandler(handler)
         logger.propagate, _ = saved
         logger.setLevel(saved[1])
+
+
+class _OneLine(logging.Formatter):
+    # A record is one line without keys or control characters, however its text came.
+    def format(self, record: logging.LogRecord) -> str:
+        return scrub(super().format(record))
 
 
 def _log_warning(
@@ -119,7 +164,8 @@ def isatty(stream: TextIO) -> bool:
 
 
 def scrub(text: str) -> str:
-    """Remove key values (``DD_API_KEY``, ``DD_APP_KEY``) from a message and keep one line.
+    """Remove key values (``DD_API_KEY``, ``DATADOG_APP_KEY``, ...) and control characters from
+    a message, and keep one line.
 
     Examples
     --------
@@ -132,4 +178,7 @@ def scrub(text: str) -> str:
         value = os.environ.get(var, "")
         if len(value) >= 4:
             text = text.replace(value, "***")
-    return " ".join(text.split())
+    # Whitespace (newlines, tabs) becomes one space; other control characters (a server's
+    # escape sequences, a bell) are dropped, so a line cannot rewrite a terminal or a CI log.
+    text = " ".join(text.split())
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cc")

@@ -7,9 +7,11 @@ subparser, and it has to stay fast.
 from __future__ import annotations
 
 import argparse
+import re
+import sys
 import textwrap
-from collections.abc import Callable
-from typing import NoReturn
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
 from canarystats.config.checks import MAX_STEP
 from canarystats.exit_codes import MEANINGS, ExitCode
@@ -18,9 +20,12 @@ __all__ = [
     "EPILOG",
     "REPORT_FORMATS",
     "TABLE_FORMATS",
+    "DashValueParser",
     "Parser",
     "UsageError",
+    "add_verbosity_flags",
     "add_window_flags",
+    "attach_dash_values",
     "positive_float",
     "positive_int",
     "score",
@@ -59,7 +64,8 @@ exit codes (judge):
   returned.
 
 environment:
-  DD_API_KEY, DD_APP_KEY  Datadog credentials (never printed)
+  DD_API_KEY, DD_APP_KEY  Datadog credentials (never printed); DATADOG_API_KEY and
+                          DATADOG_APP_KEY are read when these are not set
   DD_SITE                 Datadog site, default datadoghq.com
   DATADOG_HOST            full API URL instead of the site (e.g. a fake Datadog in tests)
   NO_COLOR                no colour even on a terminal
@@ -76,8 +82,98 @@ class UsageError(Exception):
     """A command-line mistake: printed as one line, exit 2."""
 
 
-class Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line (exit 2), not a usage dump.
+# A value that starts with a dash and a digit: a relative time (-15m, -1h30m) or a negative
+# number.  No canarystats flag looks like that, so after a flag that takes a value it can only
+# be that value.
+_DASH_VALUE = re.compile(r"^-\d")
+
+
+def attach_dash_values(argv: Sequence[str], takes_value: Callable[[str], bool]) -> list[str]:
+    """Write ``--flag -15m`` as ``--flag=-15m`` wherever ``--flag`` takes a value.
+
+    argparse reads any word that starts with a dash as a flag, so ``--start -15m`` fails with
+    "expected one argument" although ``--start=-15m`` works.  A word that starts with a dash and
+    a digit cannot be a flag here, so after a flag that takes one value it is joined to it.
+    Nothing after ``--`` is touched.
+
+    Parameters
+    ----------
+    argv : sequence of str
+        The command line's words, without the program name.
+    takes_value : callable
+        Whether a word (a flag as typed, perhaps abbreviated) names a flag that takes one value.
+
+    Returns
+    -------
+    list of str
+        ``argv`` with such pairs joined.
+
+    Examples
+    --------
+    >>> attach_dash_values(["--start", "-15m", "--end", "now"], lambda flag: True)
+    ['--start=-15m', '--end', 'now']
+    """
+    words = list(argv)
+    joined: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word == "--":
+            return joined + words[i:]
+        nxt = words[i + 1] if i + 1 < len(words) else None
+        if (
+            nxt is not None
+            and word.startswith("--")
+            and "=" not in word
+            and _DASH_VALUE.match(nxt)
+            and takes_value(word)
+        ):
+            joined.append(f"{word}={nxt}")
+            i += 2
+        else:
+            joined.append(word)
+            i += 1
+    return joined
+
+
+class DashValueParser(argparse.ArgumentParser):
+    """An ArgumentParser that reads ``--start -15m`` as ``--start=-15m`` (see
+    :func:`attach_dash_values`), for every flag of its own that takes one value.
+
+    Examples
+    --------
+    >>> parser = DashValueParser(prog="canarystats")
+    >>> _ = parser.add_argument("--start")
+    >>> parser.parse_args(["--start", "-15m"]).start
+    '-15m'
+    """
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: Any = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        # Subcommands parse with their own parser (this class too), which knows their flags.
+        words = sys.argv[1:] if args is None else args
+        return super().parse_known_args(attach_dash_values(words, self._takes_value), namespace)
+
+    def _takes_value(self, word: str) -> bool:
+        # The flag as typed, or the one flag it abbreviates (argparse accepts unique prefixes).
+        flags = self._option_string_actions
+        if word in flags:
+            names = [word]
+        elif self.allow_abbrev:
+            names = [flag for flag in flags if flag.startswith(word)]
+        else:
+            names = []
+        actions = {id(flags[name]): flags[name] for name in names}
+        if len(actions) != 1:
+            return False
+        (action,) = actions.values()
+        return action.nargs is None and action.option_strings != []
+
+
+class Parser(DashValueParser):
+    """An ArgumentParser whose errors are one line (exit 2), not a usage dump, and that reads
+    ``--start -15m`` as ``--start=-15m``.
 
     Examples
     --------
@@ -171,6 +267,43 @@ def score(text: str) -> float:
     if not 0.0 <= value <= 100.0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a score in [0, 100]")
     return value
+
+
+def add_verbosity_flags(parser: argparse.ArgumentParser, *, default: Any = None) -> None:
+    """Add ``-v/--verbose`` and ``-q/--quiet``; both set ``args.verbosity`` to a logging level.
+
+    The main parser takes them before the command and each command after it; a command's
+    parser gets ``default=argparse.SUPPRESS``, so that its absence keeps what the main parser
+    read.  ``None`` means neither was given.
+
+    Examples
+    --------
+    >>> parser = argparse.ArgumentParser()
+    >>> add_verbosity_flags(parser)
+    >>> parser.parse_args(["-q"]).verbosity, parser.parse_args([]).verbosity
+    (30, None)
+    """
+    # A number, not console.Verbosity: that module is imported by the commands, this one by
+    # --help, and the two must agree only on logging's levels (a test keeps them so).
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "-v",
+        "--verbose",
+        dest="verbosity",
+        action="store_const",
+        const=10,
+        default=default,
+        help="say more on stderr: each request to Datadog, and warnings from numpy or pandas",
+    )
+    group.add_argument(
+        "-q",
+        "--quiet",
+        dest="verbosity",
+        action="store_const",
+        const=30,
+        default=default,
+        help="no progress on stderr: only warnings and errors (the report is unchanged)",
+    )
 
 
 def add_window_flags(parser: argparse.ArgumentParser) -> None:

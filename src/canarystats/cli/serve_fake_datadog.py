@@ -2,7 +2,7 @@
 
 It answers from a saved tidy frame or replays recorded answers
 (:class:`canarystats.testing.FakeDatadog`), so a pipeline can be tested without credentials.
-The command keeps argparse's own parser and messages: it is a test tool, and its ``--help``
+The command keeps argparse's own messages: it is a test tool, and its ``--help``
 documents its flags, which the main parser only lists.
 """
 
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from canarystats.cli.console import Console
+from canarystats.cli.options import DashValueParser
 from canarystats.errors import CanaryStatsError
 from canarystats.exit_codes import ExitCode
 
@@ -57,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     >>> build_parser().parse_args(["--scope", "role:canary=canary"]).port
     18080
     """
-    parser = argparse.ArgumentParser(
+    parser = DashValueParser(
         prog=f"canarystats {NAME}",
         description="Serve a Datadog-compatible metrics API on 127.0.0.1 for tests and demos.",
     )

@@ -7,12 +7,19 @@ config names monitors, one test case per monitor too (a ``<failure>`` where it f
 host).  Beside a sequential judgment the suite has a ``sequential`` property and a
 ``<system-out>`` with the decision, and a failing metric's message ends in its path over the
 looks.
+
+Times: the suite's ``timestamp`` is the judged window's start in ISO 8601 with its zone (UTC,
+``+00:00``), and ``time`` on the suite and on ``<testsuites>`` is the window's length in seconds,
+what the canary test observed (so start plus time is the window's end).  Each test case's
+``time`` is 0: the metrics are judged together over that one window, and a CI server that adds
+up its cases' times must not count the window once per metric.  Without a window (a judgment
+rendered on its own) the suite has no timestamp and a time of 0.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from canarystats.labels import FAILING, Label
@@ -45,10 +52,11 @@ def render_junit(ctx: ReportContext) -> str:
         "errors": str(sum(m.classification == Label.ERROR for m in metrics)),
         "skipped": str(sum(m.classification == Label.NODATA for m in metrics)),
     }
-    root = ET.Element("testsuites", {"name": "canarystats", **counts})
-    suite_attrs = {"name": f"canary {j.config_name}", **counts}
+    seconds = _seconds(window)
+    root = ET.Element("testsuites", {"name": "canarystats", **counts, "time": seconds})
+    suite_attrs = {"name": f"canary {j.config_name}", **counts, "time": seconds}
     if window is not None:
-        suite_attrs["timestamp"] = window[1].astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        suite_attrs["timestamp"] = window[0].astimezone(UTC).isoformat(timespec="seconds")
     suite = ET.SubElement(root, "testsuite", suite_attrs)
     props = ET.SubElement(suite, "properties")
     for name, value in (
@@ -62,7 +70,9 @@ def render_junit(ctx: ReportContext) -> str:
         ET.SubElement(props, "property", {"name": name, "value": value})
     for m in metrics:
         case = ET.SubElement(
-            suite, "testcase", {"classname": f"canarystats.{j.config_name}", "name": m.name}
+            suite,
+            "testcase",
+            {"classname": f"canarystats.{j.config_name}", "name": m.name, "time": "0"},
         )
         detail = "\n".join(
             [
@@ -93,6 +103,13 @@ def render_junit(ctx: ReportContext) -> str:
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
+def _seconds(window: tuple[datetime, datetime] | None) -> str:
+    """The window's length in seconds, as JUnit writes a time (``"1800.000"``), 0 without one."""
+    if window is None:
+        return "0"
+    return f"{(window[1] - window[0]).total_seconds():.3f}"
+
+
 def _path(ctx: ReportContext, name: str) -> list[str]:
     """The metric's path over the looks as one line, where a sequential judgment has it."""
     seq = ctx.sequential
@@ -108,7 +125,7 @@ def _monitor_cases(root: ET.Element, suite: ET.Element, j: Judgment) -> None:
         case = ET.SubElement(
             suite,
             "testcase",
-            {"classname": f"canarystats.{j.config_name}.monitors", "name": mon.name},
+            {"classname": f"canarystats.{j.config_name}.monitors", "name": mon.name, "time": "0"},
         )
         if mon.outcome == "fail":
             el = ET.SubElement(case, "failure", {"message": mon.reason, "type": "MonitorAlert"})
@@ -119,7 +136,9 @@ def _monitor_cases(root: ET.Element, suite: ET.Element, j: Judgment) -> None:
             ET.SubElement(case, "system-out").text = mon.reason
     if not j.monitors.checked:
         case = ET.SubElement(
-            suite, "testcase", {"classname": f"canarystats.{j.config_name}.monitors", "name": "*"}
+            suite,
+            "testcase",
+            {"classname": f"canarystats.{j.config_name}.monitors", "name": "*", "time": "0"},
         )
         ET.SubElement(case, "skipped", {"message": j.monitors.reason})
     cases = suite.findall("testcase")

@@ -145,7 +145,7 @@ def judge_sequential(
     ...     for c, n in (("canary", 2), ("baseline", 5)) for h in range(n) for t in range(20)])
     >>> result, _ = judge_sequential(cfg, frame, start=t0)
     >>> result.verdict, result.decision.look
-    ('fail', 2)
+    ('fail', 3)
     """
     plan = config.sequential
     if plan is None:

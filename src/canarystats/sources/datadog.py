@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import random
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -50,10 +51,13 @@ from canarystats.sources.datadog_retry import (
 from canarystats.sources.query import render_query
 
 __all__ = [
+    "API_KEY_VARIABLES",
+    "APP_KEY_VARIABLES",
     "DEFAULT_SITE",
     "V1_PATH",
     "V2_PATH",
     "DatadogSource",
+    "key_from_environment",
     "parse_response",
     "series_to_frame",
 ]
@@ -61,6 +65,10 @@ __all__ = [
 logger = logging.getLogger("canarystats.sources")
 
 DEFAULT_SITE = "datadoghq.com"
+#: where the keys come from, first set wins: canarystats' (and the Datadog Agent's) names, then
+#: those Datadog's own command-line tools read
+API_KEY_VARIABLES = ("DD_API_KEY", "DATADOG_API_KEY")
+APP_KEY_VARIABLES = ("DD_APP_KEY", "DATADOG_APP_KEY")
 V1_PATH = "/api/v1/query"
 V2_PATH = "/api/v2/query/timeseries"
 _SITE = re.compile(r"^[A-Za-z0-9.-]+$")
@@ -88,7 +96,9 @@ class DatadogSource:
     site : str, optional
         Datadog site (``datadoghq.eu``, ...); default ``$DD_SITE``, else ``datadoghq.com``.
     api_key, app_key : str, optional
-        Default ``$DD_API_KEY`` and ``$DD_APP_KEY``.  Both are required; their absence is a
+        Default ``$DD_API_KEY`` and ``$DD_APP_KEY``, else ``$DATADOG_API_KEY`` and
+        ``$DATADOG_APP_KEY`` (the names Datadog's own tools read; the ``DD_`` ones win when
+        both are set).  Both are required; their absence is a
         :class:`SourceError` naming the variable, raised here, before any request.
     timeout : float
         Seconds to wait for an answer, per attempt (the client has none by default).
@@ -100,11 +110,14 @@ class DatadogSource:
     max_retries : int
         Extra attempts after a 429, 408, 5xx, broken connection or unreadable answer.
     backoff : float
-        First wait before retrying (then doubled each time, capped by ``max_backoff``).
+        First wait before retrying (then doubled each time, capped by ``max_backoff``); each
+        wait is drawn at random below that bound ("full jitter"), so pipelines that failed
+        together do not retry together.
     max_backoff : float
         Longest wait between retries.
     max_wait : float
-        Longest wait for a rate-limit reset (``X-RateLimit-Reset`` can say an hour).
+        Longest wait for a rate-limit reset (``X-RateLimit-Reset`` can say an hour); the wait
+        for a reset is spread over up to one ``backoff`` more, within ``max_wait``.
     api : {"v2", "v1"}
         ``v2`` (default) sends several metrics per request; ``v1`` one request per metric.
     max_queries : int
@@ -123,6 +136,9 @@ class DatadogSource:
         Datadog sent, as recorded.
     clock, sleep, now : callable
         Monotonic clock, sleep and wall clock; replaceable in tests.
+    jitter : callable
+        The random source of the retry waits: each call returns a number in [0, 1) (default
+        :func:`random.random`); replaceable in tests.
     app_key_required : bool
         False for what needs only the API key (posting events and metrics).
 
@@ -157,22 +173,23 @@ class DatadogSource:
         sleep: Callable[[float], None] = time.sleep,
         now: Callable[[], datetime] | None = None,
         app_key_required: bool = True,
+        jitter: Callable[[], float] = random.random,
     ) -> None:
         if api not in ("v1", "v2"):
             raise ConfigError(f"api {api!r} is not known: use 'v2' or 'v1'")
         if max_queries < 2:
             raise ConfigError("max_queries must be at least 2 (one query per cohort)")
-        self._api_key = api_key if api_key is not None else os.environ.get("DD_API_KEY", "")
-        self._app_key = app_key if app_key is not None else os.environ.get("DD_APP_KEY", "")
+        self._api_key = api_key if api_key is not None else key_from_environment(API_KEY_VARIABLES)
+        self._app_key = app_key if app_key is not None else key_from_environment(APP_KEY_VARIABLES)
         if not self._api_key:
             raise CredentialsError(
-                "DD_API_KEY is not set: export your Datadog API key as DD_API_KEY "
-                "(and the application key as DD_APP_KEY)"
+                "DD_API_KEY is not set: export your Datadog API key as DD_API_KEY or "
+                "DATADOG_API_KEY (and the application key as DD_APP_KEY or DATADOG_APP_KEY)"
             )
         if not self._app_key and app_key_required:
             raise CredentialsError(
-                "DD_APP_KEY is not set: export a Datadog application key as DD_APP_KEY "
-                "(metric queries need it as well as DD_API_KEY)"
+                "DD_APP_KEY is not set: export a Datadog application key as DD_APP_KEY or "
+                "DATADOG_APP_KEY (metric queries need it as well as DD_API_KEY)"
             )
         self.host, self._setting = self._resolve_host(host, site)
         self.timeout = timeout
@@ -190,6 +207,7 @@ class DatadogSource:
         self.trim = trim
         self._clock = clock
         self._sleep = sleep
+        self._jitter = jitter
         self._now = now or (lambda: datetime.now(UTC))
         #: HTTP requests made by this source so far, retries included
         self.requests = 0
@@ -297,7 +315,7 @@ class DatadogSource:
         result.attrs["units"] = {q.name: units.get(q.name) for q in queries}
         result.attrs["requests"] = made
         result.attrs["window"] = (start, window_end)
-        logger.info(
+        logger.debug(
             "fetched %d metrics x %d cohorts: %d points in %d requests",
             len(queries),
             len(scopes),
@@ -438,7 +456,7 @@ class DatadogSource:
 
         def counted(timeouts: tuple[float, float]) -> Any:
             self.requests += 1
-            logger.info("%s: request %d to %s", what, self.requests, self.host)
+            logger.debug("%s: request %d to %s", what, self.requests, self.host)
             # The client reads its timeout from the configuration at each call; these are the
             # fetch's own, cut to the time its deadline leaves.
             client.configuration.request_timeout = timeouts
@@ -458,6 +476,7 @@ class DatadogSource:
             max_backoff=self.max_backoff,
             max_wait=self.max_wait,
             sleep=self._sleep,
+            jitter=self._jitter,
             connect_timeout=self.connect_timeout,
             max_bytes=self.max_bytes,
             setting=self._setting,
@@ -496,6 +515,34 @@ class DatadogSource:
             f"Datadog rejected the query {one_line(quoted, 400)}: {text}; fix the metric's "
             "query in the config"
         )
+
+
+def key_from_environment(variables: Sequence[str]) -> str:
+    """The value of the first of ``variables`` set to something non-empty, else ``""``.
+
+    Parameters
+    ----------
+    variables : sequence of str
+        Environment variable names, in order of precedence (:data:`API_KEY_VARIABLES`,
+        :data:`APP_KEY_VARIABLES`).
+
+    Returns
+    -------
+    str
+        The key; never logged or printed by canarystats.
+
+    Examples
+    --------
+    >>> os.environ["DATADOG_API_KEY"] = "from-datadog-cli"
+    >>> key_from_environment(("CANARYSTATS_UNSET_VARIABLE", "DATADOG_API_KEY"))
+    'from-datadog-cli'
+    >>> del os.environ["DATADOG_API_KEY"]
+    """
+    for name in variables:
+        value = os.environ.get(name, "")
+        if value:
+            return value
+    return ""
 
 
 def known_sites() -> tuple[str, ...]:

@@ -223,7 +223,7 @@ class VerdictPoster:
                     budget,
                 )
                 posted.append("score")
-        logger.info("posted the verdict to Datadog: %s", ", ".join(posted))
+        logger.debug("posted the verdict to Datadog: %s", ", ".join(posted))
         return posted
 
     def _send(self, client: ApiClient, call: Callable[[], Any], what: str, budget: Budget) -> Any:

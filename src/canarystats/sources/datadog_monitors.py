@@ -142,7 +142,7 @@ class DatadogMonitors:
             for monitor_id in ids:
                 monitor = self._monitor(client, api, monitor_id, budget)
                 rows += monitor_states_rows(monitor, site=self.site)
-        logger.info("read the states of %d monitors", len(ids))
+        logger.debug("read the states of %d monitors", len(ids))
         return monitor_frame(rows, window=(start, end), origin="Datadog's monitor states")
 
     def _monitor(
@@ -171,7 +171,7 @@ class DatadogMonitors:
         def counted(timeouts: tuple[float, float]) -> Any:
             self.requests += 1
             self.source.requests += 1
-            logger.info("%s: request %d to %s", what, self.requests, self.source.host)
+            logger.debug("%s: request %d to %s", what, self.requests, self.source.host)
             # The attempt's timeouts, cut to what the deadline leaves (read at each call).
             client.configuration.request_timeout = timeouts
             return call()

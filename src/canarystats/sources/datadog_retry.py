@@ -18,6 +18,13 @@ Whose failure it is decides the exit code of the command line:
   run out.  An answer whose body says the query failed (a 200 with ``errors``) and a deadline
   that passes also exit 3.
 
+Retries wait with "full jitter" (Brooker, "Exponential Backoff And Jitter", AWS Architecture
+Blog, 2015): attempt ``n`` waits a random time between 0 and ``min(max_backoff, backoff *
+2**(n-1))``, so pipelines that failed at the same moment (a Datadog incident, an org-wide rate
+limit) spread their retries instead of hitting the server again in lockstep.  A rate limit's
+reset (``X-RateLimit-Reset``) is waited for in full, plus up to one ``backoff`` at random.  No
+wait runs past the deadline.
+
 The deadline is wall-clock time, whatever the server does: each attempt runs in a worker
 thread that the caller waits for no longer than the time left (a slow DNS lookup or a server
 trickling its headers cannot hold it), the socket timeouts are cut to the time left, and the
@@ -31,6 +38,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import random
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -100,8 +108,10 @@ def _unchanged(text: str) -> str:
 class RetryPolicy:
     """How often and how long to retry, how much to read, and what to name in messages.
 
-    ``backoff`` is the first wait, doubled each attempt up to ``max_backoff``; ``max_wait`` caps
-    the wait for a rate-limit reset; ``max_retries`` counts attempts after the first.
+    ``backoff`` is the first wait's bound, doubled each attempt up to ``max_backoff``, and each
+    wait is drawn below its bound with ``jitter`` (a number in [0, 1) per call; see
+    :func:`backoff_wait`); ``max_wait`` caps the wait for a rate-limit reset; ``max_retries``
+    counts attempts after the first.
     ``timeout`` and ``connect_timeout`` bound each attempt (cut to the time the :class:`Budget`
     has left); ``deadline`` is the fetch's, for messages.  ``max_bytes`` bounds an answer's
     size; ``setting`` names what chose ``host`` (``"DATADOG_HOST"``, ``"DD_SITE"``), for the
@@ -134,6 +144,7 @@ class RetryPolicy:
     scrub: Callable[[str], str] = field(default=_unchanged, repr=False)
     permission: str = "both needed, the application key with the timeseries_query permission"
     read_body: bool = True
+    jitter: Callable[[], float] = field(default=random.random, repr=False)
 
 
 @dataclass(frozen=True)
@@ -155,6 +166,36 @@ def one_line(text: str, limit: int = 300) -> str:
     """
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def backoff_wait(attempt: int, policy: RetryPolicy) -> float:
+    """The wait after failed attempt ``attempt`` (1, 2, ...): full jitter below the bound.
+
+    The bound is ``min(max_backoff, backoff * 2**(attempt - 1))``; the wait is ``policy.jitter()``
+    (in [0, 1)) times it.
+
+    Parameters
+    ----------
+    attempt : int
+        The attempt that just failed, counted from 1.
+    policy : RetryPolicy
+        ``backoff``, ``max_backoff`` and the random source ``jitter``.
+
+    Returns
+    -------
+    float
+        Seconds to wait, from 0 up to (not including) the bound.
+
+    Examples
+    --------
+    >>> policy = RetryPolicy("http://dd", 30.0, 300.0, 3, 1.0, 30.0, 60.0, lambda s: None,
+    ...                      jitter=lambda: 0.5)
+    >>> [backoff_wait(n, policy) for n in (1, 2, 3, 7)]
+    [0.5, 1.0, 2.0, 15.0]
+    """
+    # The doubling stops at 2**64, far past any cap, so that no attempt count overflows a float.
+    bound = min(policy.max_backoff, policy.backoff * 2.0 ** min(attempt - 1, 64))
+    return bound * policy.jitter()
 
 
 def call_with_retries(
@@ -207,7 +248,7 @@ def call_with_retries(
     attempt = 0
     while True:
         attempt += 1
-        wait = min(policy.backoff * 2 ** (attempt - 1), policy.max_backoff)
+        wait = backoff_wait(attempt, policy)
         # The read timeout this attempt gets: the policy's, or less when the deadline is near.
         read_timeout = min(policy.timeout, budget.left())
         try:
@@ -228,7 +269,8 @@ def call_with_retries(
                 f"Datadog {what} failed: {reason}, and the {policy.deadline:g} s deadline "
                 "leaves no time to retry; rerun later or raise the deadline (--deadline)"
             )
-        logger.warning("%s: %s; retrying in %.2f s", what, reason, wait)
+        # Progress, not a warning: the retry may well succeed, and a failure is its own error.
+        logger.info("%s: %s; retrying in %.2f s", what, reason, wait)
         policy.sleep(wait)
 
 
@@ -344,7 +386,10 @@ def _failed_status(
                     f"the {policy.deadline:g} s deadline: rerun later or raise the "
                     "deadline (--deadline)"
                 ) from None
-            wait = min(reset, policy.max_wait)
+            # Every client the limit stopped learns the same reset: spread the return over up
+            # to one backoff (never past the deadline: half the time left after the reset).
+            spread = min(policy.backoff, (budget.left() - reset) / 2) * policy.jitter()
+            wait = min(reset + spread, policy.max_wait)
         return wait, f"rate limited (HTTP 429, {text})"
     if status in RETRY_STATUSES:
         return wait, f"HTTP {status} ({text})"
