@@ -19,6 +19,7 @@ from canarystats.cli import (
     judge,
     main,
     plan,
+    schema,
     serve_fake_datadog,
     validate,
     watch,
@@ -33,6 +34,7 @@ COMMANDS = {
     "init": init,
     "plan": plan,
     "backtest": backtest,
+    "schema": schema,
     "serve-fake-datadog": serve_fake_datadog,
 }
 
@@ -47,6 +49,7 @@ ARGS = {
     "init": ["--from-monitors", "monitors.json"],
     "plan": ["web.yaml"],
     "backtest": ["web.yaml", "deploys.csv", "--data", "history.csv"],
+    "schema": ["config"],
 }
 
 

@@ -297,3 +297,15 @@ def test_a_decided_state_json_report_carries_the_path_and_fits_the_schema(
     assert seq["failed"] == ["latency"] and seq["verdict"] == document["verdict"]
     path = seq["metrics"]["latency"]
     assert len(path["p_fail"]) == seq["look"] and path["status"][-1] == "failed"
+
+
+def test_judge_overrides_apply_to_the_sequential_judge(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, data, start, _ = _setup(tmp_path)
+    state = tmp_path / "s.json"
+    args = ["judge", str(config), "--data", str(data), "--start", _iso(start)]
+    code = main([*args, "--state", str(state), "--method", "kayenta"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2, err
+    assert "judge.method hosts" in err[-1] and not state.exists()

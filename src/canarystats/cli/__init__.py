@@ -30,6 +30,7 @@ from canarystats.cli import (
     init,
     judge,
     plan,
+    schema,
     serve_fake_datadog,
     validate,
     watch,
@@ -53,6 +54,7 @@ COMMANDS: dict[str, Command] = {
     init.NAME: init.run,
     plan.NAME: plan.run,
     backtest.NAME: backtest.run,
+    schema.NAME: schema.run,
 }
 _ADDERS = (
     judge.add_parser,
@@ -63,6 +65,7 @@ _ADDERS = (
     init.add_parser,
     plan.add_parser,
     backtest.add_parser,
+    schema.add_parser,
     serve_fake_datadog.add_parser,
 )
 
@@ -139,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             raise UsageError(
                 "canarystats: give a command (judge, watch, fetch, validate, plan, backtest, "
-                "history, init, serve-fake-datadog); see canarystats --help"
+                "history, init, schema, serve-fake-datadog); see canarystats --help"
             )
         with logging_to(console):
             return COMMANDS[args.command](args, console)

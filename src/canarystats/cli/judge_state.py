@@ -71,6 +71,11 @@ def sequential_setup(
     from canarystats.timeparse import parse_time
 
     config = load_config_file(args)
+    overrides = {
+        key: getattr(args, key, None) for key in ("method", "pass_score", "marginal_score")
+    }
+    if any(value is not None for value in overrides.values()):
+        config = config.with_judge(**overrides)
     if config.sequential is None:
         raise ConfigError(
             f"{args.config}: {flag} needs a sequential plan in the config; add "

@@ -15,6 +15,8 @@ from canarystats.errors import ConfigError
 
 #: the longest bucket a metric may have: a day (a canary is judged over minutes to hours)
 MAX_STEP = 86400
+#: the longest duration a config may give in whole seconds (100 years: more is a typo)
+MAX_DURATION = 100 * 365 * 86400
 
 
 class Context:
@@ -243,7 +245,7 @@ def as_duration(ctx: Context, value: Any, path: str) -> int:
     if isinstance(value, str) and value.strip() in ("0", "0s", "0m"):
         return 0
     if isinstance(value, int) and not isinstance(value, bool):
-        if not 0 <= value <= 100 * 365 * 86400:
+        if not 0 <= value <= MAX_DURATION:
             raise ctx.error(path, f"{value} seconds is not a duration; give e.g. 5m or 300")
         return value
     if not isinstance(value, str):

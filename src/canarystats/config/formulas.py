@@ -23,12 +23,20 @@ from typing import Any
 
 from canarystats.config.checks import Context, as_mapping, as_string, describe, join_key
 
-__all__ = ["MAX_FORMULA_QUERIES", "divides", "expand_formula", "rename", "validate_formula"]
+__all__ = [
+    "MAX_FORMULA_QUERIES",
+    "QUERY_NAME",
+    "divides",
+    "expand_formula",
+    "rename",
+    "validate_formula",
+]
 
 #: the most named queries one formula may use (Datadog's own limit per request is higher; a
 #: canary metric past a handful of queries is a dashboard, not a check)
 MAX_FORMULA_QUERIES = 8
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: what a query name of a formula looks like
+QUERY_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _WORD = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\b(?!\s*\()")
 # what a formula may hold: arithmetic, numbers, names and Datadog's functions (abs, ...)
 _NODES = (
@@ -65,7 +73,7 @@ def validate_formula(
     queries: list[tuple[str, str]] = []
     for name, text in raw.items():
         key = join_key(join_key(path, "queries"), name)
-        if not _NAME.match(name):
+        if not QUERY_NAME.match(name):
             raise ctx.error(
                 key, "is not a query name: use letters, digits and _ (e.g. errors, hits)"
             )

@@ -28,7 +28,8 @@ MULTIPLICITY = ("hommel", "holm", "bonferroni", "bh", "none")
 #: the host test's components, in the order of their weights
 COMPONENTS = ("location", "trend", "jitter")
 
-_JUDGE_KEYS = (
+#: the keys of the ``judge`` section
+JUDGE_KEYS = (
     "method",
     "confidence",
     "tolerance",
@@ -102,7 +103,7 @@ def validate_judge(ctx: Context, raw: Any, path: str) -> JudgeSettings:
     0.01
     """
     data: Mapping[str, Any] = as_mapping(ctx, raw, path) if path else raw
-    check_keys(ctx, data, path, _JUDGE_KEYS)
+    check_keys(ctx, data, path, JUDGE_KEYS)
     d = JudgeSettings()
     method = as_choice(ctx, data.get("method", d.method), join_key(path, "method"), method_names())
     confidence = as_number(

@@ -55,8 +55,9 @@ from canarystats.config.monitor_settings import validate_monitors
 from canarystats.config.sequential import metric_min_duration, validate_sequential
 from canarystats.errors import ConfigError
 
-_TOP_KEYS = ("name", "judge", "groups", "scopes", "step", "metrics", "sequential", "monitors")
-_METRIC_KEYS = (
+#: the keys each part of a config may have (the schema of :mod:`canarystats.config.schema` too)
+TOP_KEYS = ("name", "judge", "groups", "scopes", "step", "metrics", "sequential", "monitors")
+METRIC_KEYS = (
     "name",
     "query",
     "step",
@@ -79,15 +80,16 @@ _METRIC_KEYS = (
     "queries",
     "formula",
 )
-_MIN_EFFECT_KEYS = ("relative", "absolute")
-_EFFECT_KEYS = (
+MIN_EFFECT_KEYS = ("relative", "absolute")
+EFFECT_KEYS = (
     "measure",
     "allowed_increase",
     "allowed_decrease",
     "critical_increase",
     "critical_decrease",
 )
-_THRESHOLD_KEYS = ("statistic", "max", "min")
+THRESHOLD_KEYS = ("statistic", "max", "min")
+SCOPE_KEYS = ("canary", "baseline")
 
 
 def load_config(source: str | Path | Mapping[str, Any]) -> CanaryConfig:
@@ -223,7 +225,7 @@ def _config(ctx: Context, data: Any) -> CanaryConfig:
     if data is None:
         raise ctx.error("", "the config is empty; it needs at least name and metrics")
     data = as_mapping(ctx, data, "")
-    check_keys(ctx, data, "", _TOP_KEYS)
+    check_keys(ctx, data, "", TOP_KEYS)
     for required in ("name", "metrics"):
         if required not in data:
             raise ctx.error(required, "missing; every config needs name and metrics")
@@ -273,7 +275,7 @@ def _config(ctx: Context, data: Any) -> CanaryConfig:
 
 def _scopes(ctx: Context, raw: Any) -> Scopes:
     data = as_mapping(ctx, raw, "scopes")
-    check_keys(ctx, data, "scopes", ("canary", "baseline"))
+    check_keys(ctx, data, "scopes", SCOPE_KEYS)
     d = Scopes()
     return Scopes(
         canary=as_string(ctx, data.get("canary", d.canary), "scopes.canary"),
@@ -321,7 +323,7 @@ def _check_group_weights(
 
 def _metric(ctx: Context, raw: Any, path: str, default_step: int) -> MetricConfig:
     data = as_mapping(ctx, raw, path)
-    check_keys(ctx, data, path, _METRIC_KEYS)
+    check_keys(ctx, data, path, METRIC_KEYS)
     queries, formula, query = _query_or_formula(ctx, data, path)
     d = MetricConfig(name="", query="")
     name = as_string(ctx, data["name"], join_key(path, "name"))
@@ -411,7 +413,7 @@ def _kind(ctx: Context, data: Mapping[str, Any], path: str, query: str, formula:
 
 def _min_effect(ctx: Context, raw: Any, path: str) -> MinEffect:
     data = as_mapping(ctx, raw, path)
-    check_keys(ctx, data, path, _MIN_EFFECT_KEYS)
+    check_keys(ctx, data, path, MIN_EFFECT_KEYS)
     d = MinEffect()
     return MinEffect(
         relative=as_number(
@@ -458,7 +460,7 @@ def _groups(ctx: Context, raw: Any, path: str) -> tuple[str, ...]:
 
 def _effect_size(ctx: Context, raw: Any, path: str) -> EffectSize:
     data = as_mapping(ctx, raw, path)
-    check_keys(ctx, data, path, _EFFECT_KEYS)
+    check_keys(ctx, data, path, EFFECT_KEYS)
     measure = as_choice(
         ctx, data.get("measure", "mean_ratio"), join_key(path, "measure"), EFFECT_MEASURES
     )
@@ -467,14 +469,14 @@ def _effect_size(ctx: Context, raw: Any, path: str) -> EffectSize:
     hi = None if measure == "mean_ratio" else 1.0
     values = {
         key: as_number(ctx, data.get(key, neutral), join_key(path, key), lo=0.0, hi=hi)
-        for key in _EFFECT_KEYS[1:]
+        for key in EFFECT_KEYS[1:]
     }
     return EffectSize(measure=measure, **values)
 
 
 def _threshold(ctx: Context, raw: Any, path: str) -> Threshold:
     data = as_mapping(ctx, raw, path)
-    check_keys(ctx, data, path, _THRESHOLD_KEYS)
+    check_keys(ctx, data, path, THRESHOLD_KEYS)
     statistic = as_choice(
         ctx, data.get("statistic", "mean"), join_key(path, "statistic"), THRESHOLD_STATISTICS
     )

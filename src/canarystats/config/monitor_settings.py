@@ -30,6 +30,7 @@ from canarystats.config.checks import (
 __all__ = [
     "ENVIRONMENT_OUTCOMES",
     "MAX_MONITORS",
+    "MONITOR_KEYS",
     "MONITOR_LEVELS",
     "MonitorSettings",
     "validate_monitors",
@@ -41,7 +42,8 @@ MONITOR_LEVELS = ("alert", "warn")
 ENVIRONMENT_OUTCOMES = ("nodata", "fail", "pass")
 #: the most monitors read per judgment: each costs one request, and Datadog rate-limits them
 MAX_MONITORS = 10
-_KEYS = ("ids", "query", "level", "environment", "host_tag")
+#: the keys of the ``monitors`` section
+MONITOR_KEYS = ("ids", "query", "level", "environment", "host_tag")
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ def validate_monitors(ctx: Context, raw: Any, path: str) -> MonitorSettings:
     'warn'
     """
     data = as_mapping(ctx, raw, path)
-    check_keys(ctx, data, path, _KEYS)
+    check_keys(ctx, data, path, MONITOR_KEYS)
     has_ids, has_query = data.get("ids") is not None, data.get("query") is not None
     if has_ids == has_query:
         raise ctx.error(

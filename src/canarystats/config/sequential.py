@@ -25,6 +25,9 @@ from canarystats.config.checks import (
 )
 
 __all__ = [
+    "MAX_LOOKS",
+    "METRIC_SEQUENTIAL_KEYS",
+    "SEQUENTIAL_KEYS",
     "SPENDINGS",
     "SequentialPlan",
     "metric_min_duration",
@@ -34,7 +37,8 @@ __all__ = [
 
 #: the alpha-spending functions a plan may use (Lan-DeMets)
 SPENDINGS = ("pocock", "obrien-fleming")
-_KEYS = (
+#: the keys of the ``sequential`` section, and of a metric's own ``sequential``
+SEQUENTIAL_KEYS = (
     "horizon",
     "look_every",
     "min_duration",
@@ -42,6 +46,7 @@ _KEYS = (
     "pass_alpha",
     "count_tolerance",
 )
+METRIC_SEQUENTIAL_KEYS = ("min_duration",)
 #: the most looks a plan may have: beyond it the boundaries buy nothing and cost time
 MAX_LOOKS = 48
 
@@ -118,7 +123,7 @@ def validate_sequential(ctx: Context, data: Any, path: str) -> SequentialPlan:
 pass_alpha=0.1, count_tolerance=1.25)
     """
     data = as_mapping(ctx, data, path)
-    check_keys(ctx, data, path, _KEYS)
+    check_keys(ctx, data, path, SEQUENTIAL_KEYS)
     d = SequentialPlan()
     horizon = _positive(ctx, data.get("horizon", d.horizon), join_key(path, "horizon"))
     look_every = _positive(ctx, data.get("look_every", d.look_every), join_key(path, "look_every"))
@@ -177,7 +182,7 @@ def metric_min_duration(ctx: Context, data: Any, path: str) -> int | None:
     if data is None:
         return None
     data = as_mapping(ctx, data, path)
-    check_keys(ctx, data, path, ("min_duration",))
+    check_keys(ctx, data, path, METRIC_SEQUENTIAL_KEYS)
     if "min_duration" not in data:
         return None
     return as_duration(ctx, data["min_duration"], join_key(path, "min_duration"))
