@@ -30,9 +30,7 @@ Usage: ``python benchmarks/sequential.py [--quick] [--write] [--n 300] [--synth-
 from __future__ import annotations
 
 import argparse
-import json
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,6 +46,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import synth_quality
 from results_md import write_section
 
 from canarystats import load_config
@@ -57,7 +56,6 @@ from canarystats.sequential.decide import decide
 from canarystats.sequential.looks import gather_looks
 from canarystats.testing.worlds import WORLDS, make_world, world_config
 
-SYNTH = Path(__file__).resolve().parents[1].parent / "shared" / "synth" / "synth_fleet.py"
 STOPS = (Verdict.FAIL, Verdict.MARGINAL)
 SCENARIOS = {
     "healthy": {},
@@ -137,23 +135,11 @@ def run_synth(seeds: Iterable[int], limit: int | None) -> dict[str, dict[str, Ta
     for seed in seeds:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
-            subprocess.run(
-                [sys.executable, str(SYNTH), "--out", tmp, "--seed", str(seed)],
-                check=True,
-                capture_output=True,
-            )
-            cases = json.loads((folder / "cases.json").read_text())["cases"]
-            for case in cases[:limit]:
+            for case in synth_quality.generate(seed, folder)[:limit]:
                 kind = case["type"]
                 tallies = out.setdefault(kind, {"seq": Tally(), "fixed": Tally()})
                 config = load_config(_synth_config(case))
-                frame = pd.read_csv(
-                    folder / f"{case['id']}.csv.gz",
-                    parse_dates=["timestamp"],
-                    keep_default_na=False,
-                    na_values={"value": ["", "NaN", "nan"]},
-                    dtype={"host": str},
-                )
+                frame = synth_quality.read_case(folder, case)
                 s, f = judge_both(config, frame, pd.Timestamp(case["canary_start"]))
                 tallies["seq"].add(*s)
                 tallies["fixed"].add(*f)
@@ -221,7 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     seeds = [int(s) for s in args.synth_seeds.split(",") if s]
     if args.quick:
         seeds = seeds[:1]
-    synth = run_synth(seeds, 12 if args.quick else None) if SYNTH.is_file() and seeds else {}
+    synth = (
+        run_synth(seeds, 12 if args.quick else None) if synth_quality.available() and seeds else {}
+    )
     seconds = time.perf_counter() - began
     used = f"; synthetic seeds {', '.join(map(str, seeds))}" if synth else ""
     info = (

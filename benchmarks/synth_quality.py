@@ -59,7 +59,8 @@ def generate(seed: int, folder: Path) -> list[dict[str, Any]]:
     return cases
 
 
-def _frame(folder: Path, case: dict[str, Any]) -> pd.DataFrame:
+def read_case(folder: Path, case: dict[str, Any]) -> pd.DataFrame:
+    """The tidy frame of one generated case, as the generator wrote it."""
     return pd.read_csv(
         folder / f"{case['id']}.csv.gz",
         parse_dates=["timestamp"],
@@ -71,7 +72,7 @@ def _frame(folder: Path, case: dict[str, Any]) -> pd.DataFrame:
 
 def judge_case(folder: Path, case: dict[str, Any], design: str) -> str:
     """``stopped``, ``pass`` or ``nodata``: what a pipeline would do with the case."""
-    frame = _frame(folder, case)
+    frame = read_case(folder, case)
     config = dict(case["config"], step=case["step_s"])
     start: pd.Timestamp | None = pd.Timestamp(case["canary_start"])
     if design != "pre-window":

@@ -17,7 +17,14 @@ import numpy as np
 from canarystats.labels import FAILING, Label, Verdict, report_rank
 from canarystats.monitors.results import MonitorGate
 
-__all__ = ["SCHEMA_VERSION", "CohortSummary", "Judgment", "MetricResult", "failing_first"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "CohortSummary",
+    "Judgment",
+    "MetricResult",
+    "failing_first",
+    "json_safe",
+]
 
 #: version of the layout of :meth:`Judgment.to_dict` (``schemas/judgment.schema.json``)
 SCHEMA_VERSION = "1"
@@ -220,15 +227,22 @@ def _metric_dict(m: MetricResult) -> dict[str, Any]:
         "threshold": None
         if m.threshold is None
         else {**m.threshold, "value": _safe(m.threshold_value)},
-        "diagnostics": _json_safe(dict(m.diagnostics)),
+        "diagnostics": json_safe(dict(m.diagnostics)),
     }
 
 
-def _json_safe(x: Any) -> Any:
+def json_safe(x: Any) -> Any:
+    """``x`` with numpy scalars as Python ones and non-finite floats as None, recursively.
+
+    Examples
+    --------
+    >>> json_safe({"p": [np.float64(0.5), float("nan")], "n": np.int64(3)})
+    {'p': [0.5, None], 'n': 3}
+    """
     if isinstance(x, Mapping):
-        return {str(k): _json_safe(v) for k, v in x.items()}
+        return {str(k): json_safe(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        return [_json_safe(v) for v in x]
+        return [json_safe(v) for v in x]
     if isinstance(x, (np.floating, float)):
         return _safe(float(x))
     if isinstance(x, (np.integer,)):

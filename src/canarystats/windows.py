@@ -28,7 +28,7 @@ from canarystats.errors import DataError
 from canarystats.frame import validate_frame
 from canarystats.kinds import count_rows
 
-__all__ = ["CanaryWindows", "Layout", "lay_out", "run_starts", "split", "warmups"]
+__all__ = ["CanaryWindows", "Layout", "lay_out", "run_starts", "split", "utc_timestamp", "warmups"]
 
 StartLike = datetime | pd.Timestamp | str
 
@@ -69,14 +69,28 @@ def run_starts(
         values = [start] * len(keys)
     out = []
     for value in values:
-        try:
-            stamp = pd.Timestamp(value)
-        except (TypeError, ValueError):
-            raise DataError(f"canary start {value!r} is not a time; give ISO 8601 UTC") from None
+        stamp = utc_timestamp(value, what="canary start")
         if pd.isna(stamp):
             raise DataError("a canary start is empty; give each run's start")
-        out.append(stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC"))
+        out.append(stamp)
     return tuple(out)
+
+
+def utc_timestamp(value: Any, *, what: str = "time") -> pd.Timestamp:
+    """``value`` as a UTC timestamp (a naive one is read as UTC; NaT stays NaT).
+
+    A value that is not a time raises a DataError naming ``what``.
+
+    Examples
+    --------
+    >>> str(utc_timestamp("2026-01-01T10:00"))
+    '2026-01-01 10:00:00+00:00'
+    """
+    try:
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        raise DataError(f"{what} {value!r} is not a time; give ISO 8601 UTC") from None
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 def warmups(metrics: Sequence[MetricConfig], settings: JudgeSettings) -> tuple[int, ...]:

@@ -97,3 +97,10 @@ def test_any_plan_is_a_valid_plan_or_one_config_error(plan: dict[str, Any]) -> N
     assert 1 <= len(times) <= MAX_LOOKS and times[-1] == p.horizon
     assert all(b - a >= p.look_every / 4 for a, b in zip((0, *times), times, strict=False))
     assert 0 <= p.min_duration <= p.horizon
+
+
+def test_the_plan_offers_exactly_the_spendings_the_kernel_has() -> None:
+    from canarystats.config.sequential import SPENDINGS
+    from canarystats.stats.sequential import SPENDINGS as KERNEL
+
+    assert SPENDINGS == KERNEL

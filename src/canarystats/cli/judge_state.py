@@ -24,6 +24,7 @@ from canarystats.cli.monitor_states import monitor_states
 from canarystats.cli.post_event import post_verdict
 from canarystats.errors import ConfigError, SourceError
 from canarystats.exit_codes import ExitCode
+from canarystats.report.sequential_text import p_text
 
 if TYPE_CHECKING:
     from canarystats.config import CanaryConfig
@@ -67,7 +68,12 @@ def sequential_setup(
     ``--state`` names a file that may not exist yet (then ``--start`` is needed); without it
     (``watch`` with no state file) a fresh state is kept in memory.
     """
-    from canarystats.sequential.state import SequentialState, config_digest, read_state
+    from canarystats.sequential.state import (
+        SequentialState,
+        config_digest,
+        iso_start,
+        read_state,
+    )
     from canarystats.timeparse import parse_time
 
     config = load_config_file(args)
@@ -89,7 +95,7 @@ def sequential_setup(
     elif start is None:
         raise ConfigError(f"{flag} needs --start, the canary start")
     else:
-        state = SequentialState(config_digest(config), start.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        state = SequentialState(config_digest(config), iso_start(start))
     args.start = state.start  # the window's start, for fetching or cutting the data
     config = config.with_judge(pre_window=pre_window(config, args))
     return config, state, pd.Timestamp(state.start)
@@ -246,4 +252,5 @@ def render_status_json(result: SequentialJudgment) -> str:
 
 
 def _p(x: float) -> str:
-    return "n/a" if x != x else f"p {x:.3g}"
+    text = p_text(x)
+    return text if text == "n/a" else f"p {text}"

@@ -35,8 +35,6 @@ __all__ = [
     "validate_sequential",
 ]
 
-#: the alpha-spending functions a plan may use (Lan-DeMets)
-SPENDINGS = ("pocock", "obrien-fleming")
 #: the keys of the ``sequential`` section, and of a metric's own ``sequential``
 SEQUENTIAL_KEYS = (
     "horizon",
@@ -47,6 +45,10 @@ SEQUENTIAL_KEYS = (
     "count_tolerance",
 )
 METRIC_SEQUENTIAL_KEYS = ("min_duration",)
+#: the alpha-spending functions a plan may use (Lan-DeMets); the same as
+#: ``canarystats.stats.sequential.SPENDINGS``, kept here so that loading a config (and
+#: ``canarystats schema config``) needs neither numpy nor scipy
+SPENDINGS = ("pocock", "obrien-fleming")
 #: the most looks a plan may have: beyond it the boundaries buy nothing and cost time
 MAX_LOOKS = 48
 

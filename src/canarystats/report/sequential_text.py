@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from canarystats.sequential import SequentialJudgment
     from canarystats.sequential.decide import MetricPath
 
-__all__ = ["path_line", "sequential_lines", "would_have_line"]
+__all__ = ["p_text", "path_line", "sequential_lines", "would_have_line"]
 
 
 def sequential_lines(seq: SequentialJudgment) -> list[str]:
@@ -52,14 +52,15 @@ def path_line(path: MetricPath, look_every: int) -> str:
     if path.kind and path.kind[-1] == "count":
         return (
             f"{path.name}: p-value of its rate ratio beyond the tolerance (anytime, and "
-            f"confirmed by the hosts) {', '.join(_p(x) for x in path.p_fail)} over the looks; "
+            f"confirmed by the hosts) {', '.join(p_text(x) for x in path.p_fail)} over the looks; "
             "after the multiplicity "
-            f"adjustment {_p(path.p_adjusted[-1])} at minute {n * look_every / 60:g}"
+            f"adjustment {p_text(path.p_adjusted[-1])} at minute {n * look_every / 60:g}"
         )
     return (
-        f"{path.name}: p at each look {', '.join(_p(x) for x in path.p_look)} against the "
-        f"boundary {', '.join(_p(x) for x in path.boundary)}; repeated p after the multiplicity "
-        f"adjustment {_p(path.p_adjusted[-1])} at minute {n * look_every / 60:g}"
+        f"{path.name}: p at each look {', '.join(p_text(x) for x in path.p_look)} against the "
+        f"boundary {', '.join(p_text(x) for x in path.boundary)}; repeated p after the "
+        "multiplicity "
+        f"adjustment {p_text(path.p_adjusted[-1])} at minute {n * look_every / 60:g}"
     )
 
 
@@ -101,5 +102,12 @@ latency.'
     return f"{head}still be undecided at {minute}."
 
 
-def _p(x: float) -> str:
+def p_text(x: float) -> str:
+    """A p-value in three digits, ``n/a`` where there is none.
+
+    Examples
+    --------
+    >>> p_text(0.012345), p_text(float("nan"))
+    ('0.0123', 'n/a')
+    """
     return "n/a" if not math.isfinite(x) else f"{x:.3g}"

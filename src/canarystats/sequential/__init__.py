@@ -20,7 +20,7 @@ import pandas as pd
 
 from canarystats.config import CanaryConfig
 from canarystats.config.sequential import SequentialPlan, plan_as_dict
-from canarystats.errors import ConfigError, DataError
+from canarystats.errors import ConfigError
 from canarystats.exit_codes import ExitCode, for_verdict
 from canarystats.frame import frame_window
 from canarystats.labels import Verdict
@@ -28,7 +28,8 @@ from canarystats.monitors.gate import gate_judgment
 from canarystats.results import Judgment
 from canarystats.sequential.decide import UNDECIDED, Decision, decide, path_as_dict
 from canarystats.sequential.looks import Look, due_looks, gather_looks
-from canarystats.sequential.state import SequentialState, config_digest
+from canarystats.sequential.state import SequentialState, config_digest, iso_start
+from canarystats.windows import utc_timestamp
 
 __all__ = [
     "UNDECIDED",
@@ -152,9 +153,9 @@ def judge_sequential(
         raise ConfigError(
             f"{config.source}: no sequential plan; add sequential: {{horizon: 30m, look_every: 5m}}"
         )
-    t0 = _utc(start)
+    t0 = utc_timestamp(start)
     if state is None:
-        state = SequentialState(config_digest(config), t0.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        state = SequentialState(config_digest(config), iso_start(t0))
     times = plan.look_times()
     data_end = _data_end(frame, config, t0, end)
     taken = len(state.looks)
@@ -252,14 +253,6 @@ def _data_end(
 ) -> pd.Timestamp:
     """How far the data reaches: ``end``, else the end of the frame's last bucket."""
     if end is not None:
-        return _utc(end)
+        return utc_timestamp(end)
     span = frame_window(frame, config.step)
     return start if span is None else pd.Timestamp(span[1])
-
-
-def _utc(moment: datetime | pd.Timestamp | str) -> pd.Timestamp:
-    try:
-        stamp = pd.Timestamp(moment)
-    except (TypeError, ValueError):
-        raise DataError(f"{moment!r} is not a time; give ISO 8601 UTC") from None
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")

@@ -38,7 +38,7 @@ from scipy import stats as sps
 from canarystats.config import CanaryConfig, MetricConfig
 from canarystats.config.sequential import SequentialPlan
 from canarystats.labels import FAILING, Label, Verdict
-from canarystats.results import Judgment
+from canarystats.results import Judgment, json_safe
 from canarystats.score import ScoredMetric, score
 from canarystats.sequential.looks import Look, LookMetric
 from canarystats.stats.eprocess import anytime_p_values, rate_ratio_log_e
@@ -446,8 +446,4 @@ def _failing_label(direction: str, lm: LookMetric | None) -> Label:
 
 def path_as_dict(path: MetricPath) -> dict[str, Any]:
     """A metric's path as JSON-ready lists (NaN as None)."""
-
-    def clean(xs: list[Any]) -> list[Any]:
-        return [None if isinstance(x, float) and math.isnan(x) else x for x in xs]
-
-    return {k: clean(v) if isinstance(v, list) else v for k, v in path.__dict__.items()}
+    return dict(json_safe(path.__dict__))

@@ -22,7 +22,7 @@ from canarystats.config import CanaryConfig, MetricConfig
 from canarystats.errors import ConfigError
 from canarystats.frame import validate_frame
 from canarystats.labels import Label
-from canarystats.results import Judgment, MetricResult
+from canarystats.results import Judgment, MetricResult, json_safe
 from canarystats.stats.noninferiority import unit_margin_test
 
 __all__ = ["LOOK_COLUMN", "Look", "LookMetric", "due_looks", "gather_looks"]
@@ -56,10 +56,7 @@ class LookMetric:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready (NaN as None)."""
-        out: dict[str, Any] = {}
-        for key, value in self.__dict__.items():
-            out[key] = None if isinstance(value, float) and math.isnan(value) else value
-        return out
+        return dict(json_safe(self.__dict__))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LookMetric:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +20,16 @@ import pandas as pd
 from canarystats.config import CanaryConfig
 from canarystats.errors import DataError
 from canarystats.sequential.looks import LookMetric
+from canarystats.windows import utc_timestamp
 
-__all__ = ["STATE_VERSION", "SequentialState", "config_digest", "read_state", "write_state"]
+__all__ = [
+    "STATE_VERSION",
+    "SequentialState",
+    "config_digest",
+    "iso_start",
+    "read_state",
+    "write_state",
+]
 
 #: the layout of the state file; a file of another version is refused, never guessed at
 STATE_VERSION = 1
@@ -41,11 +49,6 @@ class SequentialState:
     looks: tuple[dict[str, LookMetric], ...] = ()
     decision: dict[str, Any] | None = None
     calls: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def with_looks(self, looks: tuple[dict[str, LookMetric], ...]) -> SequentialState:
-        """A copy holding these looks."""
-        return replace(self, looks=looks)
 
 
 def config_digest(config: CanaryConfig) -> str:
@@ -77,7 +80,7 @@ def read_state(
     if not target.exists():
         if start is None:
             raise DataError(f"--state {target} does not exist yet; give --start for its first look")
-        return SequentialState(config_digest(config), _iso(start))
+        return SequentialState(config_digest(config), iso_start(start))
     try:
         data = json.loads(target.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
@@ -94,10 +97,10 @@ def read_state(
             f"--state {target} was started with another config; a plan cannot change between "
             "looks: use a new state file for the new config"
         )
-    if start is not None and data.get("start") != _iso(start):
+    if start is not None and data.get("start") != iso_start(start):
         raise DataError(
             f"--state {target} belongs to the canary started at {data.get('start')}, not "
-            f"{_iso(start)}; use a new state file for a new canary"
+            f"{iso_start(start)}; use a new state file for a new canary"
         )
     try:
         looks = tuple(
@@ -157,7 +160,12 @@ def write_state(path: str | Path, state: SequentialState) -> None:
     write_atomic(path, json.dumps(payload, indent=1, allow_nan=False) + "\n", flag="--state")
 
 
-def _iso(moment: pd.Timestamp) -> str:
-    stamp = pd.Timestamp(moment)
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    return str(stamp.strftime("%Y-%m-%dT%H:%M:%SZ"))
+def iso_start(moment: Any) -> str:
+    """A canary start as the state file keeps it: ISO 8601 UTC to the second.
+
+    Examples
+    --------
+    >>> iso_start("2026-03-02 11:30+01:00")
+    '2026-03-02T10:30:00Z'
+    """
+    return str(utc_timestamp(moment, what="canary start").strftime("%Y-%m-%dT%H:%M:%SZ"))

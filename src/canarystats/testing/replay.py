@@ -14,6 +14,8 @@ from datetime import datetime
 
 import pandas as pd
 
+from canarystats.windows import utc_timestamp
+
 __all__ = ["ReplayClock"]
 
 
@@ -46,8 +48,7 @@ class ReplayClock:
     ) -> None:
         if not speed > 0:
             raise ValueError(f"speed must be above 0, got {speed}")
-        stamp = pd.Timestamp(start)
-        self.start = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+        self.start = utc_timestamp(start, what="replay start")
         self.speed = float(speed)
         self._wall = wall
         self._origin = wall()
