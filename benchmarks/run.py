@@ -6,7 +6,9 @@
 * ``judge`` -- ``judge_e2e.py``: ``judge`` end to end against the kernels alone;
 * ``source`` -- ``source_fetch.py``: the Datadog source against ``FakeDatadog``;
 * ``memory`` -- ``memory.py``: peak RSS of judging 100,000 metrics in one call;
-* ``scaling`` -- ``scaling.py``: time against M and n, with fitted exponents.
+* ``scaling`` -- ``scaling.py``: time against M and n, with fitted exponents;
+* ``startup`` -- ``startup.py``: ``canarystats judge`` on the 7-metric fixture against importing
+  pandas and scipy.stats, in fresh processes.
 
 ``--quick`` runs small sizes of each (well under a minute; CI runs it) and asserts nothing about
 time: a benchmark that fails to *run* (an exception, a judge method that errors) makes the exit
@@ -33,6 +35,7 @@ import judge_e2e
 import memory
 import scaling
 import source_fetch
+import startup
 import stats_kernels
 from results_md import replace_section, section
 
@@ -96,6 +99,7 @@ BENCHMARKS: dict[str, tuple[str, Callable[[bool], Results], Callable[[Results], 
         scaling.table,
         "`benchmarks/scaling.py`: least-squares exponents of log time on log size.",
     ),
+    "startup": (startup.TITLE, startup.run, startup.table, startup.INTRO),
 }
 
 
@@ -122,6 +126,8 @@ def headline(results: dict[str, Results], stamp: str) -> str:
     for r in results.get("kernels", []):
         if "speedup_vs_scipy" in r:
             parts.append(f"{r['what']}: {r['canarystats_s']:.3g} s")
+    for r in results.get("startup", []):
+        parts.append(f"judge the fixture: {r['judge_s']:.2f} s, {r['ratio']:.2f}x the imports")
     return "- " + "; ".join(parts)
 
 

@@ -24,6 +24,8 @@
 # the deploy.
 
 # %%
+# Figures show as pictures: the inline backend renders matplotlib figures, pyplot or not.
+# %matplotlib inline
 from pathlib import Path
 
 import pandas as pd
@@ -89,8 +91,7 @@ fig
 # within two minutes.
 
 # %%
-ax = plot_metric(frame, judgments[10].metric("background-jobs-failed"))
-ax.axvline(T0.tz_localize(None), color="black", linestyle=":", linewidth=1)
+ax = plot_metric(frame, judgments[10].metric("background-jobs-failed"), start=T0)
 ax.figure
 
 # %%

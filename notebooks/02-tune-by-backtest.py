@@ -23,6 +23,8 @@
 # false-alarm rate (good deploys stopped) against the catch rate (bad deploys stopped).
 
 # %%
+# Figures show as pictures: the inline backend renders matplotlib figures, pyplot or not.
+# %matplotlib inline
 import warnings
 from pathlib import Path
 

@@ -30,10 +30,13 @@
 # `HistorySource`.
 
 # %%
+# Figures show as pictures: the inline backend renders matplotlib figures, pyplot or not.
+# %matplotlib inline
 import warnings
 
 import numpy as np
 import pandas as pd
+from IPython.display import display
 
 from canarystats import judge, load_config
 from canarystats.backtesting import backtest, summarize
@@ -168,8 +171,7 @@ if history is not None:
     caught = incidents[incidents["stopped"]]
     pick = (caught if len(caught) else incidents)["deploy"].iloc[0]
     one = history[history["deploy"] == pick]
-    fig = plot_judgment(judge(config, one), one, ncols=4)
-    fig
+    display(plot_judgment(judge(config, one), one, ncols=4))
 
 # %% [markdown]
 # ## Reading it

@@ -64,8 +64,16 @@ def test_run_quick_works_as_ci_runs_it(
     proc, _ = quick_run
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = proc.stdout
-    for title in ("Statistics kernels", "judge end to end", "Datadog source", "Peak memory"):
+    for title in (
+        "Statistics kernels",
+        "judge end to end",
+        "Datadog source",
+        "Peak memory",
+        "Start-up of a small judgment",
+    ):
         assert title in out
+    # The start-up benchmark ran the command and the imports it is measured against.
+    assert re.search(r"judge / import = \d+\.\d\d over 2 repeats", out), out[-2000:]
     assert "Fitted exponent in M" in out and "Fitted exponent in n" in out
     # 10 metrics: v2 batches 5 metrics (10 queries) per request -> 2 requests; v1 sends one per
     # metric; the naive way one per metric per cohort (docs/datadog.md).
@@ -96,7 +104,7 @@ def test_write_replaces_only_the_sections_that_ran(
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "<!-- quality:start -->\nquality table\n<!-- quality:end -->" in text
     assert "old scaling figures" not in text
-    for name in ("run", "kernels", "judge", "source", "memory", "scaling"):
+    for name in ("run", "kernels", "judge", "source", "memory", "scaling", "startup"):
         assert text.count(f"<!-- {name}:start -->") == 1, name
     assert "(quick sizes: not for comparison)" in text
     # A quick run adds nothing to the history of full runs.

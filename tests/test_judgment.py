@@ -157,7 +157,7 @@ def test_to_dict_is_json_safe_and_matches_the_schema() -> None:
     d = j.to_dict()
     text = json.dumps(d, allow_nan=False)
     jsonschema.validate(json.loads(text), SCHEMA)
-    assert d["schema_version"] == "1"
+    assert d["schema_version"] == "1.1"
     assert d["verdict"] == "fail"  # the critical High
     gone = d["metrics"][1]
     assert gone["canary"]["mean"] is None and gone["shift"]["estimate"] is None

@@ -1,19 +1,28 @@
 """Pictures of a judgment: canary against baseline per metric, and backtest trade-offs.
 
-matplotlib is an optional extra (``pip install 'canarystats[plots]'``); it is imported inside
-the functions, so ``import canarystats.plot`` always works and only drawing needs it.  Figures
-are built with :class:`matplotlib.figure.Figure`, never pyplot, so plotting touches no global
-state and works without a display (in CI, in threads, in the HTML report).
+matplotlib is an optional extra (``plots``: ``pip install '.[plots]'`` in a checkout); it is
+imported inside the functions, so ``import canarystats.plot`` always works and only drawing
+needs it.  Figures are built with :class:`matplotlib.figure.Figure`, never pyplot, so plotting
+touches no global state and works without a display (in CI, in threads, in the HTML report).
+In Jupyter, run ``%matplotlib inline`` once (the shipped notebooks do): it registers the
+picture formatter for every figure, so a figure shows as a PNG rather than ``<Figure size ...>``.
 
 What :func:`plot_metric` draws, and why:
 
 - every host of each cohort as a thin line, so one misbehaving host is visible;
 - each cohort's median across hosts per bucket as a thick line, the level the test compares;
 - a band at *baseline median + shift interval* (the Hodges-Lehmann confidence interval of
-  canary minus baseline): where the canary's level is, as far as the test can tell; when the
-  band clears the baseline line, the shift is real;
-- the absolute threshold bounds, when the metric has them;
-- the classification and its reason in the title, coloured by outcome.
+  canary minus baseline, ``kayenta`` method): where the canary's level is, as far as the test
+  can tell; when the band clears the baseline line, the shift is real.  The default ``hosts``
+  method has no interval, so no band; the shift is stated above the plot either way;
+- the absolute threshold bounds, when the metric has them, labelled with their value;
+- the canary start and the warm-up after it, where the judgment has a start;
+- the classification in the title, coloured by outcome;
+- times in UTC (the date once, in the axis label), the metric's unit on the y axis, numbers as
+  the reports write them (:func:`canarystats.report.context.num`: ``1,240``, never
+  ``1.24e+03``), and the legend below the axes, where it hides no line;
+- a y range that a single spike cannot stretch (:func:`robust_limits`): points far beyond
+  the bulk are clipped, marked at the edge and counted above the plot.
 """
 
 from __future__ import annotations
@@ -34,7 +43,7 @@ if TYPE_CHECKING:
 
     from canarystats.results import Judgment, MetricResult
 
-__all__ = ["figure_to_svg", "plot_backtest", "plot_judgment", "plot_metric"]
+__all__ = ["figure_to_svg", "plot_backtest", "plot_judgment", "plot_metric", "robust_limits"]
 
 #: colours of the two cohorts (colour-blind safe pair)
 COHORT_COLORS = {"canary": "#d95f02", "baseline": "#1b9e77"}
@@ -46,7 +55,8 @@ def require_matplotlib() -> None:
         import matplotlib  # noqa: F401
     except ImportError:
         raise ConfigError(
-            "plots need matplotlib, which is not installed: pip install 'canarystats[plots]'"
+            "plots need matplotlib, which is not installed: install the plots extra "
+            "(pip install '.[plots]' in a canarystats checkout, or pip install matplotlib)"
         ) from None
 
 
@@ -83,6 +93,9 @@ def plot_metric(
         Lines labelled ``canary``/``baseline`` (medians) and ``_host ...`` per host, a patch
         labelled ``shift interval`` when the interval exists, threshold lines labelled
         ``threshold max``/``threshold min``, and the canary start and warm-up where given.
+        The x axis is in UTC, the y axis in the metric's unit; the legend sits below the axes,
+        and a single spike far beyond the rest is clipped (:func:`robust_limits`) and counted
+        in the title on the right.
 
     Raises
     ------
@@ -98,15 +111,16 @@ def plot_metric(
     """
     require_matplotlib()
     if ax is None:
-        ax = _new_axes((7.0, 3.2))
+        ax = _new_axes((7.0, 3.6))
     rows = frame[frame["metric"] == result.name]
+    levels = []
     for cohort in ("baseline", "canary"):
         side = rows[rows["cohort"] == cohort]
         color = COHORT_COLORS[cohort]
         for host, series in side.groupby("host", sort=True):
             series = series.sort_values("timestamp")
             ax.plot(
-                series["timestamp"].dt.tz_localize(None),
+                _utc_naive(series["timestamp"]),
                 series["value"],
                 color=color,
                 alpha=0.3,
@@ -115,8 +129,9 @@ def plot_metric(
             )
         if len(side):
             level = side.groupby("timestamp")["value"].median().sort_index()
+            levels.append(level.to_numpy(dtype=np.float64))
             ax.plot(
-                pd.DatetimeIndex(level.index).tz_localize(None),
+                _utc_naive(pd.Series(level.index)),
                 level.to_numpy(),
                 color=color,
                 linewidth=2.2,
@@ -125,8 +140,42 @@ def plot_metric(
     _draw_bounds(ax, result)
     if start is not None:
         _draw_start(ax, result, pd.Timestamp(start))
+    clipped = _scale_y(ax, rows, levels, result)
+    _label_axes(ax, rows, result)
+    notes = [n for n in (_shift_note(result), clipped) if n]
+    if notes:
+        ax.set_title("\n".join(notes), loc="right", fontsize=8, color="#57606a")
+    if len(rows):
+        _legend_below(ax)
+    return ax
+
+
+def _utc_naive(stamps: pd.Series) -> pd.DatetimeIndex:
+    """Timestamps as naive UTC, what matplotlib's date axis draws (its own zone is UTC)."""
+    index = pd.DatetimeIndex(stamps)
+    return index.tz_convert("UTC").tz_localize(None) if index.tz is not None else index
+
+
+def _label_axes(ax: Axes, rows: pd.DataFrame, result: MetricResult) -> None:
+    """UTC times on x (the date once, in the label), the unit on y, numbers without exponents,
+    and the verdict as the title."""
+    from matplotlib.dates import AutoDateLocator, DateFormatter
+    from matplotlib.ticker import FuncFormatter
+
+    from canarystats.report.context import num
+
+    days = pd.DatetimeIndex(rows["timestamp"]).tz_convert("UTC").normalize().unique()
+    if len(days) == 1:
+        ax.xaxis.set_major_formatter(DateFormatter("%H:%M"))
+        ax.set_xlabel(f"time (UTC), {days[0]:%Y-%m-%d}", fontsize=8)
+    else:
+        ax.xaxis.set_major_formatter(DateFormatter("%m-%d %H:%M"))
+        ax.set_xlabel("time (UTC)", fontsize=8)
+    ax.xaxis.set_major_locator(AutoDateLocator(minticks=3, maxticks=7))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: num(value)))
     unit = f" ({result.unit})" if result.unit else ""
-    ax.set_ylabel(f"value{unit}")
+    ax.set_ylabel(f"value{unit}", fontsize=9)
+    ax.tick_params(labelsize=8)
     mark = "" if result.classification == Label.PASS else " ✗"
     ax.set_title(
         f"{result.name}: {result.classification}{mark}",
@@ -134,23 +183,131 @@ def plot_metric(
         loc="left",
         fontsize=11,
     )
-    if _finite(result.estimate, result.ci_low, result.ci_high):
-        pct = round(result.confidence * 100)
-        ax.text(
-            0.99,
-            0.98,
-            f"shift {result.estimate:+.3g} "
-            f"({pct}% CI {result.ci_low:+.3g} to {result.ci_high:+.3g})",
-            transform=ax.transAxes,
-            ha="right",
-            va="top",
-            fontsize=8,
-            color="#57606a",
+
+
+def _shift_note(result: MetricResult) -> str:
+    """The shift, with its interval where the method gives one (the kayenta method)."""
+    from canarystats.report.context import shift_text
+
+    return f"shift {shift_text(result)}" if _finite(result.estimate) else ""
+
+
+def _legend_below(ax: Axes) -> None:
+    """The legend under the axes, where it hides no line: what thick and thin lines are, then
+    the interval, thresholds, canary start and warm-up as drawn."""
+    from matplotlib.lines import Line2D
+
+    handles, labels = [], []
+    for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+        if label in COHORT_COLORS:
+            label = f"{label}: median host (thick)"
+        handles.append(handle)
+        labels.append(label)
+    handles.append(Line2D([], [], color="#57606a", alpha=0.5, linewidth=0.8))
+    labels.append("single hosts (thin)")
+    ax.legend(
+        handles,
+        labels,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.22),
+        ncols=3,
+        fontsize=7.5,
+        frameon=False,
+    )
+
+
+def robust_limits(
+    values: np.ndarray, keep: np.ndarray, *, quantile: float = 0.98
+) -> tuple[float, float, bool, bool]:
+    """The y range a person reads: the bulk of the points, everything in ``keep``.
+
+    The range spans the ``quantile`` and ``1 - quantile`` quantiles of ``values`` (the single
+    hosts' points and the median lines: with two canary hosts one host's spike moves the
+    median too) and every value of ``keep`` (thresholds and the interval, which must stay
+    visible).  A side is clipped only where the points reach further beyond
+    it than the whole span: one spike of 1,706 then no longer flattens a threshold of 2 and a
+    level of 60 against the axis, while a tail of a few points is simply shown.
+
+    Returns
+    -------
+    (low, high, clipped_low, clipped_high)
+
+    Examples
+    --------
+    >>> values = np.r_[np.linspace(0, 10, 200), 1706.0]
+    >>> low, high, _, clipped = robust_limits(values, np.array([2.0]))
+    >>> round(high, 1), clipped
+    (10.3, True)
+    >>> low, high, *clipped = robust_limits(np.linspace(0, 10, 200), np.array([12.0]))
+    >>> round(high, 2), clipped
+    (12.59, [False, False])
+    """
+    finite = values[np.isfinite(values)]
+    kept = keep[np.isfinite(keep)]
+    if not finite.size and not kept.size:
+        return 0.0, 1.0, False, False
+    bulk = np.quantile(finite, [1 - quantile, quantile]) if finite.size else kept[:1].repeat(2)
+    low = float(min(bulk[0], kept.min(initial=np.inf)))
+    high = float(max(bulk[1], kept.max(initial=-np.inf)))
+    span = high - low or abs(high) or 1.0
+    pad = 0.05 * span
+    top = float(finite.max(initial=high))
+    bottom = float(finite.min(initial=low))
+    clip_high = top > high + span
+    clip_low = bottom < low - span
+    return (
+        low - pad if clip_low else min(low, bottom) - pad,
+        high + pad if clip_high else max(high, top) + pad,
+        clip_low,
+        clip_high,
+    )
+
+
+def _scale_y(ax: Axes, rows: pd.DataFrame, levels: list[np.ndarray], result: MetricResult) -> str:
+    """Set robust y limits (:func:`robust_limits`); mark clipped points at the edge they
+    left by, and say how many and how far."""
+    values = rows["value"].to_numpy(dtype=np.float64)
+    keep = np.asarray(_bound_values(result), dtype=np.float64)
+    low, high, clip_low, clip_high = robust_limits(np.concatenate([values, *levels]), keep)
+    ax.set_ylim(low, high)
+    from canarystats.report.context import num
+
+    notes = []
+    for clipped, beyond, edge, marker, word in (
+        (clip_high, values > high, high, "^", "above"),
+        (clip_low, values < low, low, "v", "below"),
+    ):
+        if not clipped:
+            continue
+        out = rows[beyond]
+        for cohort, side in out.groupby("cohort", sort=True):
+            ax.plot(
+                _utc_naive(side["timestamp"]),
+                np.full(len(side), edge),
+                linestyle="none",
+                marker=marker,
+                markersize=5,
+                clip_on=False,
+                color=COHORT_COLORS.get(str(cohort), "#57606a"),
+                label="_clipped",
+            )
+        extreme = out["value"].max() if word == "above" else out["value"].min()
+        points = "point" if len(out) == 1 else "points"
+        notes.append(
+            f"{marker.replace('v', '▼').replace('^', '▲')} {len(out)} {points} "
+            f"{word} the axis, to {num(float(extreme))}"
         )
-    if len(rows):
-        ax.legend(loc="upper left", fontsize=8, frameon=False)
-    ax.tick_params(axis="x", labelrotation=20, labelsize=8)
-    return ax
+    return "; ".join(notes)
+
+
+def _bound_values(result: MetricResult) -> list[float]:
+    """What :func:`_draw_bounds` draws, as y values: the interval band and the thresholds."""
+    out = []
+    if _finite(result.baseline.median, result.ci_low, result.ci_high):
+        out += [result.baseline.median + result.ci_low, result.baseline.median + result.ci_high]
+    if result.threshold is not None:
+        out += [float(v) for b in ("max", "min") if (v := result.threshold.get(b)) is not None]
+    return out
 
 
 def _draw_start(ax: Axes, result: MetricResult, start: pd.Timestamp) -> None:
@@ -172,7 +329,10 @@ def _draw_start(ax: Axes, result: MetricResult, start: pd.Timestamp) -> None:
 
 
 def _draw_bounds(ax: Axes, result: MetricResult) -> None:
-    """The shift interval as a band above the baseline's median, and the threshold lines."""
+    """The shift interval as a band above the baseline's median, and the threshold lines,
+    each labelled with its value at the right end so a line near zero still reads."""
+    from canarystats.report.context import num
+
     base = result.baseline.median
     if _finite(base, result.ci_low, result.ci_high):
         ax.axhspan(
@@ -188,6 +348,17 @@ def _draw_bounds(ax: Axes, result: MetricResult) -> None:
             if value is not None:
                 ax.axhline(
                     value, color="#57606a", linestyle="--", linewidth=1, label=f"threshold {bound}"
+                )
+                ax.annotate(
+                    f"{bound} {num(float(value))}",
+                    (1.0, float(value)),
+                    xycoords=("axes fraction", "data"),
+                    xytext=(2, 0),
+                    textcoords="offset points",
+                    va="center",
+                    fontsize=7,
+                    color="#57606a",
+                    annotation_clip=False,
                 )
 
 

@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 #: version of the layout of :meth:`Judgment.to_dict` (``schemas/judgment.schema.json``)
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "1.1"
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,7 @@ class Judgment:
         >>> frame = pd.DataFrame(columns=["metric", "cohort", "host", "timestamp", "value"])
         >>> d = judge(cfg, frame).to_dict()
         >>> d["verdict"], d["metrics"][0]["classification"], d["schema_version"]
-        ('nodata', 'Nodata', '1')
+        ('nodata', 'Nodata', '1.1')
         >>> _ = json.dumps(d, allow_nan=False)
         """
         return {

@@ -33,6 +33,7 @@ INCIDENT = str(ROOT / "fixtures" / "seed-incident.csv")  # a failing deploy: exi
 NOBODY = 65534
 # Exactly ``python -m canarystats ARGS``, then one line on how the kernels ran (after the
 # report, on stdout), so the test sees the numba path was taken and not the numpy fallback.
+# The fixture is far too small for numba to pay by default, so the probe asks for the kernels.
 PROBE = """
 import atexit, runpy, sys
 from canarystats.stats import compiled
@@ -40,7 +41,8 @@ k = compiled.KERNELS
 atexit.register(lambda: print(f"kernels: loaded={k.module is not None} failure={k.failure} "
                               f"cache={k.cache} from={compiled.__file__}"))
 sys.argv = ["canarystats", *sys.argv[1:]]
-runpy.run_module("canarystats", run_name="__main__", alter_sys=True)
+with compiled.compiled_kernels(True):
+    runpy.run_module("canarystats", run_name="__main__", alter_sys=True)
 """
 
 

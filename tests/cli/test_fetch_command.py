@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,6 +60,46 @@ def test_fetch_saves_a_frame_that_judges_like_the_live_run(
     replay = json.loads(capsys.readouterr().out)
     assert replay == live
     assert API_KEY not in saved.read_text()
+
+
+def test_a_fetched_frame_served_by_the_fake_judges_like_the_file(
+    tmp_path: Path,
+    datadog: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # fetch -> serve-fake-datadog --data run.csv --config -> judge: the docs' way of testing a
+    # pipeline against a saved run, which must give the saved run's own verdict.
+    saved = tmp_path / "run.csv"
+    assert main(["fetch", WEB, *datadog, "--output", str(saved)]) == 0
+    assert main(["judge", WEB, "--data", str(saved), *datadog[:2], "--format", "json"]) == 1
+    offline = json.loads(capsys.readouterr().out)
+    argv = ["--port", "0", "--data", str(saved), "--config", WEB]
+    argv += ["--scope", "role:canary=canary", "--scope", "role:baseline=baseline"]
+    command = [sys.executable, "-m", "canarystats", "serve-fake-datadog", *argv]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        monkeypatch.setenv("DATADOG_HOST", server.stdout.readline().split()[3])
+        assert main(["judge", WEB, *datadog, "--format", "json"]) == 1
+        served = json.loads(capsys.readouterr().out)
+    finally:
+        server.terminate()
+        _, err = server.communicate(timeout=10)
+    assert served["verdict"] == offline["verdict"] == "fail"
+    assert served["score"] == offline["score"]
+    assert {m["name"]: m["classification"] for m in served["metrics"]} == {
+        m["name"]: m["classification"] for m in offline["metrics"]
+    }
+    assert "note:" not in err  # --config given: no hint about metric names
+
+
+def test_the_fake_serving_a_saved_run_without_its_config_says_what_is_missing() -> None:
+    from canarystats.cli.serve_fake_datadog import config_hint
+    from canarystats.sources import read_frame
+
+    hint = config_hint(read_frame(INCIDENT), "run.csv")
+    assert hint is not None and "add --config CONFIG" in hint
 
 
 def test_fetch_needs_an_output(capsys: pytest.CaptureFixture[str]) -> None:

@@ -127,3 +127,23 @@ def test_every_documented_command_with_a_relative_time_parses(line: str) -> None
         value = getattr(args, flag, None)
         if value is not None:
             parse_time(value, now=NOW, flag=f"--{flag}")
+
+
+@given(parts)
+def test_waits_take_seconds_or_a_duration(duration: list[tuple[int, str]]) -> None:
+    text, seconds = _typed(duration)
+    parser = build_parser()
+    judge = parser.parse_args(["judge", "web.yaml", "--deadline", text])
+    watch = parser.parse_args(["watch", "web.yaml", "--poll", text])
+    assert judge.deadline == watch.poll == float(seconds)
+    assert parser.parse_args(["judge", "web.yaml", "--deadline", "2.5"]).deadline == 2.5
+
+
+@pytest.mark.parametrize("word", ["0", "-5m", "soon", "0s", "nan"])
+def test_a_wait_that_is_no_positive_duration_is_one_line_naming_the_flag(
+    word: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["judge", str(ROOT / "examples" / "web.yaml"), f"--deadline={word}"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and "--deadline" in err[0] and repr(word) in err[0]

@@ -139,3 +139,66 @@ def test_the_canary_start_is_marked_and_the_warm_up_shaded() -> None:
     # no start: neither is drawn
     ax = plot_metric(frame, judge(make_config({"name": "latency"}), frame).metric("latency"))
     assert "canary start" not in ax.get_legend_handles_labels()[1]
+
+
+def _spiky_frame() -> pd.DataFrame:
+    """Four baseline hosts and two canary hosts near 1 to 3, one canary point at 1,706."""
+    from conftest import series_frame
+
+    rng = np.random.default_rng(11)
+    hosts = {("baseline", f"b{i}"): 1 + rng.uniform(0, 1, 30) for i in range(4)}
+    hosts[("canary", "c1")] = 2 + rng.uniform(0, 1, 30)
+    spiky = 2 + rng.uniform(0, 1, 30)
+    spiky[17] = 1706.0
+    hosts[("canary", "c2")] = spiky
+    return series_frame({"jobs": hosts})
+
+
+def test_a_single_spike_is_clipped_so_a_threshold_of_2_stays_readable() -> None:
+    from conftest import make_config
+
+    frame = _spiky_frame()
+    cfg = make_config({"name": "jobs", "threshold": {"statistic": "median", "max": 2}})
+    ax = plot_metric(frame, judge(cfg, frame).metric("jobs"))
+    low, high = ax.get_ylim()
+    assert high < 10  # not stretched to the spike
+    assert (2 - low) / (high - low) > 0.2  # the threshold is well clear of the axis' foot
+    assert "1 point above the axis, to 1,706" in ax.get_title(loc="right")
+    markers = [line for line in ax.get_lines() if line.get_label() == "_clipped"]
+    assert len(markers) == 1 and list(markers[0].get_ydata()) == [high]
+
+
+def test_robust_limits_keep_thresholds_and_show_a_plain_tail_whole() -> None:
+    from canarystats.plot import robust_limits
+
+    values = np.linspace(0.0, 10.0, 101)
+    _, high, clip_low, clip_high = robust_limits(values, np.array([50.0]))
+    assert high >= 50 and not clip_high and not clip_low  # a threshold far above is kept
+    tail = np.r_[values, 14.0]  # a tail within the span is shown, not clipped
+    assert robust_limits(tail, np.array([]))[1] >= 14
+
+
+def test_axes_say_utc_and_the_unit_numbers_have_no_exponent_and_the_legend_is_below(
+    frame, judgment
+) -> None:
+    ax = plot_metric(frame, judgment.metric("latency"))
+    assert ax.get_xlabel() == "time (UTC), 2026-03-10"
+    assert ax.get_ylabel() == "value (s)"
+    formatter = ax.yaxis.get_major_formatter()
+    assert formatter(1240.0, 0) == "1,240" and formatter(2.5e6, 0) == "2.5M"
+    legend = ax.get_legend()
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert "canary: median host (thick)" in texts and "single hosts (thin)" in texts
+    # Below the axes: the legend's top is under the axes' bottom, so it hides no line.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(ax.figure).get_renderer()
+    ax.figure.draw(renderer)
+    assert legend.get_window_extent(renderer).y1 <= ax.get_window_extent(renderer).y0
+
+
+def test_the_shift_interval_is_stated_beside_the_plot(frame, judgment) -> None:
+    result = judgment.metric("latency")
+    ax = plot_metric(frame, result)
+    pct = round(result.confidence * 100)
+    assert f"({pct}% CI +" in ax.get_title(loc="right")

@@ -108,15 +108,84 @@ def test_links_split_simple_queries_and_follow_the_site(monkeypatch) -> None:
     assert urlsplit(us5["canary"]).netloc == "us5.datadoghq.com"
 
 
+#: what the JSON report adds to Judgment.to_dict(): the run as the report saw it
+RUN_FIELDS = {"window", "scopes", "links", "tool", "exit_code"}
+
+
+def _judgment_schema() -> dict:  # type: ignore[type-arg]
+    text = resources.files("canarystats").joinpath("schemas/judgment.schema.json").read_text()
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
 def test_json_is_to_dict_and_valid_against_the_published_schema(incident) -> None:
     jsonschema = pytest.importorskip("jsonschema")
     judgment, frame = incident
     document = json.loads(render(judgment, "json", frame=frame))
-    assert document == judgment.to_dict()
-    schema_text = (
-        resources.files("canarystats").joinpath("schemas/judgment.schema.json").read_text()
-    )
-    jsonschema.Draft202012Validator(json.loads(schema_text)).validate(document)
+    assert {k: v for k, v in document.items() if k not in RUN_FIELDS} == judgment.to_dict()
+    assert document["schema_version"] == "1.1"
+    jsonschema.Draft202012Validator(_judgment_schema()).validate(document)
+
+
+def test_json_records_the_window_scopes_links_version_and_exit_code(config, incident) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    import canarystats
+
+    judgment, frame = incident
+    scopes = {"canary": "role:canary,version:abc123", "baseline": "role:baseline"}
+    text = render(judgment, "json", frame=frame, config=config, scopes=scopes, exit_code=1)
+    document = json.loads(text)
+    jsonschema.Draft202012Validator(_judgment_schema()).validate(document)
+    assert document["window"] == {
+        "start": "2026-03-10T15:00:00Z",
+        "end": "2026-03-10T15:30:00Z",
+        "canary_start": None,
+        "pre_window": None,
+        "warmup": None,
+    }
+    assert document["scopes"] == scopes
+    assert set(document["links"]) == {m.name for m in judgment.metrics}
+    canary_link = urlsplit(document["links"]["request-latency"]["canary"])
+    query = parse_qs(canary_link.query)
+    assert (query["from_ts"][0], query["to_ts"][0]) == WINDOW_MS
+    assert "version:abc123" in query["exp_scope"][0]
+    assert document["tool"] == {"name": "canarystats", "version": canarystats.__version__}
+    assert document["exit_code"] == 1
+    # Without a config, a window or a command, only what is known is written.
+    bare = json.loads(render(judgment, "json"))
+    assert set(bare) & RUN_FIELDS == {"tool"}
+
+
+@pytest.mark.parametrize(("flags", "code"), [([], 1), (["--soft-fail"], 0)])
+def test_json_of_the_command_records_the_exit_code_it_returns(
+    flags: list[str], code: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from canarystats.cli import main
+
+    data = str(ROOT / "fixtures" / "seed-incident.csv")
+    args = ["judge", str(ROOT / "examples" / "web.yaml"), "--data", data, "--format", "json"]
+    assert main([*args, *flags]) == code
+    document = json.loads(capsys.readouterr().out)
+    assert document["verdict"] == "fail" and document["exit_code"] == code
+    assert document["scopes"] == {"canary": "role:canary", "baseline": "role:baseline"}
+
+
+def test_json_window_shows_the_pre_window_and_warm_up_after_a_canary_start(config) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    frame = read_frame(ROOT / "fixtures" / "seed-incident.csv")
+    start = datetime(2026, 3, 10, 15, 10, tzinfo=UTC)
+    judgment = judge(config, frame, start=start)
+    document = json.loads(render(judgment, "json", frame=frame, config=config))
+    jsonschema.Draft202012Validator(_judgment_schema()).validate(document)
+    # The judge's defaults: 30 minutes before the start, 5 minutes of warm-up after it.
+    assert document["window"]["canary_start"] == "2026-03-10T15:10:00Z"
+    assert document["window"]["pre_window"] == {
+        "start": "2026-03-10T14:40:00Z",
+        "end": "2026-03-10T15:10:00Z",
+    }
+    assert document["window"]["warmup"] == {
+        "start": "2026-03-10T15:10:00Z",
+        "end": "2026-03-10T15:15:00Z",
+    }
 
 
 def test_junit_has_a_case_per_metric_and_a_failure_per_failing_one(incident) -> None:
@@ -284,6 +353,6 @@ def test_html_without_matplotlib_says_how_to_install_it(
     judgment, frame = incident
     # A None entry in sys.modules makes "import matplotlib" raise ImportError.
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    with pytest.raises(ConfigError, match=r"canarystats\[plots\]") as info:
+    with pytest.raises(ConfigError, match=r"plots extra") as info:
         render(judgment, "html", frame=frame, config=config)
     assert "\n" not in str(info.value)

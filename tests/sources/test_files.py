@@ -140,7 +140,7 @@ def test_parquet_without_pyarrow_says_what_to_install(
         return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(builtins, "__import__", no_pyarrow)
-    with pytest.raises(DataError, match=r"pip install 'canarystats\[parquet\]'"):
+    with pytest.raises(DataError, match=r"pip install pyarrow"):
         write_frame(_frame(), tmp_path / "run.parquet")
     assert list(tmp_path.iterdir()) == []
 

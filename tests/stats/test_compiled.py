@@ -212,3 +212,92 @@ def test_numba_without_a_cache_locator_compiles_without_a_cache_in_a_fresh_proce
     # Still compiled (in memory only), the same values, and not a word on stderr.
     assert out.stdout.split() == ["enabled", "True", "same", "True"]
     assert "WARNING" not in out.stderr
+
+
+# --------------------------------------------------------------------------- when they pay
+
+
+def _big_enough(monkeypatch: pytest.MonkeyPatch, values: int) -> None:
+    """Make batches of ``values`` values the smallest that load the kernels by default."""
+    monkeypatch.setattr(compiled, "MIN_VALUES", dict.fromkeys(compiled.MIN_VALUES, values))
+
+
+def _counting_loader(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Replace the loader by one whose kernels record their calls and let numpy answer."""
+    calls: list[str] = []
+
+    def kernel(name: str) -> object:
+        def run(*args: object) -> None:
+            calls.append(name)
+            raise TypeError("recorded; the numpy path answers")  # switches the kernels off
+
+        return run
+
+    kernels = SimpleNamespace(rank_sum=kernel("rank_sum"), select=kernel("select"))
+    monkeypatch.setattr(compiled, "numba_installed", lambda: True)
+    monkeypatch.delenv("CANARYSTATS_NO_NUMBA", raising=False)
+    monkeypatch.setattr(compiled, "load_kernels", lambda: kernels)
+    return calls
+
+
+def test_by_default_a_small_batch_never_loads_the_kernels(
+    monkeypatch: pytest.MonkeyPatch, fresh_kernels: compiled.KernelState
+) -> None:
+    calls = _counting_loader(monkeypatch)
+    canary, baseline = _data()  # 6 rows of 150 values: far below the sizes where numba pays
+    mann_whitney(canary, baseline)
+    assert calls == [] and fresh_kernels.module is None and fresh_kernels.failure is None
+
+
+def test_by_default_a_batch_past_the_size_loads_the_kernels(
+    monkeypatch: pytest.MonkeyPatch,
+    fresh_kernels: compiled.KernelState,
+    warnings_seen: pytest.LogCaptureFixture,
+) -> None:
+    calls = _counting_loader(monkeypatch)
+    canary, baseline = _data()
+    _big_enough(monkeypatch, canary.size + baseline.size)
+    mann_whitney(canary, baseline)
+    assert calls[:1] == ["rank_sum"]
+
+
+def test_a_block_compiles_a_batch_of_any_size(
+    monkeypatch: pytest.MonkeyPatch,
+    fresh_kernels: compiled.KernelState,
+    warnings_seen: pytest.LogCaptureFixture,
+) -> None:
+    calls = _counting_loader(monkeypatch)
+    canary, baseline = _data()
+    with compiled_kernels(True):
+        mann_whitney(canary[:1, :3], baseline[:1, :3])
+    assert calls[:1] == ["rank_sum"]
+
+
+def test_kernels_loaded_once_serve_small_batches_too(
+    monkeypatch: pytest.MonkeyPatch, fresh_kernels: compiled.KernelState
+) -> None:
+    # Loading is what costs; once paid, the compiled path is the faster one at any size.
+    monkeypatch.setattr(compiled, "numba_installed", lambda: True)
+    monkeypatch.delenv("CANARYSTATS_NO_NUMBA", raising=False)
+    assert not compiled.worth_compiling("rank_sum", 10)
+    fresh_kernels.module = SimpleNamespace()  # type: ignore[assignment]
+    assert compiled.worth_compiling("rank_sum", 10)
+
+
+def test_the_sizes_are_where_loading_numba_pays_for_itself() -> None:
+    # The selection costs far more per value than the rank sum, so it pays much sooner; both
+    # stay above what a pipeline's judgment holds (a few metrics x hosts x points: thousands).
+    assert compiled.MIN_VALUES["select"] < compiled.MIN_VALUES["rank_sum"]
+    assert min(compiled.MIN_VALUES.values()) >= 100_000
+
+
+@needs_numba
+def test_small_and_large_batches_give_the_same_values_either_side_of_the_size(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    canary, baseline = _data()
+    with compiled_kernels(False):
+        plain = mann_whitney(canary, baseline)
+    _big_enough(monkeypatch, 1)
+    monkeypatch.delenv("CANARYSTATS_NO_NUMBA", raising=False)
+    _assert_same(mann_whitney(canary, baseline), plain)

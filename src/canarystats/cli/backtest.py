@@ -1,7 +1,9 @@
 """``canarystats backtest``: judge a history of deploys, write one CSV row per deploy.
 
 The work is :func:`canarystats.backtesting.backtest`; this command reads the files, connects to
-a Dask scheduler when asked, writes the frame as CSV and says in one line how the judge did.
+a Dask scheduler when asked, writes the frame as CSV and says in one line how the judge did.  On
+a terminal, a long in-process backtest runs in parts under a progress bar
+(:func:`backtest_in_parts`); each deploy is judged on its own, so the rows are the same.
 """
 
 from __future__ import annotations
@@ -19,11 +21,27 @@ if TYPE_CHECKING:
     import pandas as pd
     from distributed import Client
 
-__all__ = ["NAME", "add_parser", "connect", "results_csv", "run", "summary_line"]
+    from canarystats.config import CanaryConfig
+    from canarystats.sources.base import Source
+
+__all__ = [
+    "NAME",
+    "add_parser",
+    "backtest_in_parts",
+    "connect",
+    "results_csv",
+    "run",
+    "summary_line",
+]
 
 NAME = "backtest"
 #: seconds to wait for a Dask scheduler before telling the user the address is wrong
 CONNECT_TIMEOUT_S = 30
+#: the fewest deploys for a progress bar on a terminal
+BAR_DEPLOYS = 50
+#: parts a backtest under a bar is cut into: enough steps to show progress, few enough that each
+#: part stays one large batched judgment (the batching is what makes a backtest fast)
+BAR_PARTS = 20
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
@@ -44,8 +62,12 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         "a Dask cluster (--scheduler), and write one row per deploy as CSV.  Exit 0 when the "
         "backtest ran, 2 usage, 3 when the scheduler or data could not be used.",
     )
-    parser.add_argument("config", metavar="CONFIG")
-    parser.add_argument("deploys", metavar="DEPLOYS")
+    parser.add_argument("config", metavar="CONFIG", help="canary config (YAML or JSON)")
+    parser.add_argument(
+        "deploys",
+        metavar="DEPLOYS",
+        help="CSV of deploys: deploy, canary_scope, baseline_scope, start, end[, outcome]",
+    )
     parser.add_argument("--data", metavar="FILE", required=True, help="saved tidy frame")
     parser.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address")
     parser.add_argument("--output", metavar="FILE", help="write the CSV here, not stdout")
@@ -81,7 +103,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     table = read_deploys(args.deploys)
     source = HistorySource.from_files(args.data, table)
     if args.scheduler is None:
-        result = backtest(config, table, source, marginal_ok=args.marginal_ok)
+        result = backtest_in_parts(config, table, source, console, marginal_ok=args.marginal_ok)
     else:
         client = connect(args.scheduler)
         try:
@@ -106,6 +128,42 @@ def run(args: argparse.Namespace, console: Console) -> int:
         console.stdout.flush()
     console.stderr.write(summary_line(summarize(result), args.output) + "\n")
     return int(ExitCode.PASS)
+
+
+def backtest_in_parts(
+    config: CanaryConfig,
+    table: pd.DataFrame,
+    source: Source,
+    console: Console,
+    *,
+    marginal_ok: bool,
+) -> pd.DataFrame:
+    """Backtest in this process: in one piece, or in parts under a progress bar on a terminal.
+
+    A deploy's judgment depends on its own rows only (the cluster path cuts the table the same
+    way), so the parts put together are the one-piece result.
+
+    Examples
+    --------
+    >>> result = backtest_in_parts(config, table, source, console,
+    ...                            marginal_ok=False)  # doctest: +SKIP
+    """
+    import numpy as np
+    import pandas as pd
+
+    from canarystats.backtesting import backtest
+
+    with console.bar("backtesting", len(table), unit="deploys", minimum=BAR_DEPLOYS) as bar:
+        if bar is None:
+            return backtest(config, table, source, marginal_ok=marginal_ok)
+        parts = []
+        done = 0
+        for rows in np.array_split(np.arange(len(table)), min(BAR_PARTS, len(table))):
+            part = table.iloc[rows].reset_index(drop=True)
+            parts.append(backtest(config, part, source, marginal_ok=marginal_ok))
+            done += len(part)
+            bar(done)
+        return pd.concat(parts, ignore_index=True)
 
 
 def results_csv(result: pd.DataFrame) -> str:
@@ -153,7 +211,9 @@ def connect(address: str) -> Client:
         from distributed import Client
     except ImportError:
         raise ConfigError(
-            "--scheduler needs dask: pip install 'canarystats[distributed]'"
+            "--scheduler needs dask: install the distributed extra "
+            "(pip install '.[distributed]' in a canarystats checkout, "
+            "or pip install 'dask[distributed]')"
         ) from None
     try:
         return Client(address, timeout=CONNECT_TIMEOUT_S)

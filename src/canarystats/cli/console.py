@@ -6,6 +6,11 @@ line per event, each starting ``canarystats:``, with no control characters.  How
 is the :class:`Verbosity`: ``--quiet`` keeps only warnings and errors, ``-v`` adds the
 library's debug details (each request, warnings from numpy or pandas).  Every message passes
 through :func:`scrub`, so no Datadog key is ever printed.
+
+On a terminal, long work (a fetch of many metrics, a backtest of many deploys) also shows a
+progress bar (:meth:`Console.bar`, drawn by :class:`~canarystats.cli.progress.ProgressBar`):
+one line redrawn in place and wiped at the end; a message meanwhile wipes it, takes its own
+line, and the bar is drawn again below it.  Never off a terminal, never with ``--quiet``.
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ import logging
 import os
 import unicodedata
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TextIO
+
+from canarystats.cli.progress import ProgressBar
 
 __all__ = ["Console", "Verbosity", "isatty", "logging_to", "scrub"]
 
@@ -81,15 +88,56 @@ class Console:
         self.stderr = stderr
         self.tty = isatty(stderr)
         self.verbosity = verbosity
+        self._bar: ProgressBar | None = None
 
     def progress(self, message: str) -> None:
         """Say what the command is doing, in one line, unless quiet."""
         if self.verbosity <= Verbosity.NORMAL:
-            print(f"canarystats: {scrub(message)}", file=self.stderr, flush=True)
+            self.line(f"canarystats: {scrub(message)}")
 
     def note(self, message: str) -> None:
         """Say something the user must see (a warning, where the report went), keys removed."""
-        print(f"canarystats: {scrub(message)}", file=self.stderr, flush=True)
+        self.line(f"canarystats: {scrub(message)}")
+
+    def line(self, text: str) -> None:
+        """Write one finished line to stderr, below a progress bar that is being drawn."""
+        bar = self._bar
+        if bar is not None:
+            bar.clear()
+        print(text, file=self.stderr, flush=True)
+        if bar is not None:
+            bar.draw()
+
+    @contextlib.contextmanager
+    def bar(
+        self, label: str, total: int, *, unit: str, minimum: int = 1
+    ) -> Iterator[Callable[[int], None] | None]:
+        """A progress bar for the work inside the block; yields ``update(done)``, or None.
+
+        The bar is drawn only on a terminal, unless quiet, and for at least ``minimum`` units of
+        work (a short fetch would only flicker); otherwise the block gets None, and may then do
+        its work in one piece.  The bar is wiped when the block ends, also on an error.
+
+        Examples
+        --------
+        >>> import io
+        >>> console = Console(io.StringIO(), io.StringIO())
+        >>> with console.bar("fetching", 30, unit="metrics") as update:
+        ...     print(update)
+        None
+        """
+        shown = self.tty and self.verbosity <= Verbosity.NORMAL and total >= max(minimum, 1)
+        if not shown or self._bar is not None:
+            yield None
+            return
+        bar = ProgressBar(self.stderr, label, total, unit=unit)
+        self._bar = bar
+        try:
+            bar.update(0)
+            yield bar.update
+        finally:
+            self._bar = None
+            bar.close()
 
 
 @contextlib.contextmanager
@@ -111,7 +159,7 @@ def logging_to(console: Console) -> Iterator[None]:
     # (tests, notebooks).
     logger = logging.getLogger("canarystats")
     saved = (logger.propagate, logger.level)
-    handler = logging.StreamHandler(console.stderr)
+    handler = _ConsoleHandler(console)
     handler.setFormatter(_OneLine("canarystats: %(message)s"))
     logger.setLevel(int(console.verbosity))
     logger.propagate = False
@@ -127,6 +175,20 @@ def logging_to(console: Console) -> Iterator[None]:
         logger.removeHandler(handler)
         logger.propagate, _ = saved
         logger.setLevel(saved[1])
+
+
+class _ConsoleHandler(logging.Handler):
+    # Through the console, so that a retry line during a fetch's progress bar gets a line of
+    # its own instead of being written over the bar.
+    def __init__(self, console: Console) -> None:
+        super().__init__()
+        self.console = console
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.console.line(self.format(record))
+        except Exception:  # what logging.StreamHandler does: never let a log line end the run
+            self.handleError(record)
 
 
 class _OneLine(logging.Formatter):

@@ -32,9 +32,14 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         description="Fetch every configured metric for both cohorts and save the tidy frame "
         "(CSV, Parquet or JSON by extension).  Exit 0 saved, 2 usage, 3 source failed.",
     )
-    parser.add_argument("config", metavar="CONFIG")
+    parser.add_argument("config", metavar="CONFIG", help="canary config (YAML or JSON)")
     add_window_flags(parser)
-    parser.add_argument("--output", metavar="FILE", required=True, help=".csv, .parquet, .json")
+    parser.add_argument(
+        "--output",
+        metavar="FILE",
+        required=True,
+        help="where to save the frame; .csv, .parquet or .json",
+    )
     parser.add_argument(
         "--monitor-states",
         metavar="FILE",

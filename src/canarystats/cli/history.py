@@ -31,8 +31,13 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         description="Summarise a --history file: runs, pass, fail, marginal, nodata and "
         "would-have-failed (hidden by --soft-fail) per config.",
     )
-    parser.add_argument("file", metavar="FILE")
-    parser.add_argument("--format", choices=TABLE_FORMATS, default="text")
+    parser.add_argument("file", metavar="FILE", help="SQLite history written by judge --history")
+    parser.add_argument(
+        "--format",
+        choices=TABLE_FORMATS,
+        default="text",
+        help="a table or the same rows as JSON: %(choices)s (default %(default)s)",
+    )
     return parser
 
 
@@ -56,8 +61,5 @@ def run(args: argparse.Namespace, console: Console) -> int:
     shown = table.copy()
     for column in ("pass_rate", "fail_rate", "would_have_failed_rate"):
         shown[column] = shown[column].map(lambda x: f"{100 * x:.0f}%")
-    shown = shown.rename(
-        columns={"would_have_failed": "would_fail", "would_have_failed_rate": "would_fail_rate"}
-    )
     console.stdout.write(shown.to_string(index=False) + "\n")
     return int(ExitCode.PASS)

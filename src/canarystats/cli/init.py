@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from canarystats.cli.console import Console
+from canarystats.cli.options import positive_seconds
 from canarystats.errors import DataError
 from canarystats.exit_codes import ExitCode
 
@@ -48,7 +49,12 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         'type:metric" (needs DD_API_KEY and DD_APP_KEY)',
     )
     parser.add_argument(
-        "--deadline", type=float, default=60.0, metavar="SECONDS", help="for --monitor-search"
+        "--deadline",
+        type=positive_seconds("deadline"),
+        default=60.0,
+        metavar="DUR",
+        help="longest time to wait for Datadog with --monitor-search: seconds or a duration "
+        "(default 60 s)",
     )
     parser.add_argument("--name", default="canary", help="config name (default canary)")
     parser.add_argument("--output", metavar="FILE", help="write the YAML here, not stdout")

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 __all__ = ["canary_start", "fetch_frame", "load_config_file", "pre_window", "read_data", "scopes"]
 
 Window = tuple[datetime, datetime]
+#: the fewest metrics a fetch needs for a progress bar on a terminal: fewer go in one or two
+#: requests (five metrics each), over before a bar could say anything
+FETCH_BAR_METRICS = 20
 
 
 def canary_start(args: argparse.Namespace) -> datetime | None:
@@ -140,7 +143,10 @@ def fetch_frame(
         f"fetching {len(queries)} metrics for {len(used)} cohorts from {source.host} "
         f"({fetch_from.isoformat()} to {end.isoformat()})"
     )
-    frame = source.fetch(queries, used, fetch_from, end)
+    with console.bar("fetching", len(queries), unit="metrics", minimum=FETCH_BAR_METRICS) as bar:
+        if bar is not None:
+            source.progress = lambda done, _total: bar(done)
+        frame = source.fetch(queries, used, fetch_from, end)
     window = frame.attrs.get("window") or (fetch_from, end)
     console.progress(f"received {len(frame)} points in {frame.attrs.get('requests', '?')} requests")
     return frame, (start, window[1]), used

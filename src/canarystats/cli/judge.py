@@ -26,6 +26,7 @@ from canarystats.cli.inputs import (
 from canarystats.cli.monitor_states import add_monitor_flags, monitor_states
 from canarystats.cli.options import EPILOG, REPORT_FORMATS, add_window_flags, score
 from canarystats.cli.post_event import add_post_flags, post_verdict
+from canarystats.methods.registry import method_names
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -61,7 +62,12 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--data", metavar="FILE", help="judge a saved tidy frame (.csv/.parquet/.json) offline"
     )
-    parser.add_argument("--format", choices=REPORT_FORMATS, default="text", help="report format")
+    parser.add_argument(
+        "--format",
+        choices=REPORT_FORMATS,
+        default="text",
+        help="report format: %(choices)s (default %(default)s)",
+    )
     parser.add_argument("--output", metavar="FILE", help="write the report here (atomically)")
     parser.add_argument(
         "--soft-fail",
@@ -69,9 +75,25 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         help="exit 0 instead of 1 or 3, printing the code it would have returned",
     )
     parser.add_argument("--marginal-ok", action="store_true", help="a marginal verdict passes")
-    parser.add_argument("--pass-score", type=score, metavar="N", help="override pass_score")
-    parser.add_argument("--marginal-score", type=score, metavar="N", help="override marginal")
-    parser.add_argument("--method", metavar="NAME", help="judging method override")
+    parser.add_argument(
+        "--pass-score",
+        type=score,
+        metavar="N",
+        help="lowest score (0-100) that passes, instead of the config's judge.pass_score",
+    )
+    parser.add_argument(
+        "--marginal-score",
+        type=score,
+        metavar="N",
+        help="lowest score (0-100) that is marginal rather than a fail, instead of the "
+        "config's judge.marginal_score",
+    )
+    parser.add_argument(
+        "--method",
+        choices=method_names(),
+        metavar="NAME",
+        help="judging method instead of the config's judge.method: %(choices)s",
+    )
     parser.add_argument("--history", metavar="FILE", help="append the run to this SQLite file")
     parser.add_argument(
         "--state",
@@ -146,6 +168,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         scopes=scopes,
         color=args.output is None and isatty(console.stdout) and "NO_COLOR" not in os.environ,
         sequential_preview=preview,
+        exit_code=finish.code,
     )
     finish.deliver(report)
     if args.post_event or args.post_score:
@@ -190,11 +213,12 @@ def sequential_preview(
     >>> sequential_preview(cfg, None, None, None, Console(io.StringIO(), io.StringIO())) is None
     True
     """
+    if config.sequential is None or start is None:
+        return None
+    # Imported only for a plan: most one-shot judgments have none.
     from canarystats.errors import CanaryStatsError
     from canarystats.sequential import judge_sequential
 
-    if config.sequential is None or start is None:
-        return None
     try:
         return judge_sequential(config, frame, start=start, monitors=states)[0]
     except CanaryStatsError as exc:

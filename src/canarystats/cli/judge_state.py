@@ -175,6 +175,7 @@ def conclude(config: CanaryConfig, args: argparse.Namespace, console: Console, p
             scopes=polled.scopes,
             sequential=result,
             color=args.output is None and isatty(console.stdout) and "NO_COLOR" not in os.environ,
+            exit_code=finish.code,
         )
     finish.deliver(report)
     if code != int(ExitCode.UNDECIDED):

@@ -13,8 +13,9 @@ import textwrap
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from canarystats.config.checks import MAX_STEP
+from canarystats.errors import ConfigError
 from canarystats.exit_codes import MEANINGS, ExitCode
+from canarystats.timeparse import parse_duration
 
 __all__ = [
     "EPILOG",
@@ -28,6 +29,7 @@ __all__ = [
     "attach_dash_values",
     "positive_float",
     "positive_int",
+    "positive_seconds",
     "score",
     "step_seconds",
 ]
@@ -235,20 +237,65 @@ def positive_int(text: str) -> int:
     return value
 
 
-def step_seconds(text: str) -> int:
-    """An argument type for a bucket size: whole seconds from 1 to a day.
+def positive_seconds(flag: str) -> Callable[[str], float]:
+    """An argument type for a wait: seconds (``90``, ``2.5``) or a duration (``90s``, ``5m``).
 
     Examples
     --------
-    >>> step_seconds("60")
-    60
+    >>> positive_seconds("deadline")("2.5"), positive_seconds("deadline")("5m")
+    (2.5, 300.0)
+    >>> positive_seconds("deadline")("soon")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    argparse.ArgumentTypeError: 'soon' is not a positive duration; write seconds (90) or ...
     """
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds") from None
+    number = positive_float(flag)
+
+    def parse(text: str) -> float:
+        try:
+            return number(text)
+        except argparse.ArgumentTypeError:
+            pass
+        try:
+            value = parse_duration(text.strip(), flag=f"--{flag}").total_seconds()
+        except ConfigError:
+            value = 0.0
+        if not value > 0:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a positive duration; write seconds (90) or a duration (90s, 5m)"
+            ) from None
+        return value
+
+    parse.__name__ = flag
+    return parse
+
+
+def step_seconds(text: str) -> int:
+    """An argument type for a bucket size: a duration (``60s``, ``1m``) or whole seconds, from
+    1 s to a day.
+
+    Durations are written as ``--lookback`` and ``--pre`` write them; a plain number stays
+    seconds, as a config's ``step`` is.
+
+    Examples
+    --------
+    >>> step_seconds("60"), step_seconds("1m"), step_seconds("90s")
+    (60, 60, 90)
+    """
+    # Imported here: config.checks loads the config package (and YAML), which --help skips.
+    from canarystats.config.checks import MAX_STEP
+
+    word = text.strip()
+    if word.isdigit():
+        value = int(word)
+    else:
+        try:
+            value = int(parse_duration(word, flag="--step").total_seconds())
+        except ConfigError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a positive duration; write seconds (60) or a duration (60s, 1m)"
+            ) from None
     if not 1 <= value <= MAX_STEP:
-        raise argparse.ArgumentTypeError(f"{text!r} is out of range; use 1 to {MAX_STEP} seconds")
+        raise argparse.ArgumentTypeError(f"{text!r} is out of range; use 1s to 1d ({MAX_STEP} s)")
     return value
 
 
@@ -316,8 +363,18 @@ def add_window_flags(parser: argparse.ArgumentParser) -> None:
     >>> parser.parse_args(["--lookback", "10m"]).deadline
     300.0
     """
-    parser.add_argument("--canary", metavar="SCOPE", help="canary scope (Datadog tags); config's")
-    parser.add_argument("--baseline", metavar="SCOPE", help="baseline scope; default the config's")
+    parser.add_argument(
+        "--canary",
+        metavar="SCOPE",
+        help="canary scope: Datadog tags, e.g. role:canary,version:abc123 (default the "
+        "config's scopes.canary)",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="SCOPE",
+        help="baseline scope: Datadog tags, e.g. role:baseline (default the config's "
+        "scopes.baseline)",
+    )
     parser.add_argument(
         "--start",
         metavar="T",
@@ -330,13 +387,20 @@ def add_window_flags(parser: argparse.ArgumentParser) -> None:
         help="pre-deploy window before --start, each host's own past (default the config's "
         "judge.pre_window, 30m; 0 for none)",
     )
-    parser.add_argument("--end", metavar="T", help="window end (default now)")
+    parser.add_argument("--end", metavar="T", help="window end (ISO 8601, now, -5m; default now)")
     parser.add_argument("--lookback", metavar="DUR", help="window length, e.g. 10m, 1h30m")
-    parser.add_argument("--step", type=step_seconds, metavar="SECONDS", help="bucket size override")
+    parser.add_argument(
+        "--step",
+        type=step_seconds,
+        metavar="DUR",
+        help="bucket size of every metric instead of the config's step, e.g. 60s, 1m "
+        "(a plain number is seconds)",
+    )
     parser.add_argument(
         "--deadline",
-        type=positive_float("deadline"),
+        type=positive_seconds("deadline"),
         default=300.0,
-        metavar="SECONDS",
-        help="longest time to wait for Datadog, retries included (default 300)",
+        metavar="DUR",
+        help="longest time to wait for Datadog, retries included: seconds or a duration such "
+        "as 5m (default 300 s)",
     )

@@ -45,7 +45,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         "canary hosts the default (hosts) method needs to fail a canary with the given "
         "relative regression at the given power, at the config's alpha and multiplicity.",
     )
-    parser.add_argument("config", metavar="CONFIG")
+    parser.add_argument("config", metavar="CONFIG", help="canary config (YAML or JSON)")
     add_window_flags(parser)
     parser.add_argument("--data", metavar="FILE", help="recent tidy frame of healthy hosts")
     parser.add_argument(
@@ -70,8 +70,18 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         metavar="N",
         help="numbers of canary hosts to evaluate (default 1 2 3 4)",
     )
-    parser.add_argument("--baseline-hosts", type=positive_int, metavar="N")
-    parser.add_argument("--format", choices=TABLE_FORMATS, default="text")
+    parser.add_argument(
+        "--baseline-hosts",
+        type=positive_int,
+        metavar="N",
+        help="baseline hosts the canary will be compared with (default the hosts in the data)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=TABLE_FORMATS,
+        default="text",
+        help="a table or the same rows as JSON: %(choices)s (default %(default)s)",
+    )
     return parser
 
 

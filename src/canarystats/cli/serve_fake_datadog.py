@@ -21,9 +21,11 @@ from canarystats.errors import CanaryStatsError
 from canarystats.exit_codes import ExitCode
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from canarystats.testing.replay import ReplayClock
 
-__all__ = ["NAME", "add_parser", "build_parser", "check_port", "parse_scopes", "run"]
+__all__ = ["NAME", "add_parser", "build_parser", "check_port", "config_hint", "parse_scopes", "run"]
 
 NAME = "serve-fake-datadog"
 #: the port the fake listens on unless told otherwise (0: any free port)
@@ -181,6 +183,8 @@ def run(argv: Sequence[str], console: Console) -> int:
         frame = read_frame(args.data) if args.data else None
         if frame is not None and args.config:
             frame = frame_for_config(frame, load_config(args.config))
+        elif frame is not None and (hint := config_hint(frame, args.data)):
+            print(hint, file=console.stderr)
         fake = FakeDatadog(
             frame,
             scopes=scopes,
@@ -213,6 +217,32 @@ def run(argv: Sequence[str], console: Console) -> int:
     finally:
         fake.stop()
     return int(ExitCode.PASS)
+
+
+def config_hint(frame: pd.DataFrame, path: str) -> str | None:
+    """A note when ``frame`` names its metrics as a config does, not as Datadog does; else None.
+
+    Saved runs and fixtures name metrics as the config does (``request-latency``), and a
+    Datadog metric name has a dot (``trace.rack.request.duration``): served without
+    ``--config``, every query of that config would find nothing, which the judge can only
+    report as missing data.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> config_hint(pd.DataFrame({"metric": ["request-latency"]}), "run.csv")[:60]
+    'note: --data run.csv names its metrics as a config does (req'
+    >>> config_hint(pd.DataFrame({"metric": ["trace.rack.request.duration"]}), "run.csv") is None
+    True
+    """
+    names = sorted({str(name) for name in frame["metric"].unique()})
+    if not names or any("." in name for name in names):
+        return None
+    shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+    return (
+        f"note: --data {path} names its metrics as a config does ({shown}), not as Datadog "
+        "does; add --config CONFIG to answer that config's queries from it"
+    )
 
 
 def _clock(start: str | None, speed: float) -> ReplayClock | None:

@@ -30,7 +30,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         description="Check a config; with --render print each cohort's query as it would be "
         "sent (no request is made).",
     )
-    parser.add_argument("config", metavar="CONFIG")
+    parser.add_argument("config", metavar="CONFIG", help="canary config (YAML or JSON) to check")
     parser.add_argument("--render", action="store_true", help="print the rendered queries")
     parser.add_argument("--canary", metavar="SCOPE", help="canary scope for --render")
     parser.add_argument("--baseline", metavar="SCOPE", help="baseline scope for --render")

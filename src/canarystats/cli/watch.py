@@ -19,7 +19,7 @@ from typing import Any
 
 from canarystats.cli.console import Console
 from canarystats.cli.monitor_states import add_monitor_flags
-from canarystats.cli.options import EPILOG, REPORT_FORMATS, add_window_flags, positive_float
+from canarystats.cli.options import EPILOG, REPORT_FORMATS, add_window_flags, positive_seconds
 from canarystats.cli.post_event import add_post_flags
 from canarystats.errors import SourceError
 from canarystats.exit_codes import ExitCode
@@ -57,13 +57,17 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--poll",
-        type=positive_float("poll"),
+        type=positive_seconds("poll"),
         default=30.0,
-        metavar="SECONDS",
-        help="longest wait between polls (default 30; sooner when a look is due)",
+        metavar="DUR",
+        help="longest wait between polls: seconds or a duration such as 1m (default 30 s; "
+        "sooner when a look is due)",
     )
     parser.add_argument(
-        "--format", choices=REPORT_FORMATS, default="text", help="format of the final report"
+        "--format",
+        choices=REPORT_FORMATS,
+        default="text",
+        help="format of the final report: %(choices)s (default %(default)s)",
     )
     parser.add_argument("--output", metavar="FILE", help="write the final report here")
     parser.add_argument("--marginal-ok", action="store_true", help="a marginal verdict passes")

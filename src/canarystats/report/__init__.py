@@ -52,6 +52,7 @@ def render(
     site: str | None = None,
     sequential: SequentialJudgment | None = None,
     sequential_preview: SequentialJudgment | None = None,
+    exit_code: int | None = None,
 ) -> str:
     """Render a judgment in one of :data:`FORMATS`.
 
@@ -81,6 +82,9 @@ def render(
         What the config's sequential plan would have decided on the same data, beside a
         one-shot judgment: one line in ``text`` and ``markdown``, ``sequential_preview`` in
         ``json``.
+    exit_code : int, optional
+        What the command exits with for this judgment (``--soft-fail`` applied), recorded as
+        ``exit_code`` in ``json``; a library caller that gates on the verdict may pass its own.
 
     Returns
     -------
@@ -90,7 +94,7 @@ def render(
     Raises
     ------
     canarystats.errors.ConfigError
-        For an unknown format, or ``html`` without matplotlib or without the frame.
+        For an unknown format, or ``html`` without matplotlib, Jinja2 or the frame.
 
     Examples
     --------
@@ -116,5 +120,6 @@ def render(
         site=site,
         sequential=sequential,
         sequential_preview=sequential_preview,
+        exit_code=exit_code,
     )
     return renderer(ctx)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from canarystats.frame import Window
-from canarystats.methods.wording import minutes
+from canarystats.methods.wording import fmt_number, minutes
 from canarystats.report.links import datadog_links
 
 if TYPE_CHECKING:
@@ -34,6 +34,9 @@ __all__ = [
     "signed",
 ]
 
+#: SI suffixes of :func:`num`, by power of a thousand (below a million no suffix is used)
+_SI = ("", "k", "M", "G", "T", "P", "E")
+
 
 @dataclass(frozen=True)
 class ReportContext:
@@ -44,7 +47,9 @@ class ReportContext:
     filters actually used; ``color`` asks for ANSI colours (text only); ``site`` is the Datadog
     site for links; ``sequential`` where a sequential plan decided, with each metric's path;
     ``sequential_preview`` what the config's sequential plan would have decided on the data of
-    a one-shot judgment (shown as one line beside that judgment's own verdict).
+    a one-shot judgment (shown as one line beside that judgment's own verdict); ``exit_code``
+    what the command that rendered the report exits with for this judgment (None in library
+    use, where no command exits).
     """
 
     judgment: Judgment
@@ -56,6 +61,7 @@ class ReportContext:
     site: str | None = None
     sequential: SequentialJudgment | None = None
     sequential_preview: SequentialJudgment | None = None
+    exit_code: int | None = None
 
     def cohort_scopes(self) -> dict[str, str]:
         """Cohort -> scope shown: the ones used, else the config's, else none."""
@@ -77,16 +83,27 @@ class ReportContext:
 
 
 def num(x: float | None) -> str:
-    """Three significant digits, or ``n/a``.
+    """A number as every report shows it: three significant digits, readable at a glance.
+
+    Below a million it is :func:`canarystats.methods.wording.fmt_number` (the reasons' own
+    format) with thousands separators; from a million on an SI suffix (k is not used: ``12,345``
+    reads as fast as ``12.3k`` and keeps the digits).  Never exponent notation above 1e-4, so
+    a count of 1,240 events never reads ``1.24e+03``.  Plot axes use the same function.
 
     Examples
     --------
-    >>> num(1234.5), num(float("nan"))
-    ('1.23e+03', 'n/a')
+    >>> num(1234.5), num(-12345.6), num(2.5e7), num(0.00356), num(62.125), num(float("nan"))
+    ('1,234', '-12,346', '25M', '0.00356', '62.1', 'n/a')
     """
     if x is None or not math.isfinite(x):
         return "n/a"
-    return f"{x:.3g}"
+    a = abs(x)
+    if a >= 1e6:
+        power = min(int(math.log10(a) // 3), len(_SI) - 1)
+        return f"{fmt_number(x / 1000**power)}{_SI[power]}"
+    if a >= 999.5:  # what rounds to four digits or more
+        return f"{round(x):,}"
+    return fmt_number(x)
 
 
 def score_text(score: float) -> str:
@@ -101,16 +118,15 @@ def score_text(score: float) -> str:
 
 
 def signed(x: float) -> str:
-    """Three significant digits with a sign, or ``n/a``.
+    """:func:`num` with a sign, or ``n/a``.
 
     Examples
     --------
-    >>> signed(0.5)
-    '+0.5'
+    >>> signed(0.5), signed(-1234.0), signed(0.0)
+    ('+0.5', '-1,234', '0')
     """
-    if not math.isfinite(x):
-        return "n/a"
-    return f"{x:+.3g}"
+    text = num(x)
+    return f"+{text}" if math.isfinite(x) and x > 0 and text != "0" else text
 
 
 def diagnostics_line(m: MetricResult) -> str:

@@ -1,55 +1,85 @@
-"""The ``html`` report: one self-contained file, readable offline.
+"""The ``html`` report: one self-contained file, readable offline and on a phone.
 
-Under the verdict, where a sequential plan decided and the paths that decided it
-(:mod:`canarystats.report.sequential_html`).  Per metric an inline SVG plot of canary and
-baseline over the window with the verdict (drawn by :mod:`canarystats.plot`, so it needs
-matplotlib, the ``plots`` extra).  No scripts, styles or
+The page is the Jinja2 template ``templates/judgment.html.j2`` (the ``html`` extra); this module
+only gathers what it shows.  The first screen answers the question a person opens it with: the
+verdict, the score's reason and each failing or unjudged metric's sentence.  Under them, where
+a sequential plan decided and the paths that decided it
+(:mod:`canarystats.report.sequential_html`), a table of every metric, and per metric an inline
+SVG plot of canary and baseline over the window (drawn by :mod:`canarystats.plot`, so it needs
+matplotlib, the ``plots`` extra) with its numbers and Datadog links.  No scripts, styles or
 fonts are fetched.  A plot costs tens of milliseconds, so a run of thousands of metrics plots
-only where a person will look: the failing and unjudged metrics first, up to :data:`MAX_PLOTS`;
-every metric keeps its section and numbers, and :func:`canarystats.plot.plot_metric` draws any
-other one on demand.
+only where a person will look: the failing and unjudged metrics first, up to
+:data:`MAX_PLOTS`; every metric keeps its section and numbers, and
+:func:`canarystats.plot.plot_metric` draws any other one on demand.
 """
 
 from __future__ import annotations
 
-import html
+import math
 import re
-from typing import TYPE_CHECKING, cast
+from functools import cache
+from typing import TYPE_CHECKING, Any, cast
 
 from canarystats.errors import ConfigError
 from canarystats.labels import OUTCOME_COLOURS, Verdict, outcome
-from canarystats.report.context import ReportContext, iso, num, score_text, shift_text
+from canarystats.report.context import (
+    ReportContext,
+    canary_window_line,
+    diagnostics_line,
+    iso,
+    num,
+    score_text,
+    shift_text,
+)
 from canarystats.report.monitors_text import monitor_heading, monitors_in_order
 from canarystats.report.sequential_html import CSS as SEQUENTIAL_CSS
 from canarystats.report.sequential_html import sequential_section
 from canarystats.results import failing_first
 
 if TYPE_CHECKING:
+    import jinja2
     import pandas as pd
     from matplotlib.figure import Figure
 
     from canarystats.monitors.results import MonitorGate
     from canarystats.results import MetricResult
 
-__all__ = ["MAX_PLOTS", "render_html"]
+__all__ = ["MAX_PLOTS", "MAX_WHY", "render_html", "require_jinja2", "shift_line"]
 
 #: the most plots one report draws (failing and unjudged metrics first)
 MAX_PLOTS = 40
+#: the most failing or unjudged metrics whose sentences the first screen lists
+MAX_WHY = 5
 
-_CSS = (
-    """
-body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;
-max-width:72em;color:#24292f;padding:0 1em}
-h1{font-size:1.6em}"""
-    + "".join(f".{kind}{{color:{colour}}}" for kind, colour in OUTCOME_COLOURS.items())
+_OUTCOME_CSS = (
+    "".join(f".{kind}{{color:{colour}}}" for kind, colour in OUTCOME_COLOURS.items())
     + f".marginal,.nodata{{color:{OUTCOME_COLOURS['unjudged']}}}"
-    + """
-table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #d0d7de;padding:.25em .6em;
-text-align:left;font-size:.9em}section.metric{border-top:1px solid #d0d7de;margin-top:1.5em}
-.reason{font-size:1.05em}.plot svg{max-width:100%;height:auto}.meta{color:#57606a}
-"""
-    + SEQUENTIAL_CSS
 )
+
+
+def require_jinja2() -> None:
+    """Raise a one-line ConfigError naming the extra to install when Jinja2 is missing."""
+    try:
+        import jinja2  # noqa: F401
+    except ImportError:
+        raise ConfigError(
+            "the html report needs Jinja2, which is not installed: install the html extra "
+            "(pip install '.[html]' in a canarystats checkout, or pip install jinja2 matplotlib)"
+        ) from None
+
+
+@cache
+def _template() -> jinja2.Template:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("canarystats.report", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    return env.get_template("judgment.html.j2")
 
 
 def _slug(name: str) -> str:
@@ -62,101 +92,117 @@ def render_html(ctx: ReportContext) -> str:
     Raises
     ------
     canarystats.errors.ConfigError
-        Without the frame, or without matplotlib.
+        Without the frame, without matplotlib, or without Jinja2.
 
     Examples
     --------
     >>> html_text = render_html(ReportContext(judgment, frame=frame))  # doctest: +SKIP
+    >>> 'id="verdict"' in html_text  # doctest: +SKIP
+    True
     """
     from canarystats.plot import require_matplotlib
 
     if ctx.frame is None:
         raise ConfigError("the html report needs the judged data (frame) to draw the plots")
     require_matplotlib()
-    j, e = ctx.judgment, html.escape
-    verdict_class = j.verdict if j.verdict in set(Verdict) else "nodata"
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>canary {e(j.config_name)}: {e(j.verdict)}</title>",
-        f"<style>{_CSS}</style></head><body>",
-        f'<h1>Canary <code>{e(j.config_name)}</code>: <span class="{verdict_class}" '
-        f'id="verdict">{e(j.verdict.upper())}</span> (score {score_text(j.score)}/100)</h1>',
-        f'<p class="reason">{e(j.reason)}</p>',
-    ]
-    meta = []
-    if ctx.window is not None:
-        meta.append(f"window {e(iso(ctx.window[0]))} to {e(iso(ctx.window[1]))}")
-    meta += [f"{e(c)} <code>{e(s)}</code>" for c, s in ctx.cohort_scopes().items()]
-    if meta:
-        parts.append(f'<p class="meta">{" · ".join(meta)}</p>')
-    parts += sequential_section(ctx)
-    parts.append("<table><tr><th>metric</th><th>result</th><th>why</th></tr>")
+    require_jinja2()
+    from markupsafe import Markup
+
+    j = ctx.judgment
     ordered = failing_first(j.metrics)
-    for m in ordered:
-        parts.append(
-            f'<tr><td><a href="#m-{_slug(m.name)}">{e(m.name)}</a></td>'
-            f'<td class="{outcome(m.classification)}">'
-            f"{e(m.classification)}</td><td>{e(m.reason)}</td></tr>"
-        )
-    parts.append("</table>")
-    if j.monitors is not None:
-        parts += _monitor_rows(j.monitors)
     # One pass over the frame instead of one per metric: a report of thousands of metrics
     # would otherwise scan the whole frame thousands of times.
     by_metric = dict(iter(ctx.frame.groupby("metric", sort=False, observed=True)))
-    for i, m in enumerate(ordered):
-        parts += _section(ctx, m, by_metric.get(m.name) if i < MAX_PLOTS else None)
-    parts.append("</body></html>")
-    return "\n".join(p for p in parts if p) + "\n"
+    metrics = [
+        _metric(ctx, m, by_metric.get(m.name) if i < MAX_PLOTS else None)
+        for i, m in enumerate(ordered)
+    ]
+    why = [m for m in metrics if m["outcome"] != "pass"]
+    meta = []
+    if ctx.window is not None:
+        meta.append(f"window {iso(ctx.window[0])} to {iso(ctx.window[1])} (UTC)")
+    meta += [f"{c} {s}" for c, s in ctx.cohort_scopes().items()]
+    page = _template().render(
+        j=j,
+        verdict_class=j.verdict if j.verdict in set(Verdict) else "nodata",
+        score=score_text(j.score),
+        why=why[:MAX_WHY],
+        why_more=max(0, len(why) - MAX_WHY),
+        meta=meta,
+        canary_window=canary_window_line(j),
+        sequential=Markup("\n".join(sequential_section(ctx))),
+        metrics=metrics,
+        monitors=None if j.monitors is None else _monitors(j.monitors),
+        max_plots=MAX_PLOTS,
+        outcome_css=Markup(_OUTCOME_CSS),
+        sequential_css=Markup(SEQUENTIAL_CSS),
+    )
+    return page.rstrip("\n") + "\n"
 
 
-def _section(ctx: ReportContext, m: MetricResult, points: pd.DataFrame | None) -> list[str]:
+def _metric(ctx: ReportContext, m: MetricResult, points: pd.DataFrame | None) -> dict[str, Any]:
+    """What a metric's section and its row of the table show."""
+    from markupsafe import Markup
+
     from canarystats.plot import figure_to_svg, plot_metric
 
-    e = html.escape
-    if points is None:
-        plot = (
-            f'<p class="meta">No plot: this report draws {MAX_PLOTS} plots, failing metrics '
-            "first; <code>canarystats.plot.plot_metric</code> draws this one.</p>"
-        )
-    else:
+    svg = None
+    if points is not None:
         ax = plot_metric(points, m, start=ctx.judgment.canary_start)
-        plot = f'<div class="plot">{figure_to_svg(cast("Figure", ax.figure))}</div>'
-    link_html = " ".join(
-        f'<a href="{e(url)}" rel="noopener">Datadog: {e(c)}</a>' for c, url in ctx.links(m).items()
-    )
-    rows = "".join(
-        f"<tr><th>{label}</th><td>{c.n}</td><td>{num(c.mean)}</td><td>{num(c.median)}</td>"
-        f"<td>{num(c.p95)}</td><td>{num(c.max)}</td></tr>"
-        for label, c in (("canary", m.canary), ("baseline", m.baseline))
-    )
-    return [
-        f'<section class="metric" id="m-{_slug(m.name)}" data-metric="{e(m.name)}" '
-        f'data-classification="{e(m.classification)}">',
-        f'<h2>{e(m.name)}: <span class="{outcome(m.classification)}">'
-        f"{e(m.classification)}</span>{' (critical)' if m.critical else ''}</h2>",
-        f'<p class="reason">{e(m.reason)}</p>',
-        plot,
-        "<table><tr><th></th><th>n</th><th>mean</th><th>median</th><th>p95</th><th>max</th>"
-        f"</tr>{rows}</table>",
-        f"<p>shift {e(shift_text(m))}, p = {num(m.p_value)}, mean ratio {num(m.mean_ratio)}"
-        f"{(' · ' + e(m.unit)) if m.unit else ''}</p>",
-        f"<p>{link_html}</p>" if link_html else "",
-        "</section>",
-    ]
+        svg = Markup(figure_to_svg(cast("Figure", ax.figure)))
+    return {
+        "name": m.name,
+        "slug": _slug(m.name),
+        "classification": m.classification,
+        "outcome": outcome(m.classification),
+        "critical": m.critical,
+        "reason": m.reason,
+        "svg": svg,
+        "cohorts": [
+            {
+                "label": label,
+                "cells": [num(c.n), num(c.mean), num(c.median), num(c.p95), num(c.max)],
+            }
+            for label, c in (("canary", m.canary), ("baseline", m.baseline))
+        ],
+        "shift": shift_line(m),
+        "diagnostics": diagnostics_line(m),
+        "links": ctx.links(m),
+    }
 
 
-def _monitor_rows(gate: MonitorGate) -> list[str]:
+def shift_line(m: MetricResult) -> str:
+    """The shift as the HTML report states it: with its interval where the method has one.
+
+    The ``kayenta`` method compares an interval with a tolerance bound; the default ``hosts``
+    method tests hosts and gives no interval, so the line says so and names what decided
+    instead (the p-value after adjustment and the minimum effect), never an empty interval.
+
+    Examples
+    --------
+    >>> import math
+    >>> from types import SimpleNamespace as NS
+    >>> m = NS(estimate=62.1, ci_low=math.nan, ci_high=math.nan, confidence=0.98, unit="s",
+    ...        p_value=0.0036, mean_ratio=1242.0, tolerance_bound=0.5, units="hosts")
+    >>> shift_line(m)
+    'shift +62.1 s (no interval: the hosts method tests hosts, not points; minimum effect 0.5 s) · p = 0.0036 · mean ratio 1,242'
+    """  # noqa: E501
+    unit = f" {m.unit}" if m.unit else ""
+    parts = [f"shift {shift_text(m)}{unit if math.isfinite(m.estimate) else ''}"]
+    has_interval = math.isfinite(m.ci_low) and math.isfinite(m.ci_high)
+    if has_interval and math.isfinite(m.tolerance_bound):
+        parts[0] += f", tolerance bound ±{num(abs(m.tolerance_bound))}{unit}"
+    elif not has_interval and m.units != "points" and math.isfinite(m.estimate):
+        minimum = (
+            f"; minimum effect {num(m.tolerance_bound)}{unit}"
+            if math.isfinite(m.tolerance_bound) and m.tolerance_bound > 0
+            else ""
+        )
+        parts[0] += f" (no interval: the hosts method tests hosts, not points{minimum})"
+    parts += [f"p = {num(m.p_value)}", f"mean ratio {num(m.mean_ratio)}"]
+    return " · ".join(parts)
+
+
+def _monitors(gate: MonitorGate) -> dict[str, Any]:
     """The monitors group: its heading, then one row per monitor with its link."""
-    e = html.escape
-    rows = [f"<h2>{e(monitor_heading(gate))}</h2>"]
-    if gate.monitors:
-        rows.append("<table><tr><th>monitor</th><th>result</th><th>why</th></tr>")
-        for mon in monitors_in_order(gate):
-            rows.append(
-                f'<tr><td><a href="{e(mon.url)}">{e(mon.name)}</a></td>'
-                f'<td class="{e(mon.outcome)}">{e(mon.state)}</td><td>{e(mon.reason)}</td></tr>'
-            )
-        rows.append("</table>")
-    return rows
+    return {"heading": monitor_heading(gate), "rows": list(monitors_in_order(gate))}

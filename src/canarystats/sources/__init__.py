@@ -1,16 +1,42 @@
 """Where metrics come from: Datadog, files of the tidy frame, saved Datadog answers.
 
 Every source returns the tidy frame (:mod:`canarystats.frame`); nothing here judges anything.
+
+The public names are imported on first use, each from its own module: :class:`DatadogSource`
+brings the Datadog API client (and urllib3), which judging a saved frame, or rendering a
+report's Datadog links, does not need, and the frame's readers bring pandas, which rendering a
+query (``canarystats validate --render``) does not need.
 """
 
 from __future__ import annotations
 
-from canarystats.sources.base import MetricQuery, Source, check_window, metric_queries
-from canarystats.sources.datadog import DatadogSource
-from canarystats.sources.datadog_response import parse_response
-from canarystats.sources.files import read_datadog_response, read_frame, write_frame
-from canarystats.sources.history import HistorySource, read_deploys
-from canarystats.sources.query import group_name, render_query
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from canarystats.sources.base import MetricQuery, Source, check_window, metric_queries
+    from canarystats.sources.datadog import DatadogSource
+    from canarystats.sources.datadog_response import parse_response
+    from canarystats.sources.files import read_datadog_response, read_frame, write_frame
+    from canarystats.sources.history import HistorySource, read_deploys
+    from canarystats.sources.query import group_name, render_query
+
+#: each public name and the module that holds it
+_LAZY = {
+    "DatadogSource": "canarystats.sources.datadog",
+    "HistorySource": "canarystats.sources.history",
+    "MetricQuery": "canarystats.sources.base",
+    "Source": "canarystats.sources.base",
+    "check_window": "canarystats.sources.base",
+    "group_name": "canarystats.sources.query",
+    "metric_queries": "canarystats.sources.base",
+    "parse_response": "canarystats.sources.datadog_response",
+    "read_datadog_response": "canarystats.sources.files",
+    "read_deploys": "canarystats.sources.history",
+    "read_frame": "canarystats.sources.files",
+    "render_query": "canarystats.sources.query",
+    "write_frame": "canarystats.sources.files",
+}
 
 __all__ = [
     "DatadogSource",
@@ -27,3 +53,16 @@ __all__ = [
     "render_query",
     "write_frame",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'canarystats.sources' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -141,6 +141,9 @@ class DatadogSource:
         :func:`random.random`); replaceable in tests.
     app_key_required : bool
         False for what needs only the API key (posting events and metrics).
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each request of a :meth:`fetch` with the
+        metrics read so far and in all (a command line's progress bar); also an attribute.
 
     Examples
     --------
@@ -174,6 +177,7 @@ class DatadogSource:
         now: Callable[[], datetime] | None = None,
         app_key_required: bool = True,
         jitter: Callable[[], float] = random.random,
+        progress: Callable[[int, int], None] | None = None,
     ) -> None:
         if api not in ("v1", "v2"):
             raise ConfigError(f"api {api!r} is not known: use 'v2' or 'v1'")
@@ -209,6 +213,7 @@ class DatadogSource:
         self._sleep = sleep
         self._jitter = jitter
         self._now = now or (lambda: datetime.now(UTC))
+        self.progress = progress
         #: HTTP requests made by this source so far, retries included
         self.requests = 0
 
@@ -292,6 +297,7 @@ class DatadogSource:
         frames: list[pd.DataFrame] = []
         units: dict[str, str | None] = {}
         window_end = end
+        done = 0
         with ApiClient(self.configuration()) as client:
             for step, group in _by_step(queries):
                 stop = self._finished_end(start, end, step)
@@ -302,6 +308,9 @@ class DatadogSource:
                     )
                     frames.append(frame)
                     units.update(batch_units)
+                    done += len(batch)
+                    if self.progress is not None:
+                        self.progress(done, len(queries))
         frames = [f for f in frames if not f.empty]
         result = pd.concat(frames, ignore_index=True) if frames else empty_frame()
         made = self.requests - before

@@ -36,7 +36,8 @@ def _need_pyarrow(path: Path) -> None:
         import pyarrow  # noqa: F401
     except ImportError:
         raise DataError(
-            f"{path}: reading and writing Parquet needs pyarrow: pip install 'canarystats[parquet]'"
+            # pyarrow, not the package's extra: canarystats is on no public index.
+            f"{path}: reading and writing Parquet needs pyarrow: pip install pyarrow"
         ) from None
 
 

@@ -9,7 +9,11 @@ exactly the same values, so the switch only ever changes speed:
   it nests, restores on exit, and each thread or task has its own);
 * outside any block the default is on, unless the environment variable ``CANARYSTATS_NO_NUMBA``
   is set to a non-empty value (for environments where numba misbehaves);
-* without numba installed (``pip install canarystats[fast]`` brings it) they are off;
+* by default a kernel compiles only for a batch big enough to pay for loading numba (about
+  half a second in a fresh process: :data:`MIN_VALUES`), or once the kernels are loaded in this
+  process anyway; a small judgment (a pipeline's handful of metrics) never loads numba.  A
+  ``compiled_kernels(True)`` block takes the compiled path at any size;
+* without numba installed (the ``fast`` extra brings it) they are off;
 * numba is imported on the first compiled call, not with canarystats;
 * compiled code is cached on disk where numba finds a writable place of its own (the
   package's ``__pycache__``, then ``$XDG_CACHE_HOME/numba`` or ``~/.cache/numba``, or the
@@ -48,6 +52,12 @@ ENV_VAR = "CANARYSTATS_NO_NUMBA"
 CACHE_ENV_VAR = "NUMBA_CACHE_DIR"
 #: the module of the compiled kernels, imported only when one is first called
 KERNELS_MODULE = "canarystats.stats.numba_kernels"
+#: the fewest values (both cohorts, NaN padding included) a batch needs before a kernel loads
+#: numba by default.  Importing numba and loading a cached kernel takes about 0.5 s in a fresh
+#: process; on a 2-core EPYC the numpy rank sum costs about 55 ns more per value than its twin,
+#: the numpy selection (three ranks per row) about 3.3 us more, so each pays from about these
+#: sizes on (measured with ``benchmarks/stats_kernels.py``'s data, December 2026).
+MIN_VALUES = {"rank_sum": 10_000_000, "select": 150_000}
 
 logger = logging.getLogger("canarystats")
 
@@ -155,6 +165,26 @@ def compiled_enabled() -> bool:
     return wanted and KERNELS.failure is None and numba_installed()
 
 
+def worth_compiling(name: str, values: int) -> bool:
+    """Whether the kernel ``name`` takes its compiled path for a batch of ``values`` values.
+
+    Inside a ``compiled_kernels(True)`` block, always; by default, once the kernels are loaded
+    in this process or when the batch has at least :data:`MIN_VALUES` values for ``name``.
+    Called only where :func:`compiled_enabled` is true.
+
+    Examples
+    --------
+    >>> worth_compiling("select", 10**9)
+    True
+    >>> with compiled_kernels(True):
+    ...     worth_compiling("select", 10)
+    True
+    """
+    if _SWITCH.get() is not None or KERNELS.module is not None:
+        return True
+    return values >= MIN_VALUES.get(name, 0)
+
+
 def load_kernels() -> ModuleType:
     """Import :mod:`canarystats.stats.numba_kernels`, and numba with it, with a cache if any.
 
@@ -244,12 +274,14 @@ def _point_numba_cache_at(folder: Path) -> None:
     logger.debug("numba finds no writable cache folder; caching the kernels in %s", folder)
 
 
-def call_kernel(name: str, *args: Any) -> Any | None:
+def call_kernel(name: str, *args: Any, values: int | None = None) -> Any | None:
     """Run the compiled kernel ``name`` on ``args``; ``None`` when the numpy path must answer.
 
-    ``None`` comes back when the kernels are off, and when loading numba or compiling the
-    kernel fails: the kernels are then switched off for the process and one warning is logged,
-    never raised, since the numpy path gives the same values.
+    ``None`` comes back when the kernels are off, when the batch of ``values`` values is too
+    small to pay for loading them (:func:`worth_compiling`; ``None`` counts as large enough),
+    and when loading numba or compiling the kernel fails: the kernels are then switched off for
+    the process and one warning is logged, never raised, since the numpy path gives the same
+    values.
 
     Examples
     --------
@@ -259,6 +291,8 @@ def call_kernel(name: str, *args: Any) -> Any | None:
     True
     """
     if not compiled_enabled():
+        return None
+    if values is not None and not worth_compiling(name, values):
         return None
     try:
         if KERNELS.module is None:

@@ -497,6 +497,8 @@ def _per_row(value: float | ArrayLike, n_rows: int, name: str) -> NDArray[np.flo
 
 def _log_scale(s: NDArray[np.float64], centre: NDArray[np.float64]) -> NDArray[np.float64]:
     # Scales are compared on a log scale (hosts differ multiplicatively in how noisy they are);
-    # a floor of 1e-6 of the level keeps constant hosts finite.
-    floor = 1e-6 * np.maximum(np.abs(centre), 1e-12)[:, None]
+    # a floor of 1e-6 of the level keeps constant hosts finite.  The floor is relative only, so
+    # a metric in tiny units (1e-17) keeps its hosts' scales apart as one in ordinary units does.
+    level = np.abs(centre)
+    floor = 1e-6 * np.where(level > 0, level, 1.0)[:, None]
     return np.log(np.maximum(s, floor))

@@ -9,7 +9,8 @@ selected with exact counting (Johnson & Mizoguchi 1978; Monahan 1984) in
 Two paths give identical values: a batched numpy selection over all rows and targets at once
 (:func:`select_numpy`), and its compiled twin (:func:`select_compiled`, numba) that walks each
 row with two pointers; :func:`select_pairwise_differences` takes the compiled one where
-:func:`canarystats.stats.compiled.compiled_enabled` allows.
+:func:`canarystats.stats.compiled.compiled_enabled` allows and the batch is large enough to pay
+for loading numba (:func:`canarystats.stats.compiled.worth_compiling`).
 """
 
 from __future__ import annotations
@@ -99,7 +100,9 @@ def select_compiled(
     >>> with compiled_kernels(False):
     ...     select_compiled(x, y, n, n, k)
     """
-    return cast("FloatArray | None", call_kernel("select", xs, ys, n1, n2, ranks))
+    return cast(
+        "FloatArray | None", call_kernel("select", xs, ys, n1, n2, ranks, values=xs.size + ys.size)
+    )
 
 
 def select_numpy(

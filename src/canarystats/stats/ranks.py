@@ -3,7 +3,8 @@
 The numpy path merges each row's sorted samples with one stable sort; its compiled twin
 (:func:`canarystats.stats.numba_kernels.rank_sum`) walks them with two pointers.  Both give
 exactly the same values; :func:`rank_sum` takes the compiled one where
-:func:`canarystats.stats.compiled.compiled_enabled` allows.
+:func:`canarystats.stats.compiled.compiled_enabled` allows and the batch is large enough to pay
+for loading numba (:func:`canarystats.stats.compiled.worth_compiling`).
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ def rank_sum_compiled(xs: FloatArray, ys: FloatArray, n1: IntArray, n2: IntArray
     >>> with compiled_kernels(False):
     ...     rank_sum_compiled(np.ones((1, 1)), np.ones((1, 1)), np.ones(1, int), np.ones(1, int))
     """
-    return cast("RankSum | None", call_kernel("rank_sum", xs, ys, n1, n2))
+    return cast("RankSum | None", call_kernel("rank_sum", xs, ys, n1, n2, values=xs.size + ys.size))
 
 
 def rank_sum_numpy(xs: FloatArray, ys: FloatArray, n1: IntArray, n2: IntArray) -> RankSum:
