@@ -19,7 +19,7 @@ What :func:`plot_metric` draws, and why:
 - the canary start and the warm-up after it, where the judgment has a start;
 - the classification in the title, coloured by outcome;
 - times in UTC (the date once, in the axis label), the metric's unit on the y axis, numbers as
-  the reports write them (:func:`canarystats.report.context.num`: ``1,240``, never
+  the reports write them (:func:`canarystats.methods.wording.fmt_number`: ``1,240``, never
   ``1.24e+03``), and the legend below the axes, where it hides no line;
 - a y range that a single spike cannot stretch (:func:`robust_limits`): points far beyond
   the bulk are clipped, marked at the edge and counted above the plot.
@@ -162,7 +162,7 @@ def _label_axes(ax: Axes, rows: pd.DataFrame, result: MetricResult) -> None:
     from matplotlib.dates import AutoDateLocator, DateFormatter
     from matplotlib.ticker import FuncFormatter
 
-    from canarystats.report.context import num
+    from canarystats.methods.wording import fmt_number
 
     days = pd.DatetimeIndex(rows["timestamp"]).tz_convert("UTC").normalize().unique()
     if len(days) == 1:
@@ -172,7 +172,7 @@ def _label_axes(ax: Axes, rows: pd.DataFrame, result: MetricResult) -> None:
         ax.xaxis.set_major_formatter(DateFormatter("%m-%d %H:%M"))
         ax.set_xlabel("time (UTC)", fontsize=8)
     ax.xaxis.set_major_locator(AutoDateLocator(minticks=3, maxticks=7))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: num(value)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: fmt_number(value)))
     unit = f" ({result.unit})" if result.unit else ""
     ax.set_ylabel(f"value{unit}", fontsize=9)
     ax.tick_params(labelsize=8)
@@ -270,7 +270,7 @@ def _scale_y(ax: Axes, rows: pd.DataFrame, levels: list[np.ndarray], result: Met
     keep = np.asarray(_bound_values(result), dtype=np.float64)
     low, high, clip_low, clip_high = robust_limits(np.concatenate([values, *levels]), keep)
     ax.set_ylim(low, high)
-    from canarystats.report.context import num
+    from canarystats.methods.wording import fmt_number
 
     notes = []
     for clipped, beyond, edge, marker, word in (
@@ -295,7 +295,7 @@ def _scale_y(ax: Axes, rows: pd.DataFrame, levels: list[np.ndarray], result: Met
         points = "point" if len(out) == 1 else "points"
         notes.append(
             f"{marker.replace('v', '▼').replace('^', '▲')} {len(out)} {points} "
-            f"{word} the axis, to {num(float(extreme))}"
+            f"{word} the axis, to {fmt_number(float(extreme))}"
         )
     return "; ".join(notes)
 
@@ -331,7 +331,7 @@ def _draw_start(ax: Axes, result: MetricResult, start: pd.Timestamp) -> None:
 def _draw_bounds(ax: Axes, result: MetricResult) -> None:
     """The shift interval as a band above the baseline's median, and the threshold lines,
     each labelled with its value at the right end so a line near zero still reads."""
-    from canarystats.report.context import num
+    from canarystats.methods.wording import fmt_number
 
     base = result.baseline.median
     if _finite(base, result.ci_low, result.ci_high):
@@ -350,7 +350,7 @@ def _draw_bounds(ax: Axes, result: MetricResult) -> None:
                     value, color="#57606a", linestyle="--", linewidth=1, label=f"threshold {bound}"
                 )
                 ax.annotate(
-                    f"{bound} {num(float(value))}",
+                    f"{bound} {fmt_number(float(value))}",
                     (1.0, float(value)),
                     xycoords=("axes fraction", "data"),
                     xytext=(2, 0),

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from canarystats.config import MetricConfig, Threshold
 from canarystats.labels import Label
@@ -24,15 +26,31 @@ from canarystats.methods.wording import (
     [
         (4.1, "4.1"),
         (3.25, "3.25"),
-        (1234.5, "1234"),
+        (1234.5, "1,234"),
+        (-12345.6, "-12,346"),
         (0.000123, "0.000123"),
-        (2.5e7, "2.5e+07"),
+        (2.5e7, "25M"),
+        (999.6e6, "1G"),
+        (3.2e-7, "3.2e-07"),
         (-2.0, "-2"),
         (math.nan, "n/a"),
     ],
 )
 def test_number_format(x: float, text: str) -> None:
     assert fmt_number(x) == text
+
+
+_SUFFIX = {"M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18}
+
+
+@given(st.floats(1e-4, 1e20) | st.floats(-1e20, -1e-4))
+def test_numbers_read_back_within_rounding_and_never_in_exponent_notation(x: float) -> None:
+    text = fmt_number(x)
+    assert "e" not in text and "E" not in text[:-1]
+    scale = _SUFFIX.get(text[-1], 1.0)
+    value = float(text.rstrip("MGTPE").replace(",", "")) * scale
+    # three significant digits, or the whole number below a million
+    assert math.isclose(value, x, rel_tol=0.005, abs_tol=0.5 if abs(x) < 1e6 else 0.0)
 
 
 def test_signs_and_plurals() -> None:
@@ -96,9 +114,12 @@ def test_the_threshold_sentence_names_statistic_bound_and_unit() -> None:
         (99.95, "100"),
         (100.0, "100"),
         (123.456, "123"),
-        (999999.4, "999999"),
-        (1e6, "1e+06"),
-        (123456789.0, "1.23e+08"),
+        (999.4, "999"),
+        (999.6, "1,000"),
+        (999999.4, "999,999"),
+        (1e6, "1M"),
+        (123456789.0, "123M"),
+        (2.5e21, "2.5e+21"),
         (np.float64(4.25), "4.25"),
         (7, "7"),
     ],

@@ -29,15 +29,24 @@ CRITICAL_FAILS = "; the metric is critical, so the canary fails"
 
 #: format specs of fmt_number's fixed-point branch, by number of decimals
 _FIXED = tuple(f".{d}f" for d in range(8))
+#: suffixes of thousands from a million on (k is not used below a million)
+_SI = ("", "k", "M", "G", "T", "P", "E")
 
 
 def fmt_number(x: float | None) -> str:
-    """Format a number for a sentence: three significant digits, no float noise.
+    """Format a number for a sentence or a report: three significant digits, readable at a glance.
+
+    Below 1,000 three significant digits without float noise; from there whole numbers with
+    thousands separators, and from a million on an SI suffix (k is not used: ``12,345`` reads as
+    fast as ``12.3k`` and keeps the digits).  Never exponent notation between 1e-4 and 1e21, so a
+    count of 1,240 events never reads ``1.24e+03``.  Every report and plot axis uses it.
 
     Examples
     --------
     >>> fmt_number(4.1), fmt_number(1234.5), fmt_number(0.000123), fmt_number(-2.0)
-    ('4.1', '1234', '0.000123', '-2')
+    ('4.1', '1,234', '0.000123', '-2')
+    >>> fmt_number(-12345.6), fmt_number(2.5e7), fmt_number(62.125), fmt_number(float("nan"))
+    ('-12,346', '25M', '62.1', 'n/a')
     """
     if x is None or math.isnan(x):
         return "n/a"
@@ -46,7 +55,14 @@ def fmt_number(x: float | None) -> str:
     if x == 0:
         return "0"
     a = abs(x)
-    if 1e-4 <= a < 1e6:
+    if 1e6 <= a < 1e21:
+        power = min(int(math.log10(a) // 3), len(_SI) - 1)
+        if a / 1000**power >= 999.5 and power < len(_SI) - 1:  # 999,700 reads 1M, not 1,000k
+            power += 1
+        return f"{fmt_number(x / 1000**power)}{_SI[power]}"
+    if 999.5 <= a < 1e6:  # what rounds to four digits or more
+        return f"{round(x):,}"
+    if 1e-4 <= a < 999.5:
         digits = 2 - math.floor(math.log10(a))
         if digits <= 0:
             return format(x, ".0f")
@@ -61,11 +77,11 @@ def fmt_signed(x: float) -> str:
 
     Examples
     --------
-    >>> fmt_signed(2.8), fmt_signed(-0.5), fmt_signed(0.0)
-    ('+2.8', '-0.5', '0')
+    >>> fmt_signed(2.8), fmt_signed(-1234.0), fmt_signed(0.0), fmt_signed(float("nan"))
+    ('+2.8', '-1,234', '0', 'n/a')
     """
     text = fmt_number(x)
-    return f"+{text}" if x > 0 else text
+    return f"+{text}" if math.isfinite(x) and x > 0 and text != "0" else text
 
 
 def plural(n: int, noun: str) -> str:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from canarystats.frame import Window
-from canarystats.methods.wording import fmt_number, minutes
+from canarystats.methods.wording import fmt_number, fmt_signed, minutes
 from canarystats.report.links import datadog_links
 
 if TYPE_CHECKING:
@@ -28,14 +28,9 @@ __all__ = [
     "cohort_line",
     "diagnostics_line",
     "iso",
-    "num",
     "score_text",
     "shift_text",
-    "signed",
 ]
-
-#: SI suffixes of :func:`num`, by power of a thousand (below a million no suffix is used)
-_SI = ("", "k", "M", "G", "T", "P", "E")
 
 
 @dataclass(frozen=True)
@@ -82,30 +77,6 @@ class ReportContext:
         return datadog_links(query, self.cohort_scopes(), self.window, site=self.site)
 
 
-def num(x: float | None) -> str:
-    """A number as every report shows it: three significant digits, readable at a glance.
-
-    Below a million it is :func:`canarystats.methods.wording.fmt_number` (the reasons' own
-    format) with thousands separators; from a million on an SI suffix (k is not used: ``12,345``
-    reads as fast as ``12.3k`` and keeps the digits).  Never exponent notation above 1e-4, so
-    a count of 1,240 events never reads ``1.24e+03``.  Plot axes use the same function.
-
-    Examples
-    --------
-    >>> num(1234.5), num(-12345.6), num(2.5e7), num(0.00356), num(62.125), num(float("nan"))
-    ('1,234', '-12,346', '25M', '0.00356', '62.1', 'n/a')
-    """
-    if x is None or not math.isfinite(x):
-        return "n/a"
-    a = abs(x)
-    if a >= 1e6:
-        power = min(int(math.log10(a) // 3), len(_SI) - 1)
-        return f"{fmt_number(x / 1000**power)}{_SI[power]}"
-    if a >= 999.5:  # what rounds to four digits or more
-        return f"{round(x):,}"
-    return fmt_number(x)
-
-
 def score_text(score: float) -> str:
     """The score as reports show it: exact, so 99.96 never reads as 100.
 
@@ -115,18 +86,6 @@ def score_text(score: float) -> str:
     ('100', '99.96', '0')
     """
     return f"{score:.2f}".rstrip("0").rstrip(".")
-
-
-def signed(x: float) -> str:
-    """:func:`num` with a sign, or ``n/a``.
-
-    Examples
-    --------
-    >>> signed(0.5), signed(-1234.0), signed(0.0)
-    ('+0.5', '-1,234', '0')
-    """
-    text = num(x)
-    return f"+{text}" if math.isfinite(x) and x > 0 and text != "0" else text
 
 
 def diagnostics_line(m: MetricResult) -> str:
@@ -148,7 +107,7 @@ def diagnostics_line(m: MetricResult) -> str:
     if m.p_raw == m.p_raw and m.p_raw != m.p_value:
         family = d.get("family_size")
         adjust = d.get("multiplicity", "adjusted")
-        parts.append(f"raw p={num(m.p_raw)} ({adjust} over {family} metrics)")
+        parts.append(f"raw p={fmt_number(m.p_raw)} ({adjust} over {family} metrics)")
     if d.get("canary_drifted_before"):
         parts.append(
             "the canary was already drifting before the deploy: its past is a weak yardstick"
@@ -174,8 +133,9 @@ def shift_text(m: MetricResult) -> str:
         return "n/a"
     pct = f"{m.confidence * 100:g}"
     if math.isfinite(m.ci_low) and math.isfinite(m.ci_high):
-        return f"{signed(m.estimate)} ({pct}% CI {signed(m.ci_low)} to {signed(m.ci_high)})"
-    return signed(m.estimate)
+        ci = f"{fmt_signed(m.ci_low)} to {fmt_signed(m.ci_high)}"
+        return f"{fmt_signed(m.estimate)} ({pct}% CI {ci})"
+    return fmt_signed(m.estimate)
 
 
 def cohort_line(label: str, m: MetricResult, side: str) -> str:
@@ -183,8 +143,8 @@ def cohort_line(label: str, m: MetricResult, side: str) -> str:
     c = m.canary if side == "canary" else m.baseline
     unit = f" {m.unit}" if m.unit else ""
     return (
-        f"{label:<9}n={c.n:<5} mean {num(c.mean)}{unit}  median {num(c.median)}  "
-        f"p95 {num(c.p95)}  max {num(c.max)}"
+        f"{label:<9}n={c.n:<5} mean {fmt_number(c.mean)}{unit}  median {fmt_number(c.median)}  "
+        f"p95 {fmt_number(c.p95)}  max {fmt_number(c.max)}"
     )
 
 

@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING, Any, cast
 
 from canarystats.errors import ConfigError
 from canarystats.labels import OUTCOME_COLOURS, Verdict, outcome
+from canarystats.methods.wording import fmt_number
 from canarystats.report.context import (
     ReportContext,
     canary_window_line,
     diagnostics_line,
     iso,
-    num,
     score_text,
     shift_text,
 )
@@ -161,7 +161,13 @@ def _metric(ctx: ReportContext, m: MetricResult, points: pd.DataFrame | None) ->
         "cohorts": [
             {
                 "label": label,
-                "cells": [num(c.n), num(c.mean), num(c.median), num(c.p95), num(c.max)],
+                "cells": [
+                    fmt_number(c.n),
+                    fmt_number(c.mean),
+                    fmt_number(c.median),
+                    fmt_number(c.p95),
+                    fmt_number(c.max),
+                ],
             }
             for label, c in (("canary", m.canary), ("baseline", m.baseline))
         ],
@@ -191,15 +197,15 @@ def shift_line(m: MetricResult) -> str:
     parts = [f"shift {shift_text(m)}{unit if math.isfinite(m.estimate) else ''}"]
     has_interval = math.isfinite(m.ci_low) and math.isfinite(m.ci_high)
     if has_interval and math.isfinite(m.tolerance_bound):
-        parts[0] += f", tolerance bound ±{num(abs(m.tolerance_bound))}{unit}"
+        parts[0] += f", tolerance bound ±{fmt_number(abs(m.tolerance_bound))}{unit}"
     elif not has_interval and m.units != "points" and math.isfinite(m.estimate):
         minimum = (
-            f"; minimum effect {num(m.tolerance_bound)}{unit}"
+            f"; minimum effect {fmt_number(m.tolerance_bound)}{unit}"
             if math.isfinite(m.tolerance_bound) and m.tolerance_bound > 0
             else ""
         )
         parts[0] += f" (no interval: the hosts method tests hosts, not points{minimum})"
-    parts += [f"p = {num(m.p_value)}", f"mean ratio {num(m.mean_ratio)}"]
+    parts += [f"p = {fmt_number(m.p_value)}", f"mean ratio {fmt_number(m.mean_ratio)}"]
     return " · ".join(parts)
 
 

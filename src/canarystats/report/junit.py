@@ -23,7 +23,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from canarystats.labels import FAILING, Label
-from canarystats.report.context import ReportContext, cohort_line, num, shift_text
+from canarystats.methods.wording import fmt_number
+from canarystats.report.context import ReportContext, cohort_line, shift_text
 from canarystats.report.sequential_text import path_line, sequential_lines
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ def render_junit(ctx: ReportContext) -> str:
                 m.reason,
                 cohort_line("canary", m, "canary"),
                 cohort_line("baseline", m, "baseline"),
-                f"shift {shift_text(m)}  p={num(m.p_value)}",
+                f"shift {shift_text(m)}  p={fmt_number(m.p_value)}",
             ]
         )
         if m.classification in FAILING:

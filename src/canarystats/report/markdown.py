@@ -8,11 +8,11 @@ and Datadog links.
 from __future__ import annotations
 
 from canarystats.labels import Verdict, outcome
+from canarystats.methods.wording import fmt_number
 from canarystats.report.context import (
     ReportContext,
     canary_window_line,
     iso,
-    num,
     score_text,
     shift_text,
 )
@@ -82,8 +82,8 @@ def render_markdown(ctx: ReportContext) -> str:
         cells = (
             name,
             f"{_OUTCOME_ICON[kind]} {m.classification}" + (" (critical)" if m.critical else ""),
-            f"{num(m.canary.mean)}{unit}",
-            f"{num(m.baseline.mean)}{unit}",
+            f"{fmt_number(m.canary.mean)}{unit}",
+            f"{fmt_number(m.baseline.mean)}{unit}",
             shift_text(m),
             m.reason,
             link_text,

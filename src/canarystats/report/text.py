@@ -8,13 +8,13 @@ colours only when asked (the command line asks on a terminal, never with ``NO_CO
 from __future__ import annotations
 
 from canarystats.labels import Verdict, outcome
+from canarystats.methods.wording import fmt_number
 from canarystats.report.context import (
     ReportContext,
     canary_window_line,
     cohort_line,
     diagnostics_line,
     iso,
-    num,
     score_text,
     shift_text,
 )
@@ -95,7 +95,8 @@ def render_text(ctx: ReportContext) -> str:
         lines.append("    " + cohort_line("canary", m, "canary"))
         lines.append("    " + cohort_line("baseline", m, "baseline"))
         lines.append(
-            f"    shift {shift_text(m)}  p={num(m.p_value)}  mean ratio {num(m.mean_ratio)}"
+            f"    shift {shift_text(m)}  p={fmt_number(m.p_value)}  "
+            f"mean ratio {fmt_number(m.mean_ratio)}"
         )
         diag = diagnostics_line(m)
         if diag:
