@@ -11,8 +11,7 @@ needs it.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from canarystats.errors import (
     CanaryStatsError,
@@ -22,6 +21,7 @@ from canarystats.errors import (
     SetupError,
     SourceError,
 )
+from canarystats.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from canarystats.backtesting import backtest, backtest_sweep
@@ -61,14 +61,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'canarystats' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, __all__)
