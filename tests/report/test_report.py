@@ -155,9 +155,9 @@ def test_json_records_the_window_scopes_links_version_and_exit_code(config, inci
     assert set(bare) & RUN_FIELDS == {"tool"}
 
 
-@pytest.mark.parametrize(("flags", "code"), [([], 1), (["--soft-fail"], 0)])
+@pytest.mark.parametrize(("flags", "code", "would"), [([], 1, None), (["--soft-fail"], 0, 1)])
 def test_json_of_the_command_records_the_exit_code_it_returns(
-    flags: list[str], code: int, capsys: pytest.CaptureFixture[str]
+    flags: list[str], code: int, would: int | None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from canarystats.cli import main
 
@@ -166,6 +166,10 @@ def test_json_of_the_command_records_the_exit_code_it_returns(
     assert main([*args, *flags]) == code
     document = json.loads(capsys.readouterr().out)
     assert document["verdict"] == "fail" and document["exit_code"] == code
+    # A soft-failed run still says what it would have exited with; an honest one does not repeat it.
+    assert document.get("would_exit") == would
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.Draft202012Validator(_judgment_schema()).validate(document)
     assert document["scopes"] == {"canary": "role:canary", "baseline": "role:baseline"}
 
 

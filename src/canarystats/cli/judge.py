@@ -169,6 +169,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         color=args.output is None and isatty(console.stdout) and "NO_COLOR" not in os.environ,
         sequential_preview=preview,
         exit_code=finish.code,
+        would_exit=finish.would_exit,
     )
     finish.deliver(report)
     if args.post_event or args.post_score:

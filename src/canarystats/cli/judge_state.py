@@ -176,6 +176,7 @@ def conclude(config: CanaryConfig, args: argparse.Namespace, console: Console, p
             sequential=result,
             color=args.output is None and isatty(console.stdout) and "NO_COLOR" not in os.environ,
             exit_code=finish.code,
+            would_exit=finish.would_exit,
         )
     finish.deliver(report)
     if code != int(ExitCode.UNDECIDED):

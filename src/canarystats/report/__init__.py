@@ -53,6 +53,7 @@ def render(
     sequential: SequentialJudgment | None = None,
     sequential_preview: SequentialJudgment | None = None,
     exit_code: int | None = None,
+    would_exit: int | None = None,
 ) -> str:
     """Render a judgment in one of :data:`FORMATS`.
 
@@ -85,6 +86,9 @@ def render(
     exit_code : int, optional
         What the command exits with for this judgment (``--soft-fail`` applied), recorded as
         ``exit_code`` in ``json``; a library caller that gates on the verdict may pass its own.
+    would_exit : int, optional
+        The verdict's exit code before ``--soft-fail``, recorded as ``would_exit`` in ``json``
+        where it differs from ``exit_code`` (a soft-failed run still says it would have failed).
 
     Returns
     -------
@@ -121,5 +125,6 @@ def render(
         sequential=sequential,
         sequential_preview=sequential_preview,
         exit_code=exit_code,
+        would_exit=would_exit,
     )
     return renderer(ctx)

@@ -57,6 +57,7 @@ class ReportContext:
     sequential: SequentialJudgment | None = None
     sequential_preview: SequentialJudgment | None = None
     exit_code: int | None = None
+    would_exit: int | None = None
 
     def cohort_scopes(self) -> dict[str, str]:
         """Cohort -> scope shown: the ones used, else the config's, else none."""

@@ -6,7 +6,8 @@ with a sequential preview adds ``sequential_preview``: its sentence and the same
 Beside the judgment it records the run as the report saw it, so a dashboard or a later audit
 needs nothing else: ``window`` (the judged window, the canary start, the pre-deploy window and
 the warm-up), ``scopes`` (the cohorts' tag filters), ``links`` (Datadog per metric and cohort),
-``tool`` (the canarystats version that judged) and ``exit_code`` (what the command exited with).
+``tool`` (the canarystats version that judged), ``exit_code`` (what the command exited with)
+and, where ``--soft-fail`` hid a fail or a no verdict, ``would_exit`` (the code without it).
 Each is left out where it is not known, as in library use without a config or a window.
 """
 
@@ -76,6 +77,8 @@ def run_fields(ctx: ReportContext) -> dict[str, Any]:
         out["links"] = links
     if ctx.exit_code is not None:
         out["exit_code"] = int(ctx.exit_code)
+        if ctx.would_exit is not None and ctx.would_exit != ctx.exit_code:
+            out["would_exit"] = int(ctx.would_exit)
     return out
 
 
