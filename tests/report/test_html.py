@@ -119,3 +119,30 @@ def test_render_without_jinja2_is_one_line_config_error(
     with pytest.raises(ConfigError, match=r"html extra") as info:
         render(judged, "html", frame=frame, config=config)
     assert "\n" not in str(info.value)
+
+
+def test_names_units_and_scopes_from_the_user_are_text_never_markup(frame) -> None:  # type: ignore[no-untyped-def]
+    # A config is user input: a metric name, unit, config name or scope with markup in it
+    # must show as those characters, never become an element or a script of the page.
+    evil = '<img src=x onerror="alert(1)">'
+    cfg = load_config(
+        {
+            "name": f"web{evil}",
+            "scopes": {"canary": f"role:canary{evil}", "baseline": "role:baseline"},
+            "metrics": [
+                {"name": f"errors{evil}", "query": "sum:e{$scope} by {host}", "unit": evil}
+            ],
+        }
+    )
+    tidy = frame[frame["metric"] == frame["metric"].iloc[0]].assign(metric=f"errors{evil}")
+    page = render(judge(cfg, tidy), "html", frame=tidy, config=cfg)
+    tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    class Tags(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            tags.append((tag, attrs))
+
+    Tags().feed(page)
+    assert tags and not [t for t, _ in tags if t == "img"]
+    assert not [name for _, attrs in tags for name, _ in attrs if name.startswith("on")]
+    assert "&lt;img src=x onerror=" in page  # shown as text
