@@ -14,7 +14,8 @@ What :func:`plot_metric` draws, and why:
 - a band at *baseline median + shift interval* (the Hodges-Lehmann confidence interval of
   canary minus baseline, ``kayenta`` method): where the canary's level is, as far as the test
   can tell; when the band clears the baseline line, the shift is real.  The default ``hosts``
-  method has no interval, so no band; the shift is stated above the plot either way;
+  method's band is the t interval of its host test; a count has no interval, so no band; the
+  shift is stated above the plot either way;
 - the absolute threshold bounds, when the metric has them, labelled with their value;
 - the canary start and the warm-up after it, where the judgment has a start;
 - the classification in the title, coloured by outcome;

@@ -62,8 +62,9 @@ class MetricResult:
     canary statistic compared with them.
 
     With the ``hosts`` method ``units`` is ``"hosts"``, ``estimate`` is the canary hosts' shift
-    from the baseline hosts' mean (a rate difference for counts; no interval), ``tolerance_bound``
-    the minimum practical effect in the metric's unit, ``effect_size`` the ratio canary/baseline,
+    from the baseline hosts' mean with its t interval at ``confidence`` (a rate difference for
+    counts, without an interval), ``tolerance_bound`` the minimum practical effect in the
+    metric's unit, ``effect_size`` the ratio canary/baseline,
     ``p_value`` the p-value after the multiplicity adjustment and ``p_raw`` before it.
     ``diagnostics`` holds, for every method, the per-host summaries, the share of variance
     between hosts, the lag-1 autocorrelation and (hosts method) the test's components: a

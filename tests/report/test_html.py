@@ -88,8 +88,15 @@ def test_numbers_are_readable_without_exponents(page: str) -> None:
 
 
 def test_the_shift_is_stated_as_each_method_gives_it(config, frame, page: str) -> None:
-    # The default hosts method has no interval, and the page says so instead of showing none.
-    assert "no interval: the hosts method tests hosts, not points" in page
+    # The default hosts method: a gauge's shift has the t interval of the host test and the
+    # minimum effect; a count's rate difference has none, and the page says so.
+    hosts = judge(config, frame)
+    gauge = hosts.metric("background-queue-latency")
+    pct = f"{gauge.confidence * 100:g}"
+    assert gauge.ci_low <= gauge.estimate <= gauge.ci_high
+    assert f"({pct}% CI " in page and "minimum effect" in page
+    assert "(no interval)" in page  # the job counts: rate differences
+    assert "tolerance bound" not in page
     kayenta = config.with_judge(method="kayenta")
     judged = judge(kayenta, frame)
     other = render(judged, "html", frame=frame, config=kayenta)

@@ -49,6 +49,7 @@ from canarystats.stats.host_change import (
     rate_change_test,
 )
 from canarystats.stats.rows import quietly, select_rows
+from canarystats.stats.shift_interval import shift_interval
 from canarystats.windows import CanaryWindows, StartLike, lay_out
 
 if TYPE_CHECKING:
@@ -233,6 +234,7 @@ class HostsMethod:
         p_shown = np.where(np.isnan(evidence.p_adjusted), evidence.p_raw, evidence.p_adjusted)
         p_shown_, p_raw_ = p_shown.tolist(), evidence.p_raw.tolist()
         changed = evidence.changed.tolist()
+        low, high = _intervals(evidence, settings, n)
         out = []
         for i, metric in enumerate(rows):
             text = HostSentences(metric, settings, numbers, i)
@@ -243,8 +245,8 @@ class HostsMethod:
                     crit,
                     reason,
                     estimate=text.shift,
-                    ci_low=math.nan,
-                    ci_high=math.nan,
+                    ci_low=math.nan if text.count else low[i],
+                    ci_high=math.nan if text.count else high[i],
                     bound=text.floor,
                     effect=text.ratio,
                     threshold_value=thresholds[i],
@@ -255,6 +257,17 @@ class HostsMethod:
                 )
             )
         return out
+
+
+def _intervals(
+    evidence: HostsEvidence, settings: JudgeSettings, n: int
+) -> tuple[list[float], list[float]]:
+    """Each row's shift interval at the judge's ``confidence`` (NaN where there is none)."""
+    relative = evidence.relative if len(evidence.relative) == n else np.zeros(n, dtype=bool)
+    low, high = shift_interval(
+        evidence.hosts, confidence=settings.confidence, ratio_rows=evidence.changed & relative
+    )
+    return low.tolist(), high.tolist()
 
 
 def _decide(

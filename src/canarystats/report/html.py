@@ -181,8 +181,10 @@ def shift_line(m: MetricResult) -> str:
     """The shift as the HTML report states it: with its interval where the method has one.
 
     The ``kayenta`` method compares an interval with a tolerance bound; the default ``hosts``
-    method tests hosts and gives no interval, so the line says so and names what decided
-    instead (the p-value after adjustment and the minimum effect), never an empty interval.
+    method gives the t interval of its host test and the minimum effect; where it has no
+    interval (a count's rate difference, a rank test over many hosts) the line says so and
+    names what decided instead (the p-value after adjustment and the minimum effect), never
+    an empty interval.
 
     Examples
     --------
@@ -191,20 +193,23 @@ def shift_line(m: MetricResult) -> str:
     >>> m = NS(estimate=62.1, ci_low=math.nan, ci_high=math.nan, confidence=0.98, unit="s",
     ...        p_value=0.0036, mean_ratio=1242.0, tolerance_bound=0.5, units="hosts")
     >>> shift_line(m)
-    'shift +62.1 s (no interval: the hosts method tests hosts, not points; minimum effect 0.5 s) · p = 0.0036 · mean ratio 1,242'
-    """  # noqa: E501
+    'shift +62.1 s (no interval; minimum effect 0.5 s) · p = 0.0036 · mean ratio 1,242'
+    """
     unit = f" {m.unit}" if m.unit else ""
     parts = [f"shift {shift_text(m)}{unit if math.isfinite(m.estimate) else ''}"]
     has_interval = math.isfinite(m.ci_low) and math.isfinite(m.ci_high)
-    if has_interval and math.isfinite(m.tolerance_bound):
+    if has_interval and math.isfinite(m.tolerance_bound) and m.units == "points":
         parts[0] += f", tolerance bound ±{fmt_number(abs(m.tolerance_bound))}{unit}"
-    elif not has_interval and m.units != "points" and math.isfinite(m.estimate):
+    elif m.units != "points" and math.isfinite(m.estimate):
         minimum = (
-            f"; minimum effect {fmt_number(m.tolerance_bound)}{unit}"
+            f"minimum effect {fmt_number(m.tolerance_bound)}{unit}"
             if math.isfinite(m.tolerance_bound) and m.tolerance_bound > 0
             else ""
         )
-        parts[0] += f" (no interval: the hosts method tests hosts, not points{minimum})"
+        if has_interval:
+            parts[0] += f", {minimum}" if minimum else ""
+        else:
+            parts[0] += f" (no interval; {minimum})" if minimum else " (no interval)"
     parts += [f"p = {fmt_number(m.p_value)}", f"mean ratio {fmt_number(m.mean_ratio)}"]
     return " · ".join(parts)
 
