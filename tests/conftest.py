@@ -101,6 +101,21 @@ def make_config(*metrics: Mapping[str, Any], **top: Any) -> CanaryConfig:
     return load_config({"name": "web", "metrics": listed, **top})
 
 
+class FakeClock:
+    """Monotonic time that only moves when the caller sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.waits: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     """The repository's root folder."""

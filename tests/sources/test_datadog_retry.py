@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from conftest import FakeClock
 from datadog_api_client.exceptions import ApiException
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,21 +20,6 @@ from hypothesis import strategies as st
 from canarystats.errors import SourceError
 from canarystats.sources import DatadogSource
 from canarystats.sources.datadog_retry import Budget, RetryPolicy, backoff_wait, call_with_retries
-
-
-class FakeClock:
-    """Monotonic time that only moves when the caller sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.waits: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self.now += seconds
 
 
 def _draws(values: list[float]) -> Any:

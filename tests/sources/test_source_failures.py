@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from conftest import FakeClock
 
 from canarystats.errors import SourceError
 from canarystats.sources import DatadogSource, MetricQuery
@@ -39,21 +40,6 @@ def _frame() -> pd.DataFrame:
             rows.append(("app.latency", cohort, host, stamp, 100.0 + minute))
             rows.append(("app.errors", cohort, host, stamp, 1.0))
     return pd.DataFrame(rows, columns=["metric", "cohort", "host", "timestamp", "value"])
-
-
-class FakeClock:
-    """Monotonic time that only moves when the source sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.waits: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture(autouse=True)

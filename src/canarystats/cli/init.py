@@ -9,7 +9,6 @@ query grouped by host) is a comment above its metric in the YAML.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from canarystats.cli.console import Console
 from canarystats.cli.options import positive_seconds
 from canarystats.errors import DataError
 from canarystats.exit_codes import ExitCode
+from canarystats.jsonfile import read_json_file
 
 __all__ = ["NAME", "add_parser", "read_monitors", "run", "search_monitors"]
 
@@ -70,16 +70,7 @@ def read_monitors(path: Path, *, flag: str = "--from-monitors") -> list[Any]:
     >>> len(read_monitors(Path("tests/data/monitors_export.json"))) > 0
     True
     """
-    try:
-        monitors = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(f"{flag} {path}: no such file; check the path") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{flag} {path}: cannot read it ({exc})") from None
-    except json.JSONDecodeError as exc:
-        raise DataError(
-            f"{flag} {path}: not JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"
-        ) from None
+    monitors = read_json_file(path, f"{flag} {path}")
     if isinstance(monitors, dict) and isinstance(monitors.get("monitors"), list):
         monitors = monitors["monitors"]
     if not isinstance(monitors, list):

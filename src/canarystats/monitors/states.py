@@ -32,6 +32,7 @@ import pandas as pd
 
 from canarystats.errors import DataError
 from canarystats.frame import Window, write_atomic
+from canarystats.jsonfile import read_json_file
 
 __all__ = [
     "MONITOR_COLUMNS",
@@ -179,16 +180,7 @@ def read_monitor_states(path: str | Path, *, flag: str = "--monitor-states") -> 
     canarystats.errors.DataError: --monitor-states no-such-file.json: no such file; check the path
     """
     label = f"{flag} {path}"
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(f"{label}: no such file; check the path") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{label}: cannot read it ({exc})") from None
-    except json.JSONDecodeError as exc:
-        raise DataError(
-            f"{label}: not JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"
-        ) from None
+    data = read_json_file(path, label)
     if not isinstance(data, Mapping) or not isinstance(data.get("groups"), list):
         raise DataError(
             f"{label}: not a monitor-states file (it needs a 'groups' list); write it with "
