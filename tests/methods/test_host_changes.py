@@ -78,21 +78,27 @@ def test_the_warm_up_is_left_out_of_gauges() -> None:
     assert judge(no_warmup, frame, start=START).metric("latency").classification == Label.HIGH
 
 
-def _errors(burst_minute: int | None) -> dict[tuple[str, str], np.ndarray]:
-    """Zero errors everywhere but, on the canary, 40 in one minute after the start."""
+def _errors(
+    first_minute: int | None, minutes: int = 10, per_minute: float = 4.0
+) -> dict[tuple[str, str], np.ndarray]:
+    """Zero errors everywhere but, on the canary, ``per_minute`` a minute for ``minutes`` from a
+    minute after the start (steady enough to weigh as many errors, not as one burst)."""
     out = {}
     for host in LEVELS:
         cohort = "canary" if host.startswith("c") else "baseline"
         values = np.zeros(60)
-        if cohort == "canary" and burst_minute is not None:
-            values[30 + burst_minute] = 40.0
+        if cohort == "canary" and first_minute is not None:
+            values[30 + first_minute : 30 + first_minute + minutes] = per_minute
         out[(cohort, host)] = values
     return out
 
 
 def test_errors_are_judged_through_the_warm_up_a_restart_does_not_explain_them() -> None:
     rng = np.random.default_rng(4)
-    frame = series_frame({"errors": _errors(1), "latency": _latency(rng)})
+    # Errors only within the warm-up's 5 minutes: left out like a gauge's, they would pass.
+    frame = series_frame(
+        {"errors": _errors(0, minutes=5, per_minute=8.0), "latency": _latency(rng)}
+    )
     config = make_config({"name": "errors", "kind": "count", "direction": "increase"}, LATENCY)
     result = judge(config, frame, start=START).metric("errors")
     assert result.classification == Label.HIGH

@@ -1,15 +1,24 @@
-"""Counts as rates: the exact conditional test against scipy's binomtest, quiet hosts, hosts."""
+"""Counts as rates: the exact conditional test against scipy's binomtest, quiet hosts, hosts,
+bursts."""
 
 from __future__ import annotations
+
+import random
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.stats import binom, binomtest
+from numpy.typing import NDArray
+from scipy.stats import binom, binomtest, chisquare
 from scipy.stats import t as student_t
 
-from canarystats.stats.counts import binomial_tail, count_rate_test, fill_quiet_buckets
+from canarystats.stats.counts import (
+    binomial_tail,
+    burstiness,
+    count_rate_test,
+    fill_quiet_buckets,
+)
 
 nan = np.nan
 
@@ -36,10 +45,12 @@ def test_zero_baseline_with_quiet_hosts_that_send_no_points_still_fails() -> Non
     baseline = np.full((1, 4, 30), nan)
     filled_c = fill_quiet_buckets(canary, [True, True])
     filled_b = fill_quiet_buckets(baseline, [True, True, True, True])
-    res = count_rate_test(filled_c, filled_b)
+    res = count_rate_test(filled_c, filled_b, overdispersion=False)
     # exposure 2 x 30 vs 4 x 30 host-buckets -> p0 = 1/3; 7 events, all on the canary.
     assert res.p_value[0] == pytest.approx(binomtest(7, 7, 1 / 3, alternative="greater").pvalue)
     assert res.p_value[0] < 0.01
+    # Weighed by the canary's burstiness (2 and 3 errors in single buckets), still a failure.
+    assert count_rate_test(filled_c, filled_b).p_value[0] < 0.05
     # Without the zero-fill the baseline has no exposure and the test must not pretend to judge.
     unfilled = count_rate_test(filled_c, baseline)
     assert unfilled.inconclusive[0]
@@ -201,3 +212,63 @@ def test_fill_quiet_buckets_only_touches_missing_buckets_of_known_hosts(
 def test_negative_counts_are_rejected() -> None:
     with pytest.raises(ValueError, match="negative"):
         count_rate_test([[[-1.0]]], [[[0.0]]])
+
+
+def test_burstiness_is_pearsons_chi_square_of_each_hosts_buckets_against_scipy() -> None:
+    hosts = np.array([[0.0, 3.0, 0.0, 1.0, 0.0, 8.0], [1.0, 1.0, 2.0, 0.0, 1.0, 1.0]])
+    quiet = np.zeros(6)  # no events: no rate to vary around, so not part of the estimate
+    counts = np.vstack([hosts, quiet])[None]
+    # scipy's chi-square goodness of fit against equal expected counts is Pearson's statistic
+    # of the buckets around the host's mean, with buckets - 1 degrees of freedom.
+    chi2 = sum(chisquare(h).statistic for h in hosts)
+    assert burstiness(counts)[0] == pytest.approx(chi2 / (2 * 5))
+    # Missing buckets are left out of the host's mean and its degrees of freedom.
+    gappy = counts.copy()
+    gappy[0, 1, 0] = nan
+    expected = (chisquare(hosts[0]).statistic + chisquare(hosts[1, 1:]).statistic) / (5 + 4)
+    assert burstiness(gappy)[0] == pytest.approx(expected)
+
+
+@given(
+    st.lists(
+        st.lists(st.integers(0, 40), min_size=2, max_size=12),
+        min_size=1,
+        max_size=4,
+    ).filter(lambda hosts: len({len(h) for h in hosts}) == 1),
+    st.randoms(use_true_random=False),
+)
+def test_burstiness_is_at_least_one_and_blind_to_the_order_of_buckets(
+    hosts: list[list[int]], rnd: random.Random
+) -> None:
+    counts = np.array(hosts, dtype=float)[None]
+    b = burstiness(counts)[0]
+    assert b >= 1.0
+    shuffled = counts.copy()
+    for row in shuffled[0]:
+        rnd.shuffle(row)
+    assert burstiness(shuffled)[0] == pytest.approx(b)
+    # The same events spread evenly over a host's buckets are no burst at all.
+    even = np.repeat(counts.mean(axis=2, keepdims=True), counts.shape[2], axis=2)
+    assert burstiness(even)[0] == pytest.approx(1.0)
+
+
+def test_bursty_healthy_canaries_stay_below_nominal_while_a_steady_rise_still_fails() -> None:
+    rng = np.random.default_rng(5)
+    runs, hosts, buckets = 2000, 5, 30
+
+    def fleet() -> NDArray[np.float64]:
+        # Rare errors, and now and then a burst of ~10 in one bucket of one host.
+        steady = rng.poisson(0.05, (runs, hosts, buckets)).astype(float)
+        burst = rng.random((runs, hosts, buckets)) < 0.01
+        return steady + burst * (1 + rng.geometric(0.1, (runs, hosts, buckets)))
+
+    healthy = fleet()
+    weighed = count_rate_test(healthy[:, :1], healthy[:, 1:])
+    plain = count_rate_test(healthy[:, :1], healthy[:, 1:], overdispersion=False)
+    # 2000 runs: a standard error of 0.005 around 0.05.
+    assert np.mean(weighed.p_value < 0.05) <= 0.05
+    assert np.mean(plain.p_value < 0.05) > 0.1
+    # A canary that throws one more error a bucket, steadily, is still caught almost always.
+    sick = fleet()
+    canary = sick[:, :1] + rng.poisson(1.0, (runs, 1, buckets))
+    assert np.mean(count_rate_test(canary, sick[:, 1:]).p_value < 0.05) > 0.4

@@ -46,7 +46,6 @@ from canarystats.stats.host_change import (
     moved_with_the_canary,
     positive_rows,
     pre_window_drift,
-    rate_change_test,
 )
 from canarystats.stats.rows import quietly, select_rows
 from canarystats.stats.shift_interval import shift_interval
@@ -172,19 +171,6 @@ class HostsMethod:
             with np.errstate(over="ignore"):
                 count_result = _count_test(cubes, metrics, count_rows, rows, rel, absolute)
             p_raw[count_rows] = count_result.p_value
-            if samples.pre is not None:
-                # Where hosts have a past, their rates' changes must agree too (bursty errors).
-                pre_c, pre_b = samples.pre[0][count_rows], samples.pre[1][count_rows]
-                p_change = rate_change_test(
-                    pre_c,
-                    cubes.canary[count_rows],
-                    pre_b,
-                    cubes.baseline[count_rows],
-                    direction=[rows[i].direction for i in count_rows],
-                )
-                p_raw[count_rows] = np.where(
-                    np.isnan(p_change), p_raw[count_rows], np.fmax(p_raw[count_rows], p_change)
-                )
         muted = np.array([m.muted for m in rows], dtype=bool)
         # One family per run: a (runs, metrics) array, adjusted along each run's row.
         family_p = np.where(muted, np.nan, p_raw).reshape(runs, per_run)

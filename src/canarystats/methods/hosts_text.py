@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 __all__ = ["HostNumbers", "HostSentences"]
 
+#: from this burstiness on, a count's sentence says how many independent events its events weigh
+BURSTS_WORTH_SAYING = 1.5
+
 _MULTIPLICITY_NAMES = {
     "hommel": "Hommel",
     "holm": "Holm",
@@ -154,6 +157,7 @@ class HostNumbers:
         ).tolist()
         self.c_events, self.b_events = _floats(c.canary_events), _floats(c.baseline_events)
         self.c_exposure, self.b_exposure = _floats(c.canary_exposure), _floats(c.baseline_exposure)
+        self.c_burst = _floats(c.burstiness)
 
     def canary_host(self, i: int, slot: int) -> str:
         """The canary host in ``slot`` of row ``i``'s run."""
@@ -265,10 +269,17 @@ class HostSentences:
             else:
                 over = f"host-buckets of {self.m.step} s"
                 per = f"per host-bucket of {self.m.step} s"
+        burst = rows.c_burst[j]
+        # Weighed by the canary's burstiness, its events count as fewer independent ones.
+        bursts = (
+            f"; in bursts, weighed as {fmt_number(rows.c_events[j] / burst)} independent {unit}"
+            if burst >= BURSTS_WORTH_SAYING
+            else ""
+        )
         return (
             f"Canary {fmt_number(rows.c_events[j])} {unit} over "
             f"{fmt_number(rows.c_exposure[j])} {over} ({fmt_number(self.c_rate)} "
-            f"{per}) against baseline {fmt_number(rows.b_events[j])} over "
+            f"{per}{bursts}) against baseline {fmt_number(rows.b_events[j])} over "
             f"{fmt_number(rows.b_exposure[j])} ({fmt_number(self.b_rate)} {per})"
         )
 

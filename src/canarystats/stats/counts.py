@@ -15,9 +15,21 @@ either test is): the exact test of the events, and the host-as-unit t-type test 
 log rate (:func:`canarystats.stats.unit_tests.unit_t_test`), which measures the canary against how
 much the baseline hosts' rates differ.  Against a zero-error baseline the hosts' rates do not
 differ at all, so the exact test alone decides: a canary with errors against a baseline without
-any fails once the number of errors is itself significant.  The quasi-Poisson dispersion
-``phi`` (Pearson's chi-square of the baseline hosts over their degrees of freedom) is reported
-as a diagnostic.
+any fails once the number of errors is itself significant.
+
+Events also come in bursts: a retry storm or a dependency hiccup puts twenty errors into one
+bucket of one host, and the exact test would read them as twenty independent witnesses.  Where
+overdispersion is allowed for, the events are weighed by the canary's own *burstiness*
+(:func:`burstiness`: how much its hosts' buckets vary around each host's mean, Pearson's
+chi-square over its degrees of freedom, at least 1): the exact test runs on effective counts
+``x / b`` (a quasi-binomial test, as quasi-Poisson models weigh overdispersed counts; McCullagh &
+Nelder 1989, sec. 6.2).  A steady rate of errors keeps ``b`` near 1 and every event counts; a
+single burst counts as a few events.  Under no change the canary's buckets come from the same
+process as the baseline's, so they estimate its burstiness as well as any; the baseline's own
+bursts already make the canary look better and so cannot cause a false failure.
+
+The quasi-Poisson dispersion ``phi`` (Pearson's chi-square of the baseline hosts over their
+degrees of freedom) is reported as a diagnostic.
 
 Datadog's agent sends a counter's zeros only for a few minutes after its last event, then nothing:
 a quiet, healthy host has null buckets or no series at all.  :func:`fill_quiet_buckets` turns the
@@ -35,6 +47,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import betainc
 
 from canarystats.stats.inconclusive import Inconclusive, reason_sentences
+from canarystats.stats.rows import quietly
 from canarystats.stats.unit_tests import unit_t_test
 
 Direction = Literal["either", "increase", "decrease"]
@@ -104,6 +117,9 @@ class CountTestResult:
         ``canary_rate - baseline_rate``.
     dispersion : ndarray
         Quasi-Poisson dispersion ``phi >= 1`` of the baseline hosts (1: Poisson-like).
+    burstiness : ndarray
+        :func:`burstiness` of the canary's buckets (1 without the overdispersion allowance):
+        the exact test of the events divides the event counts by it.
     practical : ndarray of bool
         Whether the difference reaches the minimum practical effect in the harmful direction.
     inconclusive : ndarray of bool
@@ -128,6 +144,7 @@ class CountTestResult:
     rate_ratio: NDArray[np.float64]
     rate_diff: NDArray[np.float64]
     dispersion: NDArray[np.float64]
+    burstiness: NDArray[np.float64]
     practical: NDArray[np.bool_]
     inconclusive: NDArray[np.bool_]
     reason: NDArray[np.str_]
@@ -189,6 +206,45 @@ def binomial_tail(
             # P(X <= x) = I_{1-p}(n - x, x + 1); certain for x >= n.
             out = np.where(x >= n, 1.0, betainc(np.maximum(n - x, 1e-300), x + 1.0, 1.0 - p))
     return np.clip(out, 0.0, 1.0)
+
+
+def burstiness(counts: ArrayLike) -> NDArray[np.float64]:
+    """How much each metric's buckets vary around their host's mean, as a share of Poisson's.
+
+    Pearson's chi-square of every host's bucket counts around that host's mean count, summed
+    over the hosts with at least one event and two buckets, over their degrees of freedom
+    (buckets - 1 per host); at least 1, and 1 where no host has events.  Poisson counts give
+    about 1; a burst (many events in one bucket) gives much more.
+
+    Parameters
+    ----------
+    counts : array_like
+        ``(metric, host, time)`` event counts per bucket, NaN for a missing bucket (a 2-D
+        ``(host, time)`` array is one metric).
+
+    Returns
+    -------
+    ndarray
+        One value ``>= 1`` per metric.
+
+    Examples
+    --------
+    >>> steady = [[[1.0, 0.0, 1.0, 2.0, 1.0, 1.0]]]
+    >>> burst = [[[0.0, 0.0, 0.0, 6.0, 0.0, 0.0]]]
+    >>> burstiness(steady).round(2).tolist(), burstiness(burst).round(2).tolist()
+    ([1.0], [6.0])
+    """
+    c = _cube(counts, "counts")
+    n = np.sum(~np.isnan(c), axis=2)
+    mean = quietly(np.nanmean, c, axis=2)
+    hosts = (mean > 0) & (n >= 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        chi2 = np.nansum((c - mean[..., None]) ** 2, axis=2) / mean
+    chi2 = np.where(hosts, chi2, 0.0).sum(axis=1)
+    df = np.where(hosts, n - 1, 0).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        b = np.where(df > 0, chi2 / df, 1.0)
+    return np.maximum(b, 1.0)
 
 
 def _dispersion(events: NDArray[np.float64], exposure: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -257,14 +313,20 @@ def count_rate_test(
     With ``x`` canary events, ``n`` events in all, and ``p0`` the canary's share of the exposure,
     the one-sided p-value of the events for an increase is ``P(Binomial(n, p0) >= x)``; the
     two-sided one is twice the smaller tail, capped at 1.  Zero events on both sides give p = 1
-    (nothing happened: a pass, not missing data).  Five canary errors against none on three
-    equally busy baseline hosts give ``0.25 ** 5 < 0.001``.
+    (nothing happened: a pass, not missing data).  Five canary errors, spread over its buckets,
+    against none on three equally busy baseline hosts give ``0.25 ** 5 < 0.001``; with the
+    overdispersion allowance, ``x`` and ``n`` are first divided by the canary's
+    :func:`burstiness`, so the same five errors in one burst weigh less.
 
     Examples
     --------
-    >>> res = count_rate_test([[[0, 2, 3]]], [[[0, 0, 0], [0, 0, 0], [0, 0, 0]]])
+    >>> quiet = [[[0, 0, 0], [0, 0, 0], [0, 0, 0]]]
+    >>> res = count_rate_test([[[2, 1, 2]]], quiet)
     >>> round(float(res.p_value[0]), 6), float(res.rate_ratio[0])
     (0.000977, inf)
+    >>> burst = count_rate_test([[[0, 5, 0]]], quiet)
+    >>> round(float(burst.burstiness[0]), 2), bool(burst.p_value[0] > 0.01)
+    (5.0, True)
     """
     c, b = _cube(canary_counts, "canary_counts"), _cube(baseline_counts, "baseline_counts")
     if c.shape[0] != b.shape[0]:
@@ -308,7 +370,9 @@ def _count_rows(
     xc, xb = c_host.sum(axis=1), b_host.sum(axis=1)
     ec, eb = ce_host.sum(axis=1), be_host.sum(axis=1)
     p0, rate_c, rate_b, ratio = _rates(xc, xb, ec, eb)
-    p_events = _events_p(xc, xb, p0, code)
+    # Bursts: the events weigh as many independent witnesses as the canary's burstiness allows.
+    burst = burstiness(c) if overdispersion else np.ones(c.shape[0])
+    p_events = _events_p(xc / burst, xb / burst, p0, code)
     p_hosts = _hosts_p(c_host, b_host, ce_host, be_host, names, min_baseline_hosts, overdispersion)
     p_raw, diff = np.fmax(p_events, p_hosts), rate_c - rate_b
     practical = _practical(diff, ratio, code, min_ratio, min_diff)
@@ -345,6 +409,7 @@ def _count_rows(
         rate_ratio=ratio,
         rate_diff=diff,
         dispersion=_dispersion(b_host, be_host),
+        burstiness=burst,
         practical=practical & ~inconclusive,
         inconclusive=inconclusive,
         reason=reason,

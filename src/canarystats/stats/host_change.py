@@ -52,7 +52,6 @@ __all__ = [
     "moved_with_the_canary",
     "positive_rows",
     "pre_window_drift",
-    "rate_change_test",
 ]
 
 #: component weights of the change test: location 0.6, trend 0.2, jitter 0.2
@@ -359,45 +358,3 @@ def moved_with_the_canary(
         gap = np.abs(x - centre)
         out = (gap > cut * mad) & (gap >= np.asarray(floor, dtype=np.float64).reshape(-1, 1))
     return np.asarray(out & (mad > 0) & ~np.isnan(x), dtype=bool)
-
-
-def rate_change_test(
-    canary_pre: ArrayLike,
-    canary: ArrayLike,
-    baseline_pre: ArrayLike,
-    baseline: ArrayLike,
-    *,
-    direction: Direction | Sequence[str] = "increase",
-    min_points: int = 3,
-) -> NDArray[np.float64]:
-    """Each host's event rate against its own past: p-value per row (NaN: no yardstick).
-
-    A host's change is the log ratio of its events per reported bucket in the canary window to
-    those before it (half an event added to both, so a quiet host has a finite rate); the canary
-    hosts' changes are tested against the spread of the baseline hosts' (t-type test).  Healthy
-    hosts' error counts come in bursts, so the baseline's own changes show how much a host's
-    rate moves between two windows without any deploy.
-
-    Examples
-    --------
-    >>> quiet = np.zeros((1, 4, 20))
-    >>> noisy = quiet + np.random.default_rng(0).poisson(0.3, quiet.shape)
-    >>> errors = noisy[:, :1].copy()
-    >>> errors[..., :] += 3
-    >>> bool(rate_change_test(noisy[:, :1], errors, noisy[:, 1:], noisy[:, 1:])[0] < 0.05)
-    True
-    """
-    cubes = _checked(canary_pre, canary, baseline_pre, baseline)
-
-    def log_rates(x: NDArray[np.float64]) -> NDArray[np.float64]:
-        buckets = np.sum(~np.isnan(x), axis=2).astype(np.float64)
-        events = np.nansum(x, axis=2)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = np.log((events + 0.5) / buckets)
-        out[buckets < min_points] = np.nan
-        return out
-
-    c = log_rates(cubes[1]) - log_rates(cubes[0])
-    b = log_rates(cubes[3]) - log_rates(cubes[2])
-    _, _, p = unit_t_test(c, b, direction=direction)
-    return p
