@@ -30,6 +30,7 @@ Usage: ``python benchmarks/sequential.py [--quick] [--write] [--n 300] [--synth-
 from __future__ import annotations
 
 import argparse
+import math
 import platform
 import sys
 import tempfile
@@ -73,13 +74,24 @@ class Tally:
     passed: int = 0
     total: int = 0
     minutes: list[float] = field(default_factory=list)
+    # The decision's minute as a share of the plan's horizon (cases differ in horizon).
+    shares: list[float] = field(default_factory=list)
 
-    def add(self, stopped: bool, minute: float, passed: bool, early: bool = False) -> None:
+    def add(
+        self,
+        stopped: bool,
+        minute: float,
+        passed: bool,
+        early: bool = False,
+        *,
+        horizon: float = math.nan,
+    ) -> None:
         self.total += 1
         self.stopped += stopped
         self.passed += passed
         self.early += early
         self.minutes.append(minute)
+        self.shares.append(minute / horizon)
 
     def rate(self, what: str) -> str:
         n = getattr(self, what)
@@ -87,6 +99,9 @@ class Tally:
 
     def median(self) -> str:
         return f"{np.median(self.minutes):.3g}" if self.minutes else "n/a"
+
+    def median_share(self) -> str:
+        return f"{np.median(self.shares):.0%}" if self.shares else "n/a"
 
 
 def judge_both(
@@ -141,8 +156,10 @@ def run_synth(seeds: Iterable[int], limit: int | None) -> dict[str, dict[str, Ta
                 config = load_config(_synth_config(case))
                 frame = synth_quality.read_case(folder, case)
                 s, f = judge_both(config, frame, pd.Timestamp(case["canary_start"]))
-                tallies["seq"].add(*s)
-                tallies["fixed"].add(*f)
+                assert config.sequential is not None
+                horizon = config.sequential.look_times()[-1] / 60
+                tallies["seq"].add(*s, horizon=horizon)
+                tallies["fixed"].add(*f, horizon=horizon)
     return out
 
 
@@ -180,15 +197,17 @@ def render(worlds: list[dict[str, Any]], synth: dict[str, dict[str, Tally]], inf
         lines += [
             "",
             "| synthetic case type | cases | stopped: sequential | fixed every look | "
-            "passed: sequential | fixed | median minute: sequential | fixed |",
-            "|---|---|---|---|---|---|---|---|",
+            "passed: sequential | fixed | median minute: sequential | fixed | "
+            "median share of the horizon: sequential | fixed |",
+            "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for kind in ("healthy", "tricky_healthy", "regression", "insufficient"):
             if kind in synth:
                 s, f = synth[kind]["seq"], synth[kind]["fixed"]
                 lines.append(
                     f"| {kind} | {s.total} | {s.rate('stopped')} | {f.rate('stopped')} | "
-                    f"{s.rate('passed')} | {f.rate('passed')} | {s.median()} | {f.median()} |"
+                    f"{s.rate('passed')} | {f.rate('passed')} | {s.median()} | {f.median()} | "
+                    f"{s.median_share()} | {f.median_share()} |"
                 )
     return "\n".join(lines) + "\n"
 
