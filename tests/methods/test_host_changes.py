@@ -106,6 +106,25 @@ def test_errors_are_judged_through_the_warm_up_a_restart_does_not_explain_them()
     assert judge(config, frame, start=START).metric("latency").diagnostics["warmup_s"] == 300
 
 
+def test_one_burst_of_errors_on_the_canary_weighs_as_few_errors_and_the_report_says_so() -> None:
+    rng = np.random.default_rng(4)
+    config = make_config({"name": "errors", "kind": "count", "direction": "increase"}, LATENCY)
+    # 40 errors in a single minute (a retry storm) against quiet baseline hosts.
+    burst = series_frame(
+        {"errors": _errors(8, minutes=1, per_minute=40.0), "latency": _latency(rng)}
+    )
+    result = judge(config, burst, start=START).metric("errors")
+    assert result.classification == Label.PASS
+    assert "uneven over time, weighed as" in result.reason
+    assert result.diagnostics["counts"]["burstiness"] > 10
+    weight = result.diagnostics["counts"]["burstiness"]
+    # The same 40 errors spread over ten minutes weigh as many more: a regression.
+    spread = series_frame({"errors": _errors(8), "latency": _latency(rng)})
+    result = judge(config, spread, start=START).metric("errors")
+    assert result.classification == Label.HIGH
+    assert result.diagnostics["counts"]["burstiness"] < weight / 4
+
+
 def test_an_undeclared_sparse_integer_metric_is_judged_as_a_count_and_says_so() -> None:
     rng = np.random.default_rng(5)
     frame = series_frame({"errors": _errors(12), "latency": _latency(rng)})

@@ -489,5 +489,6 @@ class _Diagnostics:
             "canary_rate": f(c.canary_rate[j]),
             "baseline_rate": f(c.baseline_rate[j]),
             "dispersion": f(c.dispersion[j]),
+            "burstiness": f(c.burstiness[j]),
             "exposure": metric.exposure or "buckets",
         }

@@ -272,7 +272,8 @@ class HostSentences:
         burst = rows.c_burst[j]
         # Weighed by the canary's burstiness, its events count as fewer independent ones.
         bursts = (
-            f"; in bursts, weighed as {fmt_number(rows.c_events[j] / burst)} independent {unit}"
+            f"; uneven over time, weighed as {fmt_number(rows.c_events[j] / burst)} independent "
+            f"{unit}"
             if burst >= BURSTS_WORTH_SAYING
             else ""
         )
