@@ -161,6 +161,30 @@ def test_quiet_count_buckets_of_known_hosts_are_zero_and_unknown_hosts_stay_miss
     assert c.exposure_totals(metrics, "baseline")[1].tolist() == [2.0, 2.0, 2.0]
 
 
+def test_a_host_whose_every_point_is_null_is_not_known_and_its_counts_stay_missing() -> None:
+    f = frame(
+        [
+            ("requests", "canary", "c1", 0, 10.0),
+            ("errors", "canary", "c1", 1, 1.0),
+            # c2's agent returned rows, but nothing in them: no evidence it served anything
+            ("requests", "canary", "c2", 0, NAN),
+            ("requests", "canary", "c2", 1, NAN),
+            ("errors", "canary", "c2", 0, NAN),
+        ]
+    )
+    metrics = [
+        MetricConfig("requests", "q", kind="count"),
+        MetricConfig("errors", "q", kind="count"),
+    ]
+    c = align_hosts(f, metrics)
+    assert c.canary_hosts == ("c1", "c2")
+    assert c.known("canary").tolist() == [[True, False], [True, False]]
+    np.testing.assert_array_equal(c.canary[1], [[0.0, 1.0], [NAN, NAN]])
+    # Listed by the caller, the same silent host is known: its silence is zero events.
+    listed = align_hosts(f, metrics, known_hosts={"canary": ["c2"]})
+    np.testing.assert_array_equal(listed.canary[1], [[0.0, 1.0], [0.0, 0.0]])
+
+
 def test_gauges_keep_gaps_and_replace_only_returned_nulls() -> None:
     f = frame(
         [("g", "canary", "a", 0, NAN), ("g", "canary", "a", 2, 1.0), ("h", "canary", "a", 1, 5.0)]

@@ -43,7 +43,8 @@ class HostCubes:
         NaN-padded ``(row, host, time)`` cubes.  Each run has one time grid per metric step
         (the union of the timestamps any metric of that step has in that run, in either cohort),
         columns in time order; each run's hosts of a cohort fill the first host slots in name
-        order.  Count metrics have their quiet buckets filled: a known host's missing bucket is 0.
+        order.  Count metrics have their quiet buckets filled: a known host's missing bucket is 0
+        (a host is known in a run where it has a value in some metric, or the caller listed it).
     canary_host_table, baseline_host_table : tuple of tuple of str
         Per run, the host of each host slot (sorted, whatever order the source returned).
     columns : ndarray of int
@@ -52,6 +53,9 @@ class HostCubes:
         ``(row,)``: points the source returned, nulls included.
     runs : tuple
         The run keys, sorted, when the frame was aligned with ``run=``; empty otherwise.
+    canary_known, baseline_known : ndarray of bool, optional
+        ``(row, host)``: the slots of hosts known to be in the cohort in the row's run (see
+        :meth:`known`); None: every slot of the run's host table.
     """
 
     names: tuple[str, ...]
@@ -63,6 +67,8 @@ class HostCubes:
     canary_points: NDArray[np.int64]
     baseline_points: NDArray[np.int64]
     runs: tuple[Any, ...] = ()
+    canary_known: NDArray[np.bool_] | None = None
+    baseline_known: NDArray[np.bool_] | None = None
 
     @property
     def n_runs(self) -> int:
@@ -91,6 +97,9 @@ class HostCubes:
 
     def known(self, cohort: str) -> NDArray[np.bool_]:
         """``(row, host)``: slots holding a host known to be in the cohort in that row's run."""
+        stored = self.canary_known if cohort == "canary" else self.baseline_known
+        if stored is not None:
+            return stored
         table = self.canary_host_table if cohort == "canary" else self.baseline_host_table
         cube = self.canary if cohort == "canary" else self.baseline
         sizes = np.array([len(t) for t in table], dtype=np.int64)
@@ -149,7 +158,8 @@ def align_hosts(
         for known hosts of a count metric).
     known_hosts : dict, optional
         ``{"canary": [...], "baseline": [...]}``: hosts known to be in a cohort besides those
-        that report any metric (e.g. listed by the scope).  Their quiet count buckets are zeros.
+        that report a value for any metric (e.g. listed by the scope).  Their quiet count
+        buckets are zeros; those of a host whose every point is null, unlisted, stay missing.
         Only for a single run.
     run : str, optional
         A column of ``frame`` that tells runs apart (a deploy id): each run gets its own rows,
@@ -349,13 +359,22 @@ class _Codes:
                 self._duplicate(int(np.flatnonzero(cells < per_row[:, c])[0]), COHORTS[c])
         del filled
         tables = []
+        known = []
         for c in (0, 1):
             table = []
+            # A host is known in a run where it has a value in some metric, or the caller
+            # listed it: a host whose every point is null reported nothing, which is no evidence
+            # that it had zero events.
+            heard = np.any(~np.isnan(cubes[c]), axis=2).reshape(runs, m, width_h[c]).any(axis=1)
             for r in range(runs):
                 k = r * 2 + c
                 ranks = hosts[host_start[k] : host_start[k] + host_sets[k]] % max(hn, 1)
                 table.append(tuple(self.host_by_rank[int(x)] for x in ranks))
+                listed = self.listed.get(c)
+                if listed is not None:
+                    heard[r, : len(ranks)] |= np.isin(ranks, listed)
             tables.append(tuple(table))
+            known.append(np.repeat(heard, m, axis=0))
         out = HostCubes(
             names=self.names,
             canary=cubes[0],
@@ -366,6 +385,8 @@ class _Codes:
             canary_points=np.ascontiguousarray(per_row[:, 0]),
             baseline_points=np.ascontiguousarray(per_row[:, 1]),
             runs=self.runs,
+            canary_known=known[0],
+            baseline_known=known[1],
         )
         if fill_counts:
             fill_count_buckets(out, self.metrics)

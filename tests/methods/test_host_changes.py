@@ -137,6 +137,22 @@ def test_an_undeclared_sparse_integer_metric_is_judged_as_a_count_and_says_so() 
     assert latency.diagnostics["kind"] == "gauge" and not latency.diagnostics["kind_inferred"]
 
 
+def test_a_canary_that_reports_only_nulls_since_the_start_gets_no_verdict() -> None:
+    rng = np.random.default_rng(7)
+    latency = _latency(rng)
+    errors = _errors(None)
+    # The canary's agent returned rows, but every point since the start is null.
+    latency[("canary", "c1")][30:] = np.nan
+    errors[("canary", "c1")][30:] = np.nan
+    frame = series_frame({"errors": errors, "latency": latency})
+    config = make_config({"name": "errors", "kind": "count", "direction": "increase"}, LATENCY)
+    for data in (frame, frame[frame["timestamp"] >= START]):  # with a past, and without
+        j = judge(config, data, start=START)
+        assert str(j.verdict) == "nodata"
+        # Its quiet error buckets are not read as zero errors of a healthy host.
+        assert j.metric("errors").classification == Label.NODATA
+
+
 def test_judge_runs_takes_each_runs_start() -> None:
     from canarystats import judge_runs
 
