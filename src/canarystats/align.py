@@ -365,7 +365,7 @@ class _Codes:
             # A host is known in a run where it has a value in some metric, or the caller
             # listed it: a host whose every point is null reported nothing, which is no evidence
             # that it had zero events.
-            heard = np.any(~np.isnan(cubes[c]), axis=2).reshape(runs, m, width_h[c]).any(axis=1)
+            heard = np.asarray(_has_values(cubes[c]).reshape(runs, m, width_h[c]).any(axis=1), bool)
             for r in range(runs):
                 k = r * 2 + c
                 ranks = hosts[host_start[k] : host_start[k] + host_sets[k]] % max(hn, 1)
@@ -408,6 +408,15 @@ class _Codes:
             f"metric {name!r}{run} has two points for one {cohort} host and timestamp{where}; "
             "a tidy frame has one point per metric, cohort, host and timestamp"
         )
+
+
+def _has_values(cube: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """``(row, host)``: whether the slot holds any value, a block of rows at a time."""
+    out = np.zeros(cube.shape[:2], dtype=bool)
+    block = max(1, CHUNK_ROWS // max(cube[0].size, 1))
+    for a in range(0, cube.shape[0], block):
+        out[a : a + block] = ~np.all(np.isnan(cube[a : a + block]), axis=2)
+    return out
 
 
 def fill_count_buckets(cubes: HostCubes, metrics: Sequence[MetricConfig]) -> None:
