@@ -301,14 +301,24 @@ def _scale_y(ax: Axes, rows: pd.DataFrame, levels: list[np.ndarray], result: Met
     return "; ".join(notes)
 
 
+def _band(result: MetricResult) -> tuple[float, float] | None:
+    """The shift interval placed on the baseline's median, where the method gives one."""
+    base = result.baseline.median
+    if _finite(base, result.ci_low, result.ci_high):
+        return base + result.ci_low, base + result.ci_high
+    return None
+
+
+def _thresholds(result: MetricResult) -> list[tuple[str, float]]:
+    """The metric's absolute threshold bounds, ``("max", value)`` and ``("min", value)``."""
+    if result.threshold is None:
+        return []
+    return [(b, float(v)) for b in ("max", "min") if (v := result.threshold.get(b)) is not None]
+
+
 def _bound_values(result: MetricResult) -> list[float]:
     """What :func:`_draw_bounds` draws, as y values: the interval band and the thresholds."""
-    out = []
-    if _finite(result.baseline.median, result.ci_low, result.ci_high):
-        out += [result.baseline.median + result.ci_low, result.baseline.median + result.ci_high]
-    if result.threshold is not None:
-        out += [float(v) for b in ("max", "min") if (v := result.threshold.get(b)) is not None]
-    return out
+    return [*(_band(result) or ()), *(value for _, value in _thresholds(result))]
 
 
 def _draw_start(ax: Axes, result: MetricResult, start: pd.Timestamp) -> None:
@@ -334,33 +344,22 @@ def _draw_bounds(ax: Axes, result: MetricResult) -> None:
     each labelled with its value at the right end so a line near zero still reads."""
     from canarystats.methods.wording import fmt_number
 
-    base = result.baseline.median
-    if _finite(base, result.ci_low, result.ci_high):
-        ax.axhspan(
-            base + result.ci_low,
-            base + result.ci_high,
-            color=COHORT_COLORS["canary"],
-            alpha=0.12,
-            label="shift interval",
+    band = _band(result)
+    if band is not None:
+        ax.axhspan(*band, color=COHORT_COLORS["canary"], alpha=0.12, label="shift interval")
+    for bound, value in _thresholds(result):
+        ax.axhline(value, color="#57606a", linestyle="--", linewidth=1, label=f"threshold {bound}")
+        ax.annotate(
+            f"{bound} {fmt_number(value)}",
+            (1.0, value),
+            xycoords=("axes fraction", "data"),
+            xytext=(2, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=7,
+            color="#57606a",
+            annotation_clip=False,
         )
-    if result.threshold is not None:
-        for bound in ("max", "min"):
-            value = result.threshold.get(bound)
-            if value is not None:
-                ax.axhline(
-                    value, color="#57606a", linestyle="--", linewidth=1, label=f"threshold {bound}"
-                )
-                ax.annotate(
-                    f"{bound} {fmt_number(float(value))}",
-                    (1.0, float(value)),
-                    xycoords=("axes fraction", "data"),
-                    xytext=(2, 0),
-                    textcoords="offset points",
-                    va="center",
-                    fontsize=7,
-                    color="#57606a",
-                    annotation_clip=False,
-                )
 
 
 def _finite(*values: float | None) -> bool:
