@@ -234,7 +234,11 @@ def burstiness(counts: ArrayLike) -> NDArray[np.float64]:
     >>> burstiness(steady).round(2).tolist(), burstiness(burst).round(2).tolist()
     ([1.0], [6.0])
     """
-    c = _cube(counts, "counts")
+    return _burstiness(_cube(counts, "counts"))
+
+
+def _burstiness(c: NDArray[np.float64]) -> NDArray[np.float64]:
+    """:func:`burstiness` of a checked ``(metric, host, time)`` cube."""
     n = np.sum(~np.isnan(c), axis=2)
     mean = quietly(np.nanmean, c, axis=2)
     hosts = (mean > 0) & (n >= 2)
@@ -371,7 +375,7 @@ def _count_rows(
     ec, eb = ce_host.sum(axis=1), be_host.sum(axis=1)
     p0, rate_c, rate_b, ratio = _rates(xc, xb, ec, eb)
     # Bursts: the events weigh as many independent witnesses as the canary's burstiness allows.
-    burst = burstiness(c) if overdispersion else np.ones(c.shape[0])
+    burst = _burstiness(c) if overdispersion else np.ones(c.shape[0])
     p_events = _events_p(xc / burst, xb / burst, p0, code)
     p_hosts = _hosts_p(c_host, b_host, ce_host, be_host, names, min_baseline_hosts, overdispersion)
     p_raw, diff = np.fmax(p_events, p_hosts), rate_c - rate_b
