@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from canarystats.config import load_config
 from canarystats.judgment import judge_with_evidence
@@ -17,12 +19,12 @@ from canarystats.sequential.looks import _look_metric
 RUNS = 2000
 
 
-def _canaries(factor: float, seed: int, *, offset: float = 0.0) -> pd.DataFrame:
-    """RUNS canaries of 3 + 6 hosts, 10 minutes of a positive gauge each; canary x factor."""
+def _canaries(factor: float, seed: int, *, offset: float = 0.0, runs: int = RUNS) -> pd.DataFrame:
+    """``runs`` canaries of 3 + 6 hosts, 10 minutes of a positive gauge each; canary x factor."""
     rng = np.random.default_rng(seed)
     canary, baseline, minutes = 3, 6, 10
     hosts = canary + baseline
-    values = 100.0 * np.exp(rng.normal(0.0, 0.1, (RUNS, hosts, minutes)))
+    values = 100.0 * np.exp(rng.normal(0.0, 0.1, (runs, hosts, minutes)))
     values[:, :canary] *= factor
     values += offset
     stamps = pd.Timestamp("2026-01-01T00:00Z") + pd.to_timedelta(np.arange(minutes), unit="min")
@@ -30,11 +32,11 @@ def _canaries(factor: float, seed: int, *, offset: float = 0.0) -> pd.DataFrame:
     cohorts = ["canary"] * canary + ["baseline"] * baseline
     return pd.DataFrame(
         {
-            "sim": np.repeat(np.arange(RUNS), hosts * minutes),
+            "sim": np.repeat(np.arange(runs), hosts * minutes),
             "metric": "latency",
-            "cohort": np.tile(np.repeat(cohorts, minutes), RUNS),
-            "host": np.tile(np.repeat(names, minutes), RUNS),
-            "timestamp": np.tile(stamps, RUNS * hosts),
+            "cohort": np.tile(np.repeat(cohorts, minutes), runs),
+            "host": np.tile(np.repeat(names, minutes), runs),
+            "timestamp": np.tile(stamps, runs * hosts),
             "value": values.reshape(-1),
         }
     )
@@ -85,3 +87,20 @@ def test_a_gauge_with_levels_at_or_below_zero_keeps_the_level_scale() -> None:
     p = _p_pass(_canaries(1.0, seed=3, offset=-150.0), rel=0.5)
     assert np.isfinite(p).all()
     assert np.mean(p <= 0.05) > 0.5
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    factor=st.floats(1e-3, 1e3),
+    shift=st.floats(0.8, 1.3),
+    seed=st.integers(0, 2**16),
+)
+def test_the_early_pass_is_blind_to_the_unit_of_a_positive_gauge(
+    factor: float, shift: float, seed: int
+) -> None:
+    # Milliseconds or seconds, bytes or gigabytes: the same canary is ruled out or not alike.
+    frame = _canaries(shift, seed=seed, runs=3)
+    scaled = frame.assign(value=frame["value"] * factor)
+    np.testing.assert_allclose(
+        _p_pass(scaled, rel=0.08), _p_pass(frame, rel=0.08), rtol=1e-6, atol=1e-12
+    )
