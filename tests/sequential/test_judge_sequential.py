@@ -18,7 +18,8 @@ from canarystats.config import load_config
 from canarystats.errors import ConfigError
 from canarystats.exit_codes import ExitCode
 from canarystats.sequential import UNDECIDED, judge_sequential
-from canarystats.sequential.decide import information_rates
+from canarystats.sequential.decide import decide, information_rates
+from canarystats.sequential.looks import gather_looks
 from canarystats.sequential.state import SequentialState, config_digest
 from canarystats.testing.worlds import make_world, world_config
 
@@ -211,3 +212,38 @@ def test_the_state_names_its_config_and_start() -> None:
     other = load_config(world_config(horizon="20m"))
     assert config_digest(other) != state.digest
     assert dataclasses.replace(state, calls=3).calls == 3
+
+
+def test_errors_in_bursts_weigh_less_towards_an_early_pass() -> None:
+    # The canary's errors come as retry storms: the same totals in a few buckets.
+    frame, start = make_world("iid", seed=4)
+    rng = np.random.default_rng(4)
+    errors = (frame["metric"] == "errors") & (frame["cohort"] == "canary")
+    after = errors & (frame["timestamp"] >= start)
+    values = frame.loc[after, "value"].to_numpy()
+    storms = np.zeros_like(values)
+    storms[rng.choice(values.size, size=6, replace=False)] = values.sum() / 6
+    frame.loc[after, "value"] = storms
+    config = load_config(world_config())
+    plan = config.sequential
+    assert plan is not None
+    looks = gather_looks(config, frame, start, list(enumerate(plan.look_times(), start=1)))
+    assert all(look.metrics["errors"].canary_burstiness > 5 for look in looks)
+    steady = [
+        dataclasses.replace(
+            look,
+            metrics={
+                **look.metrics,
+                "errors": dataclasses.replace(
+                    look.metrics["errors"], canary_burstiness=1.0, baseline_burstiness=1.0
+                ),
+            },
+        )
+        for look in looks
+    ]
+    bursty, calm = decide(config, plan, looks, 0.05), decide(config, plan, steady, 0.05)
+    bursty_p, steady_p = bursty.paths["errors"].p_pass, calm.paths["errors"].p_pass
+    shared = min(len(bursty_p), len(steady_p))
+    assert all(b >= s for b, s in zip(bursty_p[:shared], steady_p[:shared], strict=True))
+    assert bursty_p[shared - 1] > steady_p[shared - 1]
+    assert bursty.at >= calm.at

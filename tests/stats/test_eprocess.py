@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
+from canarystats.stats.counts import burstiness
 from canarystats.stats.eprocess import anytime_p_values, rate_ratio_log_e
 from canarystats.stats.noninferiority import rate_margin_test, unit_margin_test
 
@@ -107,6 +108,71 @@ def test_rate_margin_test_holds_its_level_at_the_margin() -> None:
     b = rng.poisson(200, 20_000)
     z = rate_margin_test(c, 1.0, b, 1.0, 1.25)
     assert (z >= sps.norm.isf(0.05)).mean() <= 0.055
+
+
+def _bursty(
+    rng: np.random.Generator, rate: float, shape: tuple[int, ...], size: float
+) -> np.ndarray:
+    """Events per bucket arriving in bursts of geometric size (mean ``size``), ``rate`` a bucket."""
+    bursts = rng.poisson(rate / size, shape)
+    out = np.zeros(shape)
+    some = bursts > 0
+    out[some] = bursts[some] + rng.negative_binomial(bursts[some], 1.0 / size)
+    return out
+
+
+def test_rate_margin_test_weighs_bursts_and_then_holds_its_level_at_the_margin() -> None:
+    # 3 canary hosts at the tolerated ratio beside 6 baseline hosts, 30 buckets, errors in
+    # bursts of five: as Poisson events a quarter or more are "ruled out" at a nominal 10 %.
+    rng = np.random.default_rng(7)
+    runs, buckets = 5000, 30
+    c = _bursty(rng, 2.0 * 1.25, (runs, 3, buckets), 5.0)
+    b = _bursty(rng, 2.0, (runs, 6, buckets), 5.0)
+    totals = (c.sum(axis=(1, 2)), 3.0 * buckets, b.sum(axis=(1, 2)), 6.0 * buckets)
+    level = sps.norm.isf(0.10)
+    plain = rate_margin_test(*totals, 1.25)
+    assert (plain >= level).mean() > 0.25
+    # As the sequential early pass weighs them: the larger cohort's burstiness for both.
+    both = np.fmax(burstiness(c), burstiness(b))
+    weighed = rate_margin_test(*totals, 1.25, canary_burstiness=both, baseline_burstiness=both)
+    assert (weighed >= level).mean() <= 0.10 + 3 * np.sqrt(0.1 * 0.9 / runs)
+    # Steady (Poisson) events keep a burstiness near 1 and the test as it was.
+    steady_c = rng.poisson(2.5, (runs, 3, buckets)).astype(float)
+    steady_b = rng.poisson(2.0, (runs, 6, buckets)).astype(float)
+    steady = (steady_c.sum(axis=(1, 2)), 90.0, steady_b.sum(axis=(1, 2)), 180.0)
+    z0 = rate_margin_test(*steady, 1.25)
+    z1 = rate_margin_test(
+        *steady,
+        1.25,
+        canary_burstiness=burstiness(steady_c),
+        baseline_burstiness=burstiness(steady_b),
+    )
+    assert np.median(np.abs(z1 - z0)) < 0.1 * np.median(np.abs(z0))
+    assert 0.07 <= (z1 >= level).mean() <= 0.105
+
+
+@given(
+    events=st.tuples(st.integers(0, 5000), st.integers(0, 5000)),
+    bursts=st.tuples(st.floats(1.0, 50.0), st.floats(1.0, 50.0)),
+    more=st.floats(0.0, 10.0),
+)
+def test_burstier_events_never_rule_out_more(
+    events: tuple[int, int], bursts: tuple[float, float], more: float
+) -> None:
+    c, b = events
+    bc, bb = bursts
+    z = rate_margin_test(c, 100.0, b, 200.0, 1.25, canary_burstiness=bc, baseline_burstiness=bb)
+    z_more = rate_margin_test(
+        c, 100.0, b, 200.0, 1.25, canary_burstiness=bc + more, baseline_burstiness=bb + more
+    )
+    # More burstiness shrinks the statistic towards 0 from either side: evidence weighs less.
+    assert abs(float(z_more)) <= abs(float(z)) + 1e-12
+    assert np.sign(float(z_more)) in (0.0, np.sign(float(z)))
+
+
+def test_rate_margin_test_refuses_burstiness_below_one() -> None:
+    with pytest.raises(ValueError, match="burstiness"):
+        rate_margin_test(5, 10, 5, 10, 1.25, canary_burstiness=0.5)
 
 
 def test_unit_margin_test_against_scipy_t_test() -> None:

@@ -37,10 +37,11 @@ class LookMetric:
 
     ``kind`` is ``"gauge"`` (decided by ``p_fail``, the one-shot test's p-value in the direction
     of harm, and ``p_pass``, the p-value that its shift is below the minimum practical effect),
-    ``"count"`` (decided by the cumulative events and exposure of each cohort, and by the
-    one-shot count test's ``p_fail``, which looks at hosts and bursts) or ``"none"``
-    (not judged at this look: no data, too few hosts).  ``breached`` says an absolute threshold
-    was crossed; ``label`` and ``sign`` are the one-shot label and the sign of its effect.
+    ``"count"`` (decided by the cumulative events and exposure of each cohort, their burstiness
+    so far, and the one-shot count test's ``p_fail``, which looks at hosts and bursts) or
+    ``"none"`` (not judged at this look: no data, too few hosts).  ``breached`` says an
+    absolute threshold was crossed; ``label`` and ``sign`` are the one-shot label and the sign
+    of its effect.
     """
 
     kind: str
@@ -50,6 +51,8 @@ class LookMetric:
     canary_exposure: float = 0.0
     baseline_events: float = 0.0
     baseline_exposure: float = 0.0
+    canary_burstiness: float = 1.0
+    baseline_burstiness: float = 1.0
     breached: bool = False
     label: str = str(Label.NODATA)
     sign: int = 0
@@ -164,6 +167,8 @@ def _look_metric(m: MetricConfig, row: int, result: MetricResult, evidence: Any)
             canary_exposure=float(counts.canary_exposure[j]),
             baseline_events=float(counts.baseline_events[j]),
             baseline_exposure=float(counts.baseline_exposure[j]),
+            canary_burstiness=float(counts.burstiness[j]),
+            baseline_burstiness=float(counts.baseline_burstiness[j]),
             breached=breached,
             label=label,
             sign=sign,

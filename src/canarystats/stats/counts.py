@@ -120,6 +120,10 @@ class CountTestResult:
     burstiness : ndarray
         :func:`burstiness` of the canary's buckets (1 without the overdispersion allowance):
         the exact test of the events divides the event counts by it.
+    baseline_burstiness : ndarray
+        The same of the baseline's buckets.  Not used to fail a canary (the baseline's bursts
+        only make it look better), but a test that rules a regression *out* must weigh them
+        (:func:`canarystats.stats.noninferiority.rate_margin_test`).
     practical : ndarray of bool
         Whether the difference reaches the minimum practical effect in the harmful direction.
     inconclusive : ndarray of bool
@@ -145,6 +149,7 @@ class CountTestResult:
     rate_diff: NDArray[np.float64]
     dispersion: NDArray[np.float64]
     burstiness: NDArray[np.float64]
+    baseline_burstiness: NDArray[np.float64]
     practical: NDArray[np.bool_]
     inconclusive: NDArray[np.bool_]
     reason: NDArray[np.str_]
@@ -376,6 +381,7 @@ def _count_rows(
     p0, rate_c, rate_b, ratio = _rates(xc, xb, ec, eb)
     # Bursts: the events weigh as many independent witnesses as the canary's burstiness allows.
     burst = _burstiness(c) if overdispersion else np.ones(c.shape[0])
+    baseline_burst = _burstiness(b) if overdispersion else np.ones(b.shape[0])
     p_events = _events_p(xc / burst, xb / burst, p0, code)
     p_hosts = _hosts_p(c_host, b_host, ce_host, be_host, names, min_baseline_hosts, overdispersion)
     p_raw, diff = np.fmax(p_events, p_hosts), rate_c - rate_b
@@ -414,6 +420,7 @@ def _count_rows(
         rate_diff=diff,
         dispersion=_dispersion(b_host, be_host),
         burstiness=burst,
+        baseline_burstiness=baseline_burst,
         practical=practical & ~inconclusive,
         inconclusive=inconclusive,
         reason=reason,
