@@ -127,9 +127,9 @@ def rate_margin_test(
         Large when the data rule a regression of ``tolerance`` or more out: ``(log tolerance -
         log ratio) / se`` for harm upward, with half an event added to each side (so an empty
         side is finite) and ``se^2 = b_c / c + b_b / b`` (quasi-Poisson); for ``either`` the
-        smaller of the two sides.  NaN without exposure on
-        either side.  Under the null's boundary it is approximately standard normal, so it can
-        be read against a group-sequential boundary (:mod:`canarystats.stats.sequential`).
+        smaller of the two sides.  NaN without exposure on either side.  Under the null's
+        boundary it is approximately standard normal, so it can be read against a
+        group-sequential boundary (:mod:`canarystats.stats.sequential`).
 
     Examples
     --------
