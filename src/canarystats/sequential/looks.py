@@ -23,6 +23,7 @@ from canarystats.errors import ConfigError
 from canarystats.frame import validate_frame
 from canarystats.labels import Label
 from canarystats.results import Judgment, MetricResult, json_safe
+from canarystats.stats.host_change import positive_rows
 from canarystats.stats.noninferiority import unit_margin_test
 
 __all__ = ["LOOK_COLUMN", "Look", "LookMetric", "due_looks", "gather_looks"]
@@ -202,7 +203,7 @@ def _p_pass(m: MetricConfig, row: int, evidence: Any) -> float:
     canary = result.canary.location[row : row + 1]
     baseline = result.baseline.location[row : row + 1]
     changed = bool(evidence.changed[row])
-    ratio = bool(evidence.relative[row]) if changed else _all_positive(canary, baseline)
+    ratio = bool(evidence.relative[row]) if changed else bool(positive_rows(canary, baseline)[0])
     if ratio:
         floor = math.log1p(absolute / centre) if centre > 0 else 0.0
         margin = max(math.log1p(rel), floor)
@@ -211,12 +212,6 @@ def _p_pass(m: MetricConfig, row: int, evidence: Any) -> float:
     else:
         margin = max(absolute, rel * centre)
     return float(unit_margin_test(canary, baseline, margin, direction=m.direction)[0])
-
-
-def _all_positive(*units: np.ndarray) -> bool:
-    """Whether every finite unit is above 0 (NaN marks a host that is not a unit)."""
-    values = np.concatenate([u[np.isfinite(u)] for u in units])
-    return bool(values.size) and bool(np.all(values > 0))
 
 
 def _breached(m: MetricConfig, result: MetricResult) -> bool:

@@ -47,7 +47,6 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import betainc
 
 from canarystats.stats.inconclusive import Inconclusive, reason_sentences
-from canarystats.stats.rows import quietly
 from canarystats.stats.unit_tests import unit_t_test
 
 Direction = Literal["either", "increase", "decrease"]
@@ -239,16 +238,24 @@ def burstiness(counts: ArrayLike) -> NDArray[np.float64]:
     >>> burstiness(steady).round(2).tolist(), burstiness(burst).round(2).tolist()
     ([1.0], [6.0])
     """
-    return _burstiness(_cube(counts, "counts"))
+    c = _cube(counts, "counts")
+    return _burstiness(np.sum(~np.isnan(c), axis=2), np.nansum(c, axis=2), _squares(c))
 
 
-def _burstiness(c: NDArray[np.float64]) -> NDArray[np.float64]:
-    """:func:`burstiness` of a checked ``(metric, host, time)`` cube."""
-    n = np.sum(~np.isnan(c), axis=2)
-    mean = quietly(np.nanmean, c, axis=2)
-    hosts = (mean > 0) & (n >= 2)
+def _squares(c: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``(metric, host)``: the sum of each host's squared bucket counts."""
+    return np.asarray(np.nansum(c * c, axis=2), dtype=np.float64)
+
+
+def _burstiness(
+    n: NDArray[np.int64], total: NDArray[np.float64], squares: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """:func:`burstiness` from each ``(metric, host)``'s buckets, events and sum of squares."""
+    hosts = (total > 0) & (n >= 2)
+    # Pearson's chi-square around the host's mean m = total / n: sum (x - m)^2 / m, which is
+    # sum x^2 / m - total, from sums the count test has anyway (one pass over the buckets).
     with np.errstate(divide="ignore", invalid="ignore"):
-        chi2 = np.nansum((c - mean[..., None]) ** 2, axis=2) / mean
+        chi2 = squares * n / total - total
     chi2 = np.where(hosts, chi2, 0.0).sum(axis=1)
     df = np.where(hosts, n - 1, 0).sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -376,22 +383,26 @@ def _count_rows(
         lim.few_hosts,
     )
     c_host, b_host = np.nansum(c, axis=2), np.nansum(b, axis=2)
+    c_n, b_n = np.sum(~np.isnan(c), axis=2), np.sum(~np.isnan(b), axis=2)
     xc, xb = c_host.sum(axis=1), b_host.sum(axis=1)
     ec, eb = ce_host.sum(axis=1), be_host.sum(axis=1)
     p0, rate_c, rate_b, ratio = _rates(xc, xb, ec, eb)
     # Bursts: the events weigh as many independent witnesses as the canary's burstiness allows.
-    burst = _burstiness(c) if overdispersion else np.ones(c.shape[0])
-    baseline_burst = _burstiness(b) if overdispersion else np.ones(b.shape[0])
+    burst, baseline_burst = (
+        (_burstiness(c_n, c_host, _squares(c)), _burstiness(b_n, b_host, _squares(b)))
+        if overdispersion
+        else (np.ones(c.shape[0]), np.ones(b.shape[0]))
+    )
     p_events = _events_p(xc / burst, xb / burst, p0, code)
     p_hosts = _hosts_p(c_host, b_host, ce_host, be_host, names, min_baseline_hosts, overdispersion)
     p_raw, diff = np.fmax(p_events, p_hosts), rate_c - rate_b
     practical = _practical(diff, ratio, code, min_ratio, min_diff)
 
-    b_units = _units(b, be_host, min_points)
+    b_units = _units(b_n, be_host, min_points)
     codes = count_inconclusive_codes(
         ec,
         eb,
-        canary_units=_units(c, ce_host, min_points),
+        canary_units=_units(c_n, ce_host, min_points),
         baseline_units=b_units if overdispersion and few_hosts == "inconclusive" else None,
         min_baseline_hosts=min_baseline_hosts,
     )
@@ -429,10 +440,11 @@ def _count_rows(
 
 
 def _units(
-    counts: NDArray[np.float64], exposure: NDArray[np.float64], min_points: int
+    buckets: NDArray[np.int64], exposure: NDArray[np.float64], min_points: int
 ) -> NDArray[np.int64]:
-    """Hosts per metric that are units of the rate comparison: enough buckets, some exposure."""
-    return np.sum((np.sum(~np.isnan(counts), axis=2) >= min_points) & (exposure > 0), axis=1)
+    """Hosts per metric that are units of the rate comparison: enough reported buckets (per
+    ``(metric, host)``), some exposure."""
+    return np.sum((buckets >= min_points) & (exposure > 0), axis=1)
 
 
 def _options(
