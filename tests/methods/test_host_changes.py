@@ -220,3 +220,32 @@ def test_a_canary_drifting_before_the_deploy_and_a_baseline_host_moving_at_it_ar
         .diagnostics
     )
     assert not quiet["canary_drifted_before"] and quiet["baseline_moved_at_start"] == []
+
+
+#: a queue depth in whole numbers: every host's median is 6 (the canary's 7), while the means
+#: (6.0-6.4) show the canary within the baseline hosts' spread
+DEPTHS = {
+    ("canary", "c1"): [4, 6, 7, 7, 8],
+    ("baseline", "b1"): [4, 6, 6, 6, 8],
+    ("baseline", "b2"): [5, 6, 6, 7, 8],
+    ("baseline", "b3"): [3, 6, 6, 7, 9],
+    ("baseline", "b4"): [5, 5, 6, 7, 9],
+}
+DEPTH = {"name": "queue.depth", "direction": "increase", "kind": "gauge"}
+
+
+def test_coarse_medians_give_way_to_the_mean_in_window_levels() -> None:
+    frame = series_frame({"queue.depth": {key: pattern * 6 for key, pattern in DEPTHS.items()}})
+    result = judge(make_config(DEPTH), frame).metric("queue.depth")
+    # Medians would put the canary 1 above a baseline spread of 0: p = 0, a +16.7% "regression".
+    assert result.classification == Label.PASS, result.reason
+    assert "averages 6.4 against baseline hosts 6.25" in result.reason
+
+
+def test_coarse_medians_give_way_to_the_mean_in_host_changes() -> None:
+    # Every host held the baseline's first pattern before the start.
+    series = {key: [4, 6, 6, 6, 8] * 6 + pattern * 6 for key, pattern in DEPTHS.items()}
+    result = judge(make_config(DEPTH), series_frame({"queue.depth": series}), start=START)
+    depth = result.metric("queue.depth")
+    assert depth.units == "host changes"
+    assert depth.classification == Label.PASS, depth.reason

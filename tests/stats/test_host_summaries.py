@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from canarystats.stats.host_summaries import lag1_autocorrelation, summarize_hosts
+from canarystats.stats.host_summaries import (
+    coarse_median_rows,
+    lag1_autocorrelation,
+    summarize_hosts,
+)
 
 
 def test_summaries_of_a_straight_line_and_a_flapping_host() -> None:
@@ -39,3 +45,40 @@ def test_lag1_autocorrelation_recovers_an_ar1_coefficient() -> None:
     series += rng.normal(0.0, 5.0, size=(1, 20, 1))  # host offsets
     # Host offsets are removed before the autocorrelation; 8000 points give an error of ~0.01.
     assert lag1_autocorrelation(series)[0] == pytest.approx(0.7, abs=0.04)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(st.integers(0, 12), min_size=3, max_size=40),
+    hosts=st.integers(1, 5),
+    factor=st.integers(1, 1000),
+    seed=st.integers(0, 2**16),
+)
+def test_coarse_medians_are_blind_to_order_and_to_whole_units(
+    values: list[int], hosts: int, factor: int, seed: int
+) -> None:
+    # Whole numbers in a whole unit (a depth, or the same depth in thousandths); the order of
+    # points within a host, of hosts, and which cube holds a host, do not matter.
+    cube = np.resize(np.asarray(values, dtype=np.float64), (1, hosts, len(values)))
+    answer = coarse_median_rows(cube).tolist()
+    rng = np.random.default_rng(seed)
+    shuffled = rng.permuted(cube[:, rng.permutation(hosts)], axis=2)
+    assert coarse_median_rows(shuffled * factor).tolist() == answer
+    assert coarse_median_rows(cube[:, :1], cube[:, 1:]).tolist() == answer
+    # Fractions are never coarse: a median of rounded values keeps resisting spikes.
+    assert coarse_median_rows(cube + 0.5).tolist() == [False]
+
+
+def test_coarse_medians_need_most_hosts_to_share_a_median() -> None:
+    rng = np.random.default_rng(3)
+    requests = np.round(8000.0 * np.exp(rng.normal(0.0, 0.05, (1, 6, 60))))
+    depths = rng.poisson(6.0, (1, 6, 60)).astype(np.float64)
+    assert coarse_median_rows(requests).tolist() == [False]  # whole, but medians differ
+    assert coarse_median_rows(depths).tolist() == [True]
+    # Two hosts sharing a median among six do not make the row coarse.
+    mixed = np.concatenate([depths[:, :2], requests[:, 2:]], axis=1)
+    assert coarse_median_rows(mixed).tolist() == [False]
+    # A host without data (all NaN) does not count as a host.
+    half_missing = np.where(np.arange(6)[None, :, None] < 3, np.nan, depths)
+    assert coarse_median_rows(half_missing).tolist() == [True]
+    assert coarse_median_rows(depths[:, :1]).tolist() == [False]  # one host: nothing to tie

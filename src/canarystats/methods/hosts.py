@@ -47,6 +47,7 @@ from canarystats.stats.host_change import (
     positive_rows,
     pre_window_drift,
 )
+from canarystats.stats.host_summaries import coarse_median_rows
 from canarystats.stats.rows import quietly, select_rows
 from canarystats.stats.shift_interval import shift_interval
 from canarystats.windows import CanaryWindows, StartLike, lay_out
@@ -309,7 +310,8 @@ def _host_tests(
         location="median" if robust else "mean",
         jitter_measure="rms",
         trend_fit="late" if robust else "window",
-        robust_rows=positive_rows(cubes.canary, cubes.baseline),
+        robust_rows=positive_rows(cubes.canary, cubes.baseline)
+        & ~coarse_median_rows(cubes.canary, cubes.baseline),
         **options,  # type: ignore[arg-type]
     )
     none = np.zeros(len(rows), dtype=bool)

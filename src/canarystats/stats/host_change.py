@@ -38,6 +38,7 @@ from canarystats.stats.host_summaries import (
     Jitter,
     Location,
     between_host_share,
+    coarse_median_rows,
     lag1_autocorrelation,
     summarize_hosts,
 )
@@ -151,14 +152,16 @@ def host_change_test(
         "jitter": jitter_measure,
         "trend": "late",
     }
-    # The median and the robust jitter only where changes are ratios: of discrete data with
-    # zeros they are often the same on every host, leaving no spread to compare with.
+    # The median and the robust jitter only where changes are ratios and medians are fine enough
+    # to tell hosts apart: of discrete data they are often the same on every host, leaving no
+    # spread to compare with.
+    robust = rel & ~coarse_median_rows(*cubes)
     w = check_weights(weights)
     width = sum(c.shape[1] * c.shape[2] for c in cubes)
     parts = []
     for sl in row_blocks(rows, width):
         summaries = [
-            summarize_hosts(c[sl], robust_rows=rel[sl], **options)  # type: ignore[arg-type]
+            summarize_hosts(c[sl], robust_rows=robust[sl], **options)  # type: ignore[arg-type]
             for c in cubes
         ]
         parts.append(
@@ -319,6 +322,7 @@ def pre_window_drift(
     """
     c, b = as_cube(canary_pre, "canary_pre"), as_cube(baseline_pre, "baseline_pre")
     rel = np.asarray(relative, dtype=bool).reshape(c.shape[0])
+    robust = rel & ~coarse_median_rows(c, b)
     cols = np.any(~np.isnan(np.concatenate([c, b], axis=1)), axis=1)
     first = np.argmax(cols, axis=1)
     last = c.shape[2] - 1 - np.argmax(cols[:, ::-1], axis=1)
@@ -326,8 +330,8 @@ def pre_window_drift(
     early = np.arange(c.shape[2])[None, None, :] < mid[:, None, None]
 
     def halves(x: NDArray[np.float64]) -> NDArray[np.float64]:
-        a = summarize_hosts(np.where(early, x, np.nan), location="median", robust_rows=rel)
-        z = summarize_hosts(np.where(early, np.nan, x), location="median", robust_rows=rel)
+        a = summarize_hosts(np.where(early, x, np.nan), location="median", robust_rows=robust)
+        z = summarize_hosts(np.where(early, np.nan, x), location="median", robust_rows=robust)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(rel[:, None], np.log(z.location / a.location), z.location - a.location)
 

@@ -113,8 +113,8 @@ def summarize_hosts(
     robust_rows : array_like of bool, optional
         Rows (metrics) where ``location="median"`` and ``jitter="robust"`` apply; the others
         get the mean and the root-mean-square jitter.  A median, or a median step, of discrete
-        data with many zeros is often exactly the same on every host, which leaves no spread
-        between hosts to compare with.  Default: every row.
+        data (whole numbers, many zeros) is often exactly the same on every host, which leaves
+        no spread between hosts to compare with (:func:`coarse_median_rows`).  Default: every row.
 
     Returns
     -------
@@ -193,6 +193,58 @@ def _line(
         slope = np.sum(dt * dv, axis=2) / sxx
         end = v_mean + slope * (last[:, None] - t_mean)
     return slope, end, sxx
+
+
+def coarse_median_rows(*cubes: ArrayLike) -> NDArray[np.bool_]:
+    """Rows of whole numbers where most hosts' medians equal another host's: a median too coarse
+    to tell the hosts apart.
+
+    A median of whole numbers (jobs per bucket, queue depths) is one of them, so hosts of one
+    service often share it exactly: every baseline host's median queue depth is 6, and a canary
+    at 7 stands out from a spread of zero though the means (6.0-6.4 against 6.4) say nothing
+    happened.  Such rows are summarised by the mean and the root-mean-square jitter instead
+    (``robust_rows`` of :func:`summarize_hosts`).  Whole numbers whose medians differ from host
+    to host (requests in thousands, memory in bytes) keep the median, and so do rounded values
+    such as latency percentiles from a histogram's buckets, whose spikes the median resists.
+
+    Parameters
+    ----------
+    *cubes : array_like
+        ``(metric, host, time)`` NaN-padded, the same rows in each; every host of every cube
+        (a cohort, a window) contributes its median.
+
+    Returns
+    -------
+    ndarray of bool
+        Per row: every value is a whole number, at least two hosts have data and at least half
+        of them have a median equal to another's.
+
+    Examples
+    --------
+    >>> canary = [[[6.0, 6.0, 7.0]], [[6.1, 6.4, 7.2]], [[310.0, 312.0, 330.0]]]
+    >>> baseline = [[[5.0, 6.0, 6.0]], [[6.1, 6.4, 8.0]], [[305.0, 318.0, 320.0]]]
+    >>> coarse_median_rows(canary, baseline).tolist()
+    [True, False, False]
+    """
+    values = [as_cube(c, "values") for c in cubes]
+    if not values:
+        return np.zeros(0, dtype=bool)
+    whole = np.ones(values[0].shape[0], dtype=bool)
+    for v in values:
+        flat = v.reshape(v.shape[0], -1)
+        whole &= np.all(np.isnan(flat) | (flat == np.floor(flat)), axis=1)
+    out = np.zeros(whole.shape, dtype=bool)
+    if not whole.any():
+        return out
+    medians = [quietly(np.nanmedian, v[whole], axis=2) for v in values]
+    m = np.sort(np.concatenate(medians, axis=1), axis=1)  # NaN (hosts without data) last
+    same = m[:, 1:] == m[:, :-1]
+    tied = np.zeros(m.shape, dtype=bool)
+    tied[:, 1:] |= same
+    tied[:, :-1] |= same
+    hosts = np.sum(~np.isnan(m), axis=1)
+    out[whole] = (hosts >= 2) & (2 * tied.sum(axis=1) >= hosts)
+    return out
 
 
 def between_host_share(summ: HostSummaries) -> NDArray[np.float64]:
