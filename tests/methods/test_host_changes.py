@@ -249,3 +249,33 @@ def test_coarse_medians_give_way_to_the_mean_in_host_changes() -> None:
     depth = result.metric("queue.depth")
     assert depth.units == "host changes"
     assert depth.classification == Label.PASS, depth.reason
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    factors=st.lists(st.integers(1, 5), min_size=5, max_size=5),
+    busier=st.sampled_from([0, 1, 3]),
+    seed=st.integers(0, 10_000),
+)
+def test_a_persistent_host_offset_never_changes_a_verdict_on_whole_numbers_either(
+    factors: list[int], busier: int, seed: int
+) -> None:
+    # Positive queue depths whose medians tie, and hosts that hold a whole multiple of the
+    # work (whole numbers stay whole): whether the mean stands in for the median is decided on
+    # the hosts' changes, which a host's factor leaves alone.
+    rng = np.random.default_rng(seed)
+    series = {}
+    for (cohort, host), _ in DEPTHS.items():
+        values = 1.0 + rng.poisson(6.0, 60)
+        if cohort == "canary":
+            values[30:] += busier
+        series[(cohort, host)] = values
+    scaled = {key: values * f for (key, values), f in zip(series.items(), factors, strict=True)}
+    config = make_config(DEPTH)
+    a = judge(config, series_frame({"queue.depth": series}), start=START)
+    b = judge(config, series_frame({"queue.depth": scaled}), start=START)
+    assert a.metric("queue.depth").units == b.metric("queue.depth").units == "host changes"
+    assert a.metric("queue.depth").classification == b.metric("queue.depth").classification
+    assert a.metric("queue.depth").p_value == pytest.approx(
+        b.metric("queue.depth").p_value, rel=1e-6
+    )

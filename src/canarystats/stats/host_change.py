@@ -26,7 +26,7 @@ over those whose effect reaches the minimum practical effect.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import cast
 
 import numpy as np
@@ -38,9 +38,10 @@ from canarystats.stats.host_summaries import (
     Jitter,
     Location,
     between_host_share,
-    coarse_median_rows,
     lag1_autocorrelation,
+    mostly_tied,
     summarize_hosts,
+    whole_rows,
 )
 from canarystats.stats.hosts import MIN_BASELINE_HOSTS, HostTestResult, host_inconclusive_codes
 from canarystats.stats.inconclusive import Inconclusive, reason_sentences
@@ -152,18 +153,11 @@ def host_change_test(
         "jitter": jitter_measure,
         "trend": "late",
     }
-    # The median and the robust jitter only where changes are ratios and medians are fine enough
-    # to tell hosts apart: of discrete data they are often the same on every host, leaving no
-    # spread to compare with.
-    robust = rel & ~coarse_median_rows(*cubes)
     w = check_weights(weights)
     width = sum(c.shape[1] * c.shape[2] for c in cubes)
     parts = []
     for sl in row_blocks(rows, width):
-        summaries = [
-            summarize_hosts(c[sl], robust_rows=robust[sl], **options)  # type: ignore[arg-type]
-            for c in cubes
-        ]
+        summaries = _robust_summaries([c[sl] for c in cubes], rel[sl], options)
         parts.append(
             _change_rows(
                 [c[sl] for c in cubes],
@@ -176,6 +170,24 @@ def host_change_test(
             )
         )
     return cast(HostTestResult, concat_rows(parts))
+
+
+def _robust_summaries(
+    cubes: list[NDArray[np.float64]], rel: NDArray[np.bool_], options: Mapping[str, object]
+) -> list[HostSummaries]:
+    """Each cube's summaries: the median and the robust jitter where changes are ratios, except
+    in rows of whole numbers where medians leave most baseline hosts' changes tied (a queue
+    depth's median is 6 before and after on every host: a change of exactly 0) -- there no
+    spread is left to compare with, and the mean and the root-mean-square jitter apply.  The
+    check is on changes, so a host's persistent factor cannot alter it."""
+    summaries = [summarize_hosts(c, robust_rows=rel, **options) for c in cubes]  # type: ignore[arg-type]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        moved = np.log(summaries[3].location / summaries[2].location)
+    coarse = rel & whole_rows(*cubes) & mostly_tied(moved)
+    if not coarse.any():
+        return summaries
+    robust = rel & ~coarse
+    return [summarize_hosts(c, robust_rows=robust, **options) for c in cubes]  # type: ignore[arg-type]
 
 
 def _checked(*cubes: ArrayLike) -> list[NDArray[np.float64]]:
@@ -322,20 +334,21 @@ def pre_window_drift(
     """
     c, b = as_cube(canary_pre, "canary_pre"), as_cube(baseline_pre, "baseline_pre")
     rel = np.asarray(relative, dtype=bool).reshape(c.shape[0])
-    robust = rel & ~coarse_median_rows(c, b)
     cols = np.any(~np.isnan(np.concatenate([c, b], axis=1)), axis=1)
     first = np.argmax(cols, axis=1)
     last = c.shape[2] - 1 - np.argmax(cols[:, ::-1], axis=1)
     mid = (first + last + 1) / 2.0
     early = np.arange(c.shape[2])[None, None, :] < mid[:, None, None]
 
-    def halves(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    def halves(x: NDArray[np.float64], robust: NDArray[np.bool_]) -> NDArray[np.float64]:
         a = summarize_hosts(np.where(early, x, np.nan), location="median", robust_rows=robust)
         z = summarize_hosts(np.where(early, np.nan, x), location="median", robust_rows=robust)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(rel[:, None], np.log(z.location / a.location), z.location - a.location)
 
-    _, _, p = unit_t_test(halves(c), halves(b), direction="either")
+    # Medians where they leave the baseline hosts' moves untied (as in the change test).
+    robust = rel & ~(whole_rows(c, b) & mostly_tied(halves(b, rel)))
+    _, _, p = unit_t_test(halves(c, robust), halves(b, robust), direction="either")
     return p
 
 

@@ -229,22 +229,50 @@ def coarse_median_rows(*cubes: ArrayLike) -> NDArray[np.bool_]:
     values = [as_cube(c, "values") for c in cubes]
     if not values:
         return np.zeros(0, dtype=bool)
-    whole = np.ones(values[0].shape[0], dtype=bool)
-    for v in values:
-        flat = v.reshape(v.shape[0], -1)
-        whole &= np.all(np.isnan(flat) | (flat == np.floor(flat)), axis=1)
+    whole = whole_rows(*values)
     out = np.zeros(whole.shape, dtype=bool)
     if not whole.any():
         return out
     medians = [quietly(np.nanmedian, v[whole], axis=2) for v in values]
-    m = np.sort(np.concatenate(medians, axis=1), axis=1)  # NaN (hosts without data) last
+    out[whole] = mostly_tied(np.concatenate(medians, axis=1))
+    return out
+
+
+def whole_rows(*cubes: ArrayLike) -> NDArray[np.bool_]:
+    """Rows whose every value, in every cube given, is a whole number (NaN aside).
+
+    Examples
+    --------
+    >>> whole_rows([[[6.0, np.nan]], [[6.5, 7.0]]], [[[5.0, 6.0]], [[6.0, 8.0]]]).tolist()
+    [True, False]
+    """
+    rows: NDArray[np.bool_] | None = None
+    for cube in cubes:
+        c = as_cube(cube, "values")
+        flat = c.reshape(c.shape[0], -1)
+        ok = np.all(np.isnan(flat) | (flat == np.floor(flat)), axis=1)
+        rows = ok if rows is None else rows & ok
+    return np.zeros(0, dtype=bool) if rows is None else rows
+
+
+def mostly_tied(values: ArrayLike) -> NDArray[np.bool_]:
+    """Rows of ``(row, unit)`` values, NaN where a unit has none, where at least two units have
+    a value and at least half of them equal another unit's.
+
+    Examples
+    --------
+    >>> mostly_tied([[6.0, 6.0, 7.0, np.nan], [0.1, 0.2, 0.3, 0.3]]).tolist()
+    [True, True]
+    >>> mostly_tied([[0.1, 0.2, 0.3, 0.3, 0.4]]).tolist()
+    [False]
+    """
+    m = np.sort(np.asarray(values, dtype=np.float64), axis=1)  # NaN (no value) last
     same = m[:, 1:] == m[:, :-1]
     tied = np.zeros(m.shape, dtype=bool)
     tied[:, 1:] |= same
     tied[:, :-1] |= same
-    hosts = np.sum(~np.isnan(m), axis=1)
-    out[whole] = (hosts >= 2) & (2 * tied.sum(axis=1) >= hosts)
-    return out
+    units = np.sum(~np.isnan(m), axis=1)
+    return np.asarray((units >= 2) & (2 * tied.sum(axis=1) >= units), dtype=bool)
 
 
 def between_host_share(summ: HostSummaries) -> NDArray[np.float64]:
