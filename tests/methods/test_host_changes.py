@@ -7,6 +7,8 @@ Every frame is made here, minute by minute, so each expectation follows from its
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -182,15 +184,26 @@ def test_judge_runs_takes_each_runs_start() -> None:
 def test_a_persistent_host_offset_never_changes_a_verdict_when_hosts_have_a_past(
     factors: list[float], slower: float, seed: int
 ) -> None:
-    series = _latency(np.random.default_rng(seed), slower=slower)
+    _assert_offsets_do_not_matter(
+        LATENCY, _latency(np.random.default_rng(seed), slower=slower), factors
+    )
+
+
+def _assert_offsets_do_not_matter(
+    metric: dict[str, str],
+    series: dict[tuple[str, str], np.ndarray],
+    factors: Sequence[float],
+) -> None:
+    """Judged with a past, the series and the series with each host times its factor agree."""
+    name = metric["name"]
     scaled = {key: values * f for (key, values), f in zip(series.items(), factors, strict=True)}
-    config = make_config(LATENCY)
-    a = judge(config, series_frame({"latency": series}), start=START)
-    b = judge(config, series_frame({"latency": scaled}), start=START)
-    assert a.metric("latency").units == b.metric("latency").units == "host changes"
+    config = make_config(metric)
+    a = judge(config, series_frame({name: series}), start=START)
+    b = judge(config, series_frame({name: scaled}), start=START)
+    assert a.metric(name).units == b.metric(name).units == "host changes"
     assert a.verdict == b.verdict
-    assert a.metric("latency").classification == b.metric("latency").classification
-    assert a.metric("latency").p_value == pytest.approx(b.metric("latency").p_value, rel=1e-6)
+    assert a.metric(name).classification == b.metric(name).classification
+    assert a.metric(name).p_value == pytest.approx(b.metric(name).p_value, rel=1e-6)
 
 
 def test_a_canary_drifting_before_the_deploy_and_a_baseline_host_moving_at_it_are_reported() -> (
@@ -270,12 +283,4 @@ def test_a_persistent_host_offset_never_changes_a_verdict_on_whole_numbers_eithe
         if cohort == "canary":
             values[30:] += busier
         series[(cohort, host)] = values
-    scaled = {key: values * f for (key, values), f in zip(series.items(), factors, strict=True)}
-    config = make_config(DEPTH)
-    a = judge(config, series_frame({"queue.depth": series}), start=START)
-    b = judge(config, series_frame({"queue.depth": scaled}), start=START)
-    assert a.metric("queue.depth").units == b.metric("queue.depth").units == "host changes"
-    assert a.metric("queue.depth").classification == b.metric("queue.depth").classification
-    assert a.metric("queue.depth").p_value == pytest.approx(
-        b.metric("queue.depth").p_value, rel=1e-6
-    )
+    _assert_offsets_do_not_matter(DEPTH, series, factors)
