@@ -309,12 +309,9 @@ def _count_pass_p(
     # of a burst process falls short more often than not (heavy tails): each look uses the
     # larger of the two cohorts' burstiness for both (measured on bursts of five at the
     # margin: a nominal 10 % ruled out 10-11 % of the time, 12-14 % with each cohort's own).
+    # (Looks that are not counts are masked out below.)
     burst = np.array(
-        [
-            max(s.canary_burstiness, s.baseline_burstiness, 1.0) if s.kind == "count" else 1.0
-            for s in series
-        ],
-        dtype=np.float64,
+        [max(s.canary_burstiness, s.baseline_burstiness, 1.0) for s in series], dtype=np.float64
     )
     z = rate_margin_test(
         cum[:, 0],

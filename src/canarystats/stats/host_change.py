@@ -26,6 +26,7 @@ over those whose effect reaches the minimum practical effect.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import cast
 
@@ -186,8 +187,15 @@ def _robust_summaries(
     coarse = rel & whole_rows(*cubes) & mostly_tied(moved)
     if not coarse.any():
         return summaries
-    robust = rel & ~coarse
-    return [summarize_hosts(c, robust_rows=robust, **options) for c in cubes]  # type: ignore[arg-type]
+    # Only the location and the jitter depend on the robust choice: redo them for those rows.
+    plain = np.zeros(int(coarse.sum()), dtype=bool)
+    out = []
+    for c, s in zip(cubes, summaries, strict=True):
+        redo = summarize_hosts(c[coarse], robust_rows=plain, **options)  # type: ignore[arg-type]
+        location, jitter = s.location.copy(), s.jitter.copy()
+        location[coarse], jitter[coarse] = redo.location, redo.jitter
+        out.append(dataclasses.replace(s, location=location, jitter=jitter))
+    return out
 
 
 def _checked(*cubes: ArrayLike) -> list[NDArray[np.float64]]:
@@ -347,8 +355,12 @@ def pre_window_drift(
             return np.where(rel[:, None], np.log(z.location / a.location), z.location - a.location)
 
     # Medians where they leave the baseline hosts' moves untied (as in the change test).
-    robust = rel & ~(whole_rows(c, b) & mostly_tied(halves(b, rel)))
-    _, _, p = unit_t_test(halves(c, robust), halves(b, robust), direction="either")
+    b_moves = halves(b, rel)
+    coarse = rel & whole_rows(c, b) & mostly_tied(b_moves)
+    robust = rel & ~coarse
+    if coarse.any():
+        b_moves = halves(b, robust)
+    _, _, p = unit_t_test(halves(c, robust), b_moves, direction="either")
     return p
 
 
