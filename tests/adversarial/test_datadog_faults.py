@@ -271,6 +271,17 @@ def test_malformed_json_is_retried_then_down(
     assert 2 <= dd.requests <= 4
 
 
+def test_a_retry_cut_short_by_the_deadline_still_says_what_went_wrong_before(
+    dd: FakeDatadog, config: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dd.inject(Fault(status=200, body='{"data": {"attributes": ', times=1))
+    dd.inject(Fault(delay=10.0, times=None))  # the retry outlasts the deadline
+    assert main(_fetch(config, tmp_path, "--deadline", "2")) == 3
+    line = _one_line(capsys)
+    assert "malformed or truncated JSON" in line
+    assert "2 s deadline" in line
+
+
 # --------------------------------------------------------------------------- the deadline
 
 

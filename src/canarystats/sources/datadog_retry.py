@@ -246,6 +246,7 @@ def call_with_retries(
     {'ok': 1}
     """
     attempt = 0
+    reason = ""
     while True:
         attempt += 1
         wait = backoff_wait(attempt, policy)
@@ -253,6 +254,11 @@ def call_with_retries(
         read_timeout = min(policy.timeout, budget.left())
         try:
             return _decode(_attempt(call, what, budget, policy), what, policy, read)
+        except _DeadlinePassed:
+            if not reason:
+                raise
+            # A retry cut short by the deadline: what went wrong before is the news.
+            raise _deadline_passed(what, policy, reason) from None
         except ApiException as exc:
             wait, reason = _failed_status(exc, what, budget, policy, wait)
         except urllib3.exceptions.HTTPError as exc:
@@ -432,10 +438,15 @@ def _transport_reason(
     return f"a connection error ({type(cause).__name__})"
 
 
-def _deadline_passed(what: str, policy: RetryPolicy) -> SourceError:
-    return SourceError(
-        f"Datadog did not finish answering {what} within the {policy.deadline:g} s deadline: "
-        "rerun later or raise the deadline (--deadline)"
+class _DeadlinePassed(SourceError):
+    """The deadline passed while an attempt was under way."""
+
+
+def _deadline_passed(what: str, policy: RetryPolicy, before: str = "") -> SourceError:
+    earlier = f" (the attempt before: {before})" if before else ""
+    return _DeadlinePassed(
+        f"Datadog did not finish answering {what} within the {policy.deadline:g} s "
+        f"deadline{earlier}: rerun later or raise the deadline (--deadline)"
     )
 
 
