@@ -102,6 +102,39 @@ def test_the_fake_serving_a_saved_run_without_its_config_says_what_is_missing() 
     assert hint is not None and "add --config CONFIG" in hint
 
 
+def test_fetch_refuses_a_format_it_cannot_write_before_asking_datadog(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from canarystats.sources import read_frame
+    from canarystats.testing import FakeDatadog
+
+    with FakeDatadog(read_frame(INCIDENT), metrics=DATADOG_NAMES) as dd:
+        monkeypatch.setenv("DATADOG_HOST", dd.url)
+        monkeypatch.setenv("DD_API_KEY", API_KEY)
+        monkeypatch.setenv("DD_APP_KEY", APP_KEY)
+        out = tmp_path / "run.xlsx"
+        assert main(["fetch", WEB, "--lookback", "10m", "--output", str(out)]) == 2
+        assert dd.requests == 0
+    err = capsys.readouterr().err
+    assert f"{out}: unknown file type '.xlsx'" in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_fetch_saves_a_compressed_frame_that_judges_like_the_plain_one(
+    tmp_path: Path, datadog: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    plain, packed = tmp_path / "run.csv", tmp_path / "run.csv.gz"
+    assert main(["fetch", WEB, *datadog, "--output", str(plain)]) == 0
+    assert main(["fetch", WEB, *datadog, "--output", str(packed)]) == 0
+    assert packed.stat().st_size < plain.stat().st_size / 3
+    capsys.readouterr()
+    verdicts = []
+    for saved in (plain, packed):
+        assert main(["judge", WEB, "--data", str(saved), *datadog[:2], "--format", "json"]) == 1
+        verdicts.append(json.loads(capsys.readouterr().out))
+    assert verdicts[0] == verdicts[1]
+
+
 def test_fetch_needs_an_output(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["fetch", WEB, "--lookback", "10m"]) == 2
     assert capsys.readouterr().err == (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 from pathlib import Path
@@ -38,7 +39,7 @@ def _pyarrow_or_skip(suffix: str) -> None:
         pytest.importorskip("pyarrow", reason="Parquet needs the 'parquet' extra (pyarrow)")
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".json", ".parquet"])
+@pytest.mark.parametrize("suffix", [".csv", ".json", ".parquet", ".csv.gz", ".json.gz"])
 def test_round_trip_keeps_every_row(tmp_path: Path, suffix: str) -> None:
     _pyarrow_or_skip(suffix)
     path = write_frame(_frame(), tmp_path / f"run{suffix}")
@@ -61,6 +62,25 @@ def test_csv_is_the_documented_text(tmp_path: Path) -> None:
     assert lines[0] == "metric,cohort,host,timestamp,value"
     assert lines[1] == "latency,canary,web-1,2026-03-02T10:00:00.000000Z,0.125"
     assert lines[3] == "errors,canary,,2026-03-02T10:01:00.000000Z,"  # NaN is an empty field
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json"])
+def test_compressed_files_hold_the_same_text_gzipped(tmp_path: Path, suffix: str) -> None:
+    plain = write_frame(_frame(), tmp_path / f"run{suffix}")
+    packed = write_frame(_frame(), tmp_path / f"run{suffix}.GZ")  # suffixes in any case
+    assert gzip.decompress(packed.read_bytes()) == plain.read_bytes()
+    # the same frame gives the same bytes: no time stamp inside the gzip header
+    again = write_frame(_frame(), tmp_path / f"again{suffix}.gz")
+    assert again.read_bytes() == packed.read_bytes()
+
+
+def test_reads_a_hand_compressed_csv(tmp_path: Path) -> None:
+    path = tmp_path / "hand.csv.gz"
+    path.write_bytes(
+        gzip.compress(b"metric,cohort,timestamp,value\ncpu,canary,2026-03-02T10:00Z,1\n")
+    )
+    frame = read_frame(path)
+    assert frame["value"].tolist() == [1.0] and frame["timestamp"].tolist() == [T0]
 
 
 def test_reads_a_hand_written_csv(tmp_path: Path) -> None:
@@ -107,7 +127,10 @@ def test_shape_errors_name_the_file_and_the_column(tmp_path: Path, text: str, co
 @pytest.mark.parametrize(
     ("name", "content", "fragment"),
     [
-        ("run.xlsx", "x", "unknown file type"),
+        ("run.xlsx", "x", "unknown file type '.xlsx'"),
+        ("run.parquet.gz", "x", r"unknown file type '\.parquet\.gz'.*\.csv\.gz"),
+        ("run.gz", "x", "unknown file type '.gz'"),
+        ("run.csv.gz", "metric,cohort", "cannot be read as gzip-compressed csv: Not a gzipped"),
         ("run.json", "{not json", "cannot be read as json"),
         ("run.json", '{"rows": []}', "'points'"),
         ("run.json", '"text"', "list of points"),
@@ -120,6 +143,18 @@ def test_unreadable_files_are_data_errors(
     path.write_text(content)
     with pytest.raises(DataError, match=fragment):
         read_frame(path)
+
+
+@pytest.mark.parametrize("suffix", [".csv.gz", ".json.gz"])
+def test_a_truncated_compressed_file_is_a_data_error(tmp_path: Path, suffix: str) -> None:
+    whole = write_frame(_frame(), tmp_path / f"run{suffix}").read_bytes()
+    cut = tmp_path / f"cut{suffix}"
+    cut.write_bytes(whole[: len(whole) // 2])  # a download that stopped half-way
+    with pytest.raises(DataError) as info:
+        read_frame(cut)
+    message = str(info.value)
+    assert message.startswith(f"{cut}: cannot be read as gzip-compressed")
+    assert "\n" not in message
 
 
 def test_missing_file_is_a_data_error(tmp_path: Path) -> None:

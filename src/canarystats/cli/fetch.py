@@ -38,7 +38,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         "--output",
         metavar="FILE",
         required=True,
-        help="where to save the frame; .csv, .parquet or .json",
+        help="where to save the frame; .csv, .parquet or .json (.csv.gz, .json.gz compressed)",
     )
     parser.add_argument(
         "--monitor-states",
@@ -60,12 +60,15 @@ def run(args: argparse.Namespace, console: Console) -> int:
     from canarystats.frame import check_output_path
     from canarystats.monitors import write_monitor_states
     from canarystats.sources import write_frame
+    from canarystats.sources.files import frame_format
 
     # Saving the frame is fetch's whole job (there is no verdict to keep), so a file that
     # cannot be written is an error, exit 2, in one line: checked before the fetch for a
     # path that can never be a file, and by write_frame for the rest (no permission, a full
-    # disk, a read-only file system), which leaves no half-written file.
+    # disk, a read-only file system), which leaves no half-written file.  A suffix that is no
+    # frame format is refused before the fetch too.
     check_output_path(args.output)
+    frame_format(args.output)
     config = load_config_file(args)
     if args.monitor_states is not None:
         check_output_path(args.monitor_states, flag="--monitor-states")

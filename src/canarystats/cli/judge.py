@@ -60,7 +60,9 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser.add_argument("config", metavar="CONFIG", help="canary config (YAML or JSON)")
     add_window_flags(parser)
     parser.add_argument(
-        "--data", metavar="FILE", help="judge a saved tidy frame (.csv/.parquet/.json) offline"
+        "--data",
+        metavar="FILE",
+        help="judge a saved tidy frame (.csv/.parquet/.json, .csv.gz/.json.gz) offline",
     )
     parser.add_argument(
         "--format",

@@ -65,7 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve a Datadog-compatible metrics API on 127.0.0.1 for tests and demos.",
     )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (0: any free port)")
-    parser.add_argument("--data", help="tidy frame file (.csv/.parquet/.json) to answer from")
+    parser.add_argument(
+        "--data", help="tidy frame file (.csv/.parquet/.json, .csv.gz/.json.gz) to answer from"
+    )
     parser.add_argument(
         "--replay", action="append", default=[], help="recorded answer (.json) to replay"
     )

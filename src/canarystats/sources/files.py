@@ -1,16 +1,20 @@
 """The tidy frame on disk (CSV, Parquet, JSON) and saved Datadog answers, for judging offline.
 
 The format follows the file's suffix: ``.csv``, ``.parquet`` / ``.pq`` (needs the ``parquet``
-extra), ``.json``.  Timestamps are written as ISO 8601 UTC.  JSON holds ``{"units": {...},
-"points": [...]}`` so units survive; CSV cannot hold them.  Writes go to a temporary file in the
-same folder and are renamed into place, so a crash never leaves half a file.
+extra), ``.json``; ``.csv.gz`` and ``.json.gz`` are the same text gzip-compressed (a saved
+incident shrinks several times over; Parquet compresses by itself).  Timestamps are written as
+ISO 8601 UTC.  JSON holds ``{"units": {...}, "points": [...]}`` so units survive; CSV cannot
+hold them.  Writes go to a temporary file in the same folder and are renamed into place, so a
+crash never leaves half a file.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 import os
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,13 +26,35 @@ from canarystats.frame import COHORTS, validate_frame, write_atomic
 from canarystats.sources.datadog_response import parse_response, series_to_frame
 
 _FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".json": "json"}
+#: the formats that may be gzip-compressed (``.csv.gz``, ``.json.gz``)
+_GZIP = ("csv", "json")
 
 
-def _format_of(path: Path) -> str:
-    fmt = _FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise DataError(f"{path}: unknown file type {path.suffix!r}; use .csv, .parquet or .json")
-    return fmt
+def frame_format(path: str | os.PathLike[str]) -> tuple[str, bool]:
+    """The format of a tidy-frame file and whether it is gzip-compressed, from its suffixes.
+
+    Raises
+    ------
+    DataError
+        For a suffix that is no frame format, naming the file and the formats there are.
+
+    Examples
+    --------
+    >>> frame_format("incident.csv.gz")
+    ('csv', True)
+    """
+    path = Path(path)
+    suffixes = [s.lower() for s in path.suffixes]
+    gz = bool(suffixes) and suffixes[-1] == ".gz"
+    suffix = (suffixes[-2] if len(suffixes) > 1 else "") if gz else path.suffix.lower()
+    fmt = _FORMATS.get(suffix)
+    if fmt is None or (gz and fmt not in _GZIP):
+        shown = "".join(path.suffixes[-2:]) if gz else path.suffix
+        raise DataError(
+            f"{path}: unknown file type {shown!r}; use .csv, .parquet or .json "
+            "(.csv.gz and .json.gz for compressed ones)"
+        )
+    return fmt, gz
 
 
 def _need_pyarrow(path: Path) -> None:
@@ -47,7 +73,7 @@ def read_frame(path: str | os.PathLike[str]) -> pd.DataFrame:
     Parameters
     ----------
     path : path-like
-        The file; its suffix picks the format.
+        The file; its suffix picks the format (``.gz`` after ``.csv`` or ``.json``: compressed).
 
     Returns
     -------
@@ -64,7 +90,7 @@ def read_frame(path: str | os.PathLike[str]) -> pd.DataFrame:
     >>> frame = read_frame("run.csv")  # doctest: +SKIP
     """
     path = Path(path)
-    fmt = _format_of(path)
+    fmt, gz = frame_format(path)
     if not path.is_file():
         raise DataError(f"{path}: no such file; check the path")
     units: dict[str, Any] = {}
@@ -72,6 +98,7 @@ def read_frame(path: str | os.PathLike[str]) -> pd.DataFrame:
         if fmt == "csv":
             raw = pd.read_csv(
                 path,
+                compression="gzip" if gz else None,
                 dtype={"metric": str, "cohort": str, "host": str},
                 keep_default_na=False,
                 na_values={"value": ["", "NaN", "nan"]},
@@ -81,20 +108,23 @@ def read_frame(path: str | os.PathLike[str]) -> pd.DataFrame:
             raw = pd.read_parquet(path)
             units = dict(raw.attrs.get("units") or {})
         else:
-            raw, units = _read_json(path)
+            raw, units = _read_json(path, gz)
     except DataError:
         raise
     except RecursionError:
         raise DataError(f"{path}: nested too deeply to be a tidy frame") from None
-    except (OSError, ValueError, TypeError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: cannot be read as {fmt}: {_first_line(exc)}") from None
+    except (OSError, ValueError, TypeError, UnicodeDecodeError, EOFError, zlib.error) as exc:
+        # gzip says "Not a gzipped file" (OSError) or, cut short, "Compressed file ended
+        # before the end-of-stream marker was reached" (EOFError).
+        what = f"gzip-compressed {fmt}" if gz else fmt
+        raise DataError(f"{path}: cannot be read as {what}: {_first_line(exc)}") from None
     frame = validate_frame(raw, str(path))
     frame.attrs = {"units": {m: units.get(m) for m in frame["metric"].unique()}}
     return frame
 
 
-def _read_json(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
-    with path.open(encoding="utf-8") as handle:
+def _read_json(path: Path, gz: bool) -> tuple[pd.DataFrame, dict[str, Any]]:
+    with gzip.open(path, "rt", encoding="utf-8") if gz else path.open(encoding="utf-8") as handle:
         data = json.load(handle)
     units: dict[str, Any] = {}
     if isinstance(data, Mapping):
@@ -131,7 +161,7 @@ def write_frame(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     frame : pandas.DataFrame
         A tidy frame (checked before anything is written).
     path : path-like
-        Target file; its suffix picks the format.
+        Target file; its suffix picks the format (``.csv.gz``, ``.json.gz``: gzip-compressed).
 
     Returns
     -------
@@ -144,7 +174,7 @@ def write_frame(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     PosixPath('run.json')
     """
     path = Path(path)
-    fmt = _format_of(path)
+    fmt, gz = frame_format(path)
     frame = validate_frame(frame, str(path))
     if fmt == "parquet":
         _need_pyarrow(path)
@@ -168,7 +198,8 @@ def write_frame(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
             for row in out.to_dict(orient="records")
         ]
         text = json.dumps({"units": units, "points": points}, indent=None) + "\n"
-    write_atomic(path, text)
+    # mtime=0: the same frame gives the same bytes (a saved incident diffs clean).
+    write_atomic(path, gzip.compress(text.encode("utf-8"), mtime=0) if gz else text)
     return path
 
 
@@ -239,4 +270,4 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-__all__ = ["read_datadog_response", "read_frame", "write_frame"]
+__all__ = ["frame_format", "read_datadog_response", "read_frame", "write_frame"]
