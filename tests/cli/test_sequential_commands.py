@@ -299,6 +299,26 @@ def test_a_decided_state_json_report_carries_the_path_and_fits_the_schema(
     assert len(path["p_fail"]) == seq["look"] and path["status"][-1] == "failed"
 
 
+def test_a_replay_decided_before_its_end_reports_the_window_of_the_deciding_look(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # One call over the whole saved run takes every look; the report, its links and the
+    # history it records describe the data the deciding look saw, not the rest of the file.
+    config, data, start, frame = _setup(tmp_path, latency_factor=1.5)
+    want, _ = judge_sequential(load_config(str(config)), frame, start=start)
+    decided = start + pd.Timedelta(seconds=want.decision.at)
+    assert decided < frame["timestamp"].max()  # the run goes on after the decision
+    args = ["judge", str(config), "--data", str(data), "--start", _iso(start)]
+    args += ["--state", str(tmp_path / "s.json"), "--format", "json"]
+    assert main(args) == 1
+    window = json.loads(capsys.readouterr().out)["window"]
+    assert pd.Timestamp(window["end"]) == decided
+    assert pd.Timestamp(window["start"]) <= start
+    args[-1] = "text"
+    assert main(args) == 1
+    assert f"to {_iso(decided)} |" in capsys.readouterr().out
+
+
 def test_judge_overrides_apply_to_the_sequential_judge(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -163,6 +163,7 @@ def conclude(config: CanaryConfig, args: argparse.Namespace, console: Console, p
     result = polled.result
     code = result.exit_code(marginal_ok=args.marginal_ok)
     finish = Finish(args, console, result.judgment, code)
+    polled = judged_part(polled)
     if result.verdict == "undecided" or result.judgment is None:
         report = render_status_json(result) if args.format == "json" else status_text(result)
     else:
@@ -196,6 +197,24 @@ def conclude(config: CanaryConfig, args: argparse.Namespace, console: Console, p
                 )
                 post_verdict(args, console, result.judgment, markdown)
     return finish.code
+
+
+def judged_part(polled: Poll) -> Poll:
+    """The poll cut to the data of its deciding look: what the report's window, plots and links
+    show.
+
+    A call that takes several looks at once (a replay, a pipeline that called late) holds data
+    past the look that decided; the judgment it reports saw none of it.
+    """
+    decision = polled.result.decision
+    if polled.result.verdict == "undecided" or polled.window is None:
+        return polled
+    end = pd.Timestamp(polled.result.start) + pd.Timedelta(seconds=decision.at)
+    if end >= pd.Timestamp(polled.window[1]):
+        return polled
+    frame = polled.frame[polled.frame["timestamp"] < end]
+    frame.attrs = dict(polled.frame.attrs)
+    return replace(polled, frame=frame, window=(polled.window[0], end.to_pydatetime()))
 
 
 def data_reach(frame: pd.DataFrame, step: int, asked: datetime) -> pd.Timestamp:
