@@ -123,4 +123,14 @@ def test_with_a_past_persistent_host_offsets_no_longer_cost_hosts_or_minutes() -
     assert p.metrics_with_past[0].host_spread[0] < p.metrics[0].host_spread[0] / 5
     text = p.to_text()
     assert "With each host's own 30 minutes before the deploy" in text
+    # Each design names what it cannot reach, and each metric's needs are shown under both.
+    levels, past = text.split("With each host's own")
+    assert "not reachable with up to 4 canary hosts" in levels
+    assert "not reachable with up to" not in past.split("Per metric")[0]
+    per_metric = [line for line in text.splitlines() if line.startswith("Per metric")]
+    assert [line.split(", ")[-1] for line in per_metric] == [
+        "window levels):",
+        "each host against its own past):",
+    ]
+    assert "healthy hosts differ too much" in text  # the note of window levels
     assert p.to_dict()["with_pre_window"]["pre_window_s"] == 1800

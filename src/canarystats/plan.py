@@ -175,35 +175,57 @@ class Plan:
             f"Baseline: {self.baseline_hosts} hosts, {self.data_minutes} minutes of data "
             f"(durations up to that are evaluated).",
         ]
-        never = [m.name for m in self.metrics if all(v is None for v in m.minutes_needed.values())]
-        if never:
-            lines.append(
-                f"Not reachable with up to {self.canary_hosts[-1]} canary hosts in "
-                f"{self.data_minutes} minutes: {', '.join(never)} (see below); for the others:"
-            )
-        for k, minutes in self.recommendation.items():
-            hosts = "canary host" if k == 1 else "canary hosts"
-            if minutes is None:
-                lines.append(f"  {k} {hosts}: not reachable within {self.data_minutes} minutes")
-            else:
-                lines.append(f"  {k} {hosts}: run at least {minutes} minutes")
+        lines += _design_lines(
+            self.metrics, self.recommendation, self.canary_hosts, self.data_minutes
+        )
         if self.recommendation_with_past:
             lines.append(
                 f"With each host's own {self.pre_window // 60} minutes before the deploy "
                 "(canaries that existed before it: --start T0 with a pre-deploy window):"
             )
-            for k, minutes in self.recommendation_with_past.items():
-                hosts = "canary host" if k == 1 else "canary hosts"
-                need = "not reachable" if minutes is None else f"run at least {minutes} minutes"
-                lines.append(f"  {k} {hosts}: {need}")
-        lines.append("Per metric (minutes needed by number of canary hosts, window levels):")
-        for m in self.metrics:
-            needs = ", ".join(
-                f"{k}: {'-' if v is None else v}" for k, v in m.minutes_needed.items()
+            lines += _design_lines(
+                self.metrics_with_past,
+                self.recommendation_with_past,
+                self.canary_hosts,
+                self.data_minutes,
             )
-            note = f"  ({m.note})" if m.note else ""
-            lines.append(f"  {m.name}: {needs}{note}")
+        lines += _metric_lines(self.metrics, "window levels")
+        if self.metrics_with_past:
+            lines += _metric_lines(self.metrics_with_past, "each host against its own past")
         return "\n".join(lines) + "\n"
+
+
+def _design_lines(
+    metrics: Sequence[MetricPlan],
+    recommendation: dict[int, int | None],
+    canary_hosts: Sequence[int],
+    data_minutes: int,
+) -> list[str]:
+    """The recommendation of one design, naming the metrics it cannot reach at all."""
+    lines = []
+    never = [m.name for m in metrics if all(v is None for v in m.minutes_needed.values())]
+    if never:
+        lines.append(
+            f"  not reachable with up to {canary_hosts[-1]} canary hosts in {data_minutes} "
+            f"minutes: {', '.join(never)} (see below); for the others:"
+        )
+    for k, minutes in recommendation.items():
+        hosts = "canary host" if k == 1 else "canary hosts"
+        need = "not reachable" if minutes is None else f"run at least {minutes} minutes"
+        if minutes is None:
+            need += f" within {data_minutes} minutes"
+        lines.append(f"  {k} {hosts}: {need}")
+    return lines
+
+
+def _metric_lines(metrics: Sequence[MetricPlan], design: str) -> list[str]:
+    """Each metric's minutes needed by number of canary hosts, under one design."""
+    lines = [f"Per metric (minutes needed by number of canary hosts, {design}):"]
+    for m in metrics:
+        needs = ", ".join(f"{k}: {'-' if v is None else v}" for k, v in m.minutes_needed.items())
+        note = f"  ({m.note})" if m.note else ""
+        lines.append(f"  {m.name}: {needs}{note}")
+    return lines
 
 
 def plan(
@@ -523,8 +545,9 @@ def _metric_plan(
         needed[kk] = grid[int(np.argmax(ok))] if ok.any() else None
     if not note and all(v is None for v in needed.values()):
         best = float(np.nanmax(pw)) if np.any(np.isfinite(pw)) else math.nan
+        what = "healthy hosts' changes" if past else "healthy hosts"
         note = (
-            f"best power {best * 100:.0f}% (with {ks[-1]} canary hosts): healthy hosts differ "
+            f"best power {best * 100:.0f}% (with {ks[-1]} canary hosts): {what} differ "
             "too much for this change; more baseline or canary hosts help more than waiting"
         )
     _ = sign  # the harmful direction only matters through one- versus two-sided tests
