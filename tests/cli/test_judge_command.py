@@ -385,6 +385,12 @@ def _bad_inputs(work: Path) -> dict[str, tuple[list[str], int, str]]:
             "wrong-shape.csv",
         ),
         "missing data file": (["judge", WEB, "--data", str(work / "none.csv")], 2, "none.csv"),
+        # The end is the file's own: the message names the file and where its data lies.
+        "start after the data": (
+            ["judge", WEB, *data, "--start", "2027-01-01T00:00:00Z"],
+            2,
+            f"is not before the end of the data in {INCIDENT} (2026-03-10T",
+        ),
         # A pipeline without credentials can never judge: a setup error, not hidden.
         "missing keys (soft-fail never hides it)": (
             ["judge", WEB, *window, "--no-keys", "--soft-fail"],

@@ -69,6 +69,27 @@ def test_a_canary_without_a_past_falls_back_to_window_levels() -> None:
     assert result.diagnostics["warmup_s"] == 300 and "changes" not in result.diagnostics
 
 
+def test_the_report_says_when_no_canary_host_had_a_past() -> None:
+    from canarystats.report.context import canary_window_line
+
+    frame = series_frame({"latency": _latency(np.random.default_rng(2))})
+    config = make_config(LATENCY)
+    with_past = canary_window_line(judge(config, frame, start=START))
+    assert "1 of 1 metrics judged as each host's change" in with_past
+    assert "window levels" not in with_past
+    # A start before the data's first point (or data fetched from the start on): no past.
+    for start in (T0 - pd.Timedelta(minutes=10), START):
+        text = canary_window_line(judge(config, frame[frame["timestamp"] >= start], start=start))
+        assert text.endswith(
+            "too few hosts had their own 30 min before it in the data (every canary host and 3 "
+            "baseline hosts need it), so the gauges were judged on window levels, as new instances"
+        )
+    # Nothing to say without a pre-window asked for.
+    settings = {"judge": {"pre_window": 0}}
+    alone = canary_window_line(judge(make_config(LATENCY, **settings), frame, start=START))
+    assert "window levels" not in alone and "host's change" not in alone
+
+
 def test_the_warm_up_is_left_out_of_gauges() -> None:
     # Cold caches for 18 of the 30 minutes: longer than a median can shrug off.
     frame = series_frame({"latency": _latency(np.random.default_rng(3), spike_minutes=18)})

@@ -194,6 +194,12 @@ def read_data(
         else:
             start = end - length
     if end <= start:
+        if args.end is None and args.lookback is None:
+            # The end is the file's: say so, and where its data lies.
+            raise ConfigError(
+                f"--start {start.isoformat()} is not before the end of the data in {args.data} "
+                f"({span[0].isoformat()} to {span[1].isoformat()}); give a start inside it"
+            )
         raise ConfigError(
             f"--end {end.isoformat()} is not after --start {start.isoformat()}; fix one"
         )

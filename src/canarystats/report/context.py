@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from canarystats.frame import Window
+from canarystats.labels import Label
 from canarystats.methods.wording import fmt_number, fmt_signed, minutes
 from canarystats.report.links import datadog_links
 
@@ -165,7 +166,24 @@ def canary_window_line(j: Judgment) -> str:
             f"; {len(changes)} of {len(j.metrics)} metrics judged as each host's change from "
             f"its own {minutes(j.pre_window)} before the deploy"
         )
+    elif j.pre_window and any(_judged_gauge(m) for m in j.metrics):
+        # Said outright: a start given too early (before the data) or data fetched from the
+        # start on both look like new instances, and a reader should not have to infer it.
+        text += (
+            f"; too few hosts had their own {minutes(j.pre_window)} before it in the data "
+            "(every canary host and 3 baseline hosts need it), so the gauges were judged on "
+            "window levels, as new instances"
+        )
     return text
+
+
+def _judged_gauge(m: MetricResult) -> bool:
+    """A gauge the hosts method judged: one that a past could have made a host change."""
+    return (
+        m.units == "hosts"
+        and m.classification != Label.NODATA
+        and m.diagnostics.get("kind") == "gauge"
+    )
 
 
 def iso(moment: datetime) -> str:
