@@ -247,3 +247,27 @@ def test_errors_in_bursts_weigh_less_towards_an_early_pass() -> None:
     assert all(b >= s for b, s in zip(bursty_p[:shared], steady_p[:shared], strict=True))
     assert bursty_p[shared - 1] > steady_p[shared - 1]
     assert bursty.at >= calm.at
+
+
+def test_an_absolute_minimum_effect_lets_rare_errors_pass_sooner() -> None:
+    # 0.2 % errors of 5 requests a second: too few events to rule out a rate ratio of 1.25 in
+    # 30 minutes; a rise of less than 1 % of requests, the metric's absolute minimum effect, is
+    # ruled out at once.
+    frame, start = make_world("iid", seed=6, error_rate=0.002, requests_per_minute=300.0)
+    plain = world_config()
+    lenient = world_config()
+    lenient["metrics"] = [
+        dict(m, min_effect={"absolute": 0.01}) if m["name"] == "errors" else m
+        for m in plain["metrics"]
+    ]
+    config, relaxed = load_config(plain), load_config(lenient)
+    plan = config.sequential
+    assert plan is not None
+    looks = gather_looks(config, frame, start, list(enumerate(plan.look_times(), start=1)))
+    strict, loose = decide(config, plan, looks, 0.05), decide(relaxed, plan, looks, 0.05)
+    strict_p, loose_p = strict.paths["errors"].p_pass, loose.paths["errors"].p_pass
+    shared = min(len(strict_p), len(loose_p))
+    assert all(lo <= st for lo, st in zip(loose_p[:shared], strict_p[:shared], strict=True))
+    assert loose_p[0] < 0.01 < strict_p[-1]
+    assert (loose.verdict, strict.verdict) == ("pass", "pass")
+    assert loose.early and loose.at < strict.at

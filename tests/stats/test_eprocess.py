@@ -110,6 +110,64 @@ def test_rate_margin_test_holds_its_level_at_the_margin() -> None:
     assert (z >= sps.norm.isf(0.05)).mean() <= 0.055
 
 
+def test_an_absolute_margin_is_a_difference_of_rates_with_its_variance_at_the_margin() -> None:
+    # 3 errors in 1,000 requests beside 2 in 2,000; harmless below +1 % of requests (d = 0.01):
+    # the difference margin is the wider one (0.25 x 0.00125 < 0.01).
+    rate_c, rate_b, d = 3.5 / 1000, 2.5 / 2000, 0.01
+    want = (rate_b + d - rate_c) / np.sqrt((rate_b + d) / 1000 + rate_b / 2000)
+    z = rate_margin_test(3, 1000, 2, 2000, 1.25, min_diff=d)
+    assert float(z) == pytest.approx(want, rel=1e-12)
+    assert float(rate_margin_test(3, 1000, 2, 2000, 1.25)) < 0  # the ratio alone: not ruled out
+    # Where the ratio's margin is the wider one, a small absolute margin changes nothing.
+    plain = rate_margin_test(900, 3e5, 1800, 6e5, 1.25)
+    assert float(rate_margin_test(900, 3e5, 1800, 6e5, 1.25, min_diff=1e-5)) == float(plain)
+    with pytest.raises(ValueError, match="min_diff"):
+        rate_margin_test(1, 1, 1, 1, 1.25, min_diff=-1.0)
+
+
+@pytest.mark.parametrize(
+    ("rate_b", "exposure", "wider"),
+    # (baseline rate per unit, canary exposure, how many times the absolute margin exceeds the
+    # ratio's at that rate: 1 is where the two meet)
+    [(0.002, 600, 10.0), (0.005, 600, 4.0), (0.02, 600, 1.0), (0.02, 600, 3.0), (0.2, 300, 2.0)],
+)
+def test_an_absolute_margin_holds_its_level_at_the_margin(
+    rate_b: float, exposure: float, wider: float
+) -> None:
+    # Poisson canaries exactly at the edge of harm (the larger of the two margins), baseline
+    # with twice the exposure: ruled out at most 10 % of the time at a nominal 10 %.
+    rng = np.random.default_rng(11)
+    d = wider * 0.25 * rate_b
+    rate_c = max(1.25 * rate_b, rate_b + d)
+    c = rng.poisson(rate_c * exposure, 20_000)
+    b = rng.poisson(rate_b * 2 * exposure, 20_000)
+    z = rate_margin_test(c, exposure, b, 2 * exposure, 1.25, min_diff=d)
+    assert (z >= sps.norm.isf(0.10)).mean() <= 0.10 + 3 * np.sqrt(0.1 * 0.9 / 20_000)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    c=st.integers(0, 500),
+    b=st.integers(0, 500),
+    ec=st.floats(1.0, 1e5),
+    eb=st.floats(1.0, 1e5),
+    d1=st.floats(0.0, 1.0),
+    d2=st.floats(0.0, 1.0),
+    direction=st.sampled_from(["increase", "decrease", "either"]),
+)
+def test_a_wider_absolute_margin_never_rules_out_less(
+    c: int, b: int, ec: float, eb: float, d1: float, d2: float, direction: str
+) -> None:
+    narrow, wide = sorted((d1, d2))
+    kw = {"direction": direction}
+    z_narrow = float(rate_margin_test(c, ec, b, eb, 1.25, min_diff=narrow, **kw))  # type: ignore[arg-type]
+    z_wide = float(rate_margin_test(c, ec, b, eb, 1.25, min_diff=wide, **kw))  # type: ignore[arg-type]
+    assert z_wide >= z_narrow - 1e-9
+    assert float(rate_margin_test(c, ec, b, eb, 1.25, min_diff=0.0, **kw)) == float(  # type: ignore[arg-type]
+        rate_margin_test(c, ec, b, eb, 1.25, **kw)  # type: ignore[arg-type]
+    )
+
+
 def _bursty(
     rng: np.random.Generator, rate: float, shape: tuple[int, ...], size: float
 ) -> np.ndarray:

@@ -14,7 +14,8 @@ are taken:
   outright.
 * **to pass early** -- the same for the converse: a gauge's non-inferiority p-value (its shift is
   below its minimum practical effect) with its own spending at ``pass_alpha``; for a count,
-  the same on a Wald statistic that its rate ratio is inside the tolerance
+  the same on a Wald statistic that its rate ratio is inside the tolerance, or its rate within
+  its absolute ``min_effect`` where that is the wider margin
   (:func:`canarystats.stats.noninferiority.rate_margin_test`).  A canary passes early when *every*
   gating metric has ruled its regression out (an intersection-union test, which needs no
   multiplicity correction), no sooner than each metric's ``min_duration``, and never while a
@@ -275,7 +276,7 @@ def _pass_p_values(
     for m in gating:
         series = [look.metrics[m.name] for look in looks]
         if any(s.kind == "count" for s in series):
-            out[m.name] = _count_pass_p(series, m.direction, plan, rates[m.name])
+            out[m.name] = _count_pass_p(series, m, plan, rates[m.name])
         else:
             out[m.name] = _gauge_p([s.p_pass for s in series], rates[m.name], PASS_SPENDING)
     return out
@@ -292,14 +293,16 @@ def _gauge_p(p_looks: Sequence[float], rates: np.ndarray, spending: str) -> list
 
 
 def _count_pass_p(
-    series: Sequence[LookMetric], direction: str, plan: SequentialPlan, rates: np.ndarray
+    series: Sequence[LookMetric], m: MetricConfig, plan: SequentialPlan, rates: np.ndarray
 ) -> list[float]:
-    """Repeated p-values that a count's rate ratio is inside the tolerance, per look.
+    """Repeated p-values that a count's rate is inside the tolerance, per look.
 
     The looks are planned in data time, so the early pass spends ``pass_alpha`` over them like
     a gauge (a Wald statistic on the totals so far, its variance widened by the cohorts'
     burstiness up to that look); only the fail side needs the anytime e-process, which stays
-    valid however a count's events bunch up between looks.
+    valid however a count's events bunch up between looks.  A regression must exceed the rate
+    ratio ``count_tolerance`` and the metric's absolute ``min_effect`` (a difference of rates,
+    as in the one-shot count test), so a rare error that doubles can be ruled out as harmless.
     """
     cum = _totals(series)
     if cum[-1, 0] + cum[-1, 2] == 0:
@@ -319,9 +322,10 @@ def _count_pass_p(
         cum[:, 2],
         cum[:, 3],
         plan.count_tolerance,
-        direction=cast(Direction, direction),
+        direction=cast(Direction, m.direction),
         canary_burstiness=burst,
         baseline_burstiness=burst,
+        min_diff=m.min_effect.absolute,
     )
     z = np.where(seen & np.isfinite(z), z, -np.inf)
     return _spent(z, rates[: len(series)], PASS_SPENDING)

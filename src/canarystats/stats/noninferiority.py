@@ -101,6 +101,7 @@ def rate_margin_test(
     direction: Direction = "increase",
     canary_burstiness: ArrayLike = 1.0,
     baseline_burstiness: ArrayLike = 1.0,
+    min_diff: ArrayLike = 0.0,
 ) -> NDArray[np.float64]:
     """z-statistics that a count's rate ratio lies inside ``tolerance`` in the direction of harm.
 
@@ -120,6 +121,11 @@ def rate_margin_test(
         independent witnesses, and ruling a regression out on them as if they were Poisson
         passes a canary at its tolerance far more often than the level says (a third of the
         time at a nominal 10 % with bursts of five).
+    min_diff : array_like
+        The smallest difference of rates (events per unit of exposure, the metric's absolute
+        minimum effect) that is a regression, default 0.  A regression must reach both: a
+        canary rate above ``tolerance`` times the baseline's but within ``min_diff`` of it is
+        harmless (a rate of 1 error a day that doubles).
 
     Returns
     -------
@@ -127,8 +133,13 @@ def rate_margin_test(
         Large when the data rule a regression of ``tolerance`` or more out: ``(log tolerance -
         log ratio) / se`` for harm upward, with half an event added to each side (so an empty
         side is finite) and ``se^2 = b_c / c + b_b / b`` (quasi-Poisson); for ``either`` the
-        smaller of the two sides.  NaN without exposure on either side.  Under the null's
-        boundary it is approximately standard normal, so it can be read against a
+        smaller of the two sides.  Where ``min_diff`` is the wider margin at the baseline's
+        rate (``min_diff > (tolerance - 1) * rate_b``), the margin is the difference instead:
+        ``(rate_b + min_diff - rate_c) / se`` with the variance at the margin, ``se^2 = b_c
+        (rate_b + min_diff) / e_c + b_b rate_b / e_b`` (score-type: with few events it errs
+        on the side of not ruling out), or the ratio's statistic where that is larger, so a
+        wider margin never rules out less.  NaN without exposure on either side.  Under the
+        null's boundary it is approximately standard normal, so it can be read against a
         group-sequential boundary (:mod:`canarystats.stats.sequential`).
 
     Examples
@@ -146,8 +157,16 @@ def rate_margin_test(
     >>> float(rate_margin_test(900, 3e5, 1800, 6e5, 1.25, canary_burstiness=10,
     ...                        baseline_burstiness=10).round(2))
     1.73
+
+    Three errors in a day of 86,400 host-seconds beside one: a ratio of 1.25 is not ruled out,
+    a rise of more than 1 error an hour (1 / 3600 per host-second) is:
+
+    >>> bool(rate_margin_test(3, 86400, 1, 86400, 1.25) < 0)
+    True
+    >>> bool(rate_margin_test(3, 86400, 1, 86400, 1.25, min_diff=1 / 3600) > 3)
+    True
     """
-    c, ec, b, eb, bc, bb = np.broadcast_arrays(
+    c, ec, b, eb, bc, bb, d = np.broadcast_arrays(
         *(
             np.asarray(x, dtype=np.float64)
             for x in (
@@ -157,6 +176,7 @@ def rate_margin_test(
                 baseline_exposure,
                 canary_burstiness,
                 baseline_burstiness,
+                min_diff,
             )
         )
     )
@@ -164,14 +184,29 @@ def rate_margin_test(
         raise ValueError("burstiness must be at least 1")
     if not tolerance > 1:
         raise ValueError("tolerance must be above 1")
+    if not np.all(d >= 0):
+        raise ValueError("min_diff must be at least 0")
     code = int(direction_codes(direction, 1)[0])
     usable = (ec > 0) & (eb > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        log_ratio = np.log((c + 0.5) / ec) - np.log((b + 0.5) / eb)
+        rate_c, rate_b = (c + 0.5) / ec, (b + 0.5) / eb
+        log_ratio = np.log(rate_c) - np.log(rate_b)
         se = np.sqrt(bc / (c + 0.5) + bb / (b + 0.5))
+        # The variance at the margin (the canary's rate there), not at the estimate: a canary
+        # with fewer events than the margin allows would otherwise look surer than it is.
+        se_up = np.sqrt(bc * (rate_b + d) / ec + bb * rate_b / eb)
+        se_down = np.sqrt(bc * np.fmax(rate_b - d, 0.0) / ec + bb * rate_b / eb)
     room = np.log(tolerance)
     up = (room - log_ratio) / se  # rules out a ratio of tolerance or more
     down = (log_ratio + room) / se  # rules out a ratio of 1 / tolerance or less
+    # Where the absolute margin is the wider one at the baseline's rate, the regression to rule
+    # out is a difference of at least min_diff (on the rates' own scale).  Either statistic is
+    # valid there (the harm lies beyond both margins); the larger keeps a wider margin from
+    # ever ruling out less than a narrower one.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        up_diff, down_diff = (rate_b + d - rate_c) / se_up, (rate_c - rate_b + d) / se_down
+    up = np.where(d > (tolerance - 1) * rate_b, np.fmax(up, up_diff), up)
+    down = np.where(d > (1 - 1 / tolerance) * rate_b, np.fmax(down, down_diff), down)
     z = up if code > 0 else down if code < 0 else np.fmin(up, down)
     return np.asarray(np.where(usable, z, np.nan), dtype=np.float64)
 
