@@ -278,6 +278,28 @@ def test_watch_stopped_by_sigterm_resumes_from_its_state(tmp_path: Path) -> None
     assert json.loads(state.read_text())["decision"]["look"] == want.decision.look
 
 
+def test_watch_backs_off_while_a_due_look_has_no_data_yet(tmp_path: Path) -> None:
+    # The source lags: the first look is long due by the wall clock (the canary started days
+    # ago) but its data is not served yet (a replay clock in real time, at the start).  The
+    # watch must not ask many times a second: 1 s, then 2, 4, ... up to --poll.
+    config, _, start, frame = _setup(tmp_path)
+    with FakeDatadog(frame, scopes=TAGS, clock=ReplayClock(start, speed=1)) as dd:
+        env = dict(os.environ, DATADOG_HOST=dd.url, DD_API_KEY="k-1", DD_APP_KEY="a-1")
+        cmd = [sys.executable, "-m", "canarystats", "watch", str(config), "--start", _iso(start)]
+        proc = subprocess.Popen([*cmd, "--poll", "30"], env=env, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while dd.requests == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)  # the interpreter's start-up is not the watch's doing
+        time.sleep(4.0)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+        asked = dd.requests
+    assert proc.returncode == 130, err
+    # Polls at about 0, 1, 3 (and 7) seconds: a few requests, not the ~80 of a 0.05 s loop.
+    assert 2 <= asked <= 6, asked
+    assert "canarystats: look " not in err  # no look was taken on data that had not arrived
+
+
 def test_a_decided_state_json_report_carries_the_path_and_fits_the_schema(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

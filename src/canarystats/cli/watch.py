@@ -96,6 +96,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     plan = config.sequential
     assert plan is not None
     times = plan.look_times()
+    late = 0  # polls since the next look fell due without its data
     with _terminate_as_interrupt():
         try:
             while True:
@@ -113,8 +114,11 @@ def run(args: argparse.Namespace, console: Console) -> int:
                     console.note(look_line(result))
                 if result.verdict != "undecided":
                     return conclude(config, args, console, polled)
+                late = 0 if len(state.looks) > taken else late
                 due = start + pd.Timedelta(seconds=times[len(state.looks)])
-                time.sleep(_wait(due, args.poll))
+                wait, overdue = _wait(due, args.poll, late)
+                late += overdue
+                time.sleep(wait)
         except KeyboardInterrupt:
             where = _where(state, plan.horizon)
             kept = (
@@ -148,15 +152,32 @@ def _where(state: Any, horizon: int) -> str:
     return f"after {taken} look{'s' if taken != 1 else ''} of the {horizon / 60:g}-minute plan"
 
 
-def _wait(due: Any, poll: float) -> float:
-    """Seconds to sleep: until the next look's data should be in, at most ``poll``."""
+def _wait(due: Any, poll: float, late: int, now: Any = None) -> tuple[float, bool]:
+    """Seconds to sleep before the next poll, and whether the next look is overdue.
+
+    Until the next look's data should be in: that long, at most ``poll``.  Past it, the source
+    is late (an integration that lags, a replay behind its clock): wait 1 s, then 2, 4, ... up
+    to ``poll`` over the ``late`` polls so far, so a late source is asked again soon but never
+    many times a second.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> now = pd.Timestamp("2026-01-01T00:10:00Z")
+    >>> _wait(now - pd.Timedelta(minutes=5), 30.0, 3, now)
+    (8.0, True)
+    >>> _wait(now + pd.Timedelta(seconds=1), 30.0, 0, now)  # due in 1 s + the ingest delay
+    (30.0, False)
+    """
     import pandas as pd
 
     from canarystats.cli.judge_state import INGEST_DELAY_S
 
     ready = due + pd.Timedelta(seconds=INGEST_DELAY_S)
-    left = (ready - pd.Timestamp.now(tz="UTC")).total_seconds()
-    return float(min(poll, max(left, 0.05)))
+    left = (ready - (now if now is not None else pd.Timestamp.now(tz="UTC"))).total_seconds()
+    if left > 0:
+        return float(min(poll, left)), False
+    return float(min(poll, 2.0 ** min(late, 30))), True
 
 
 @contextmanager
