@@ -240,9 +240,18 @@ def test_a_canary_drifting_before_the_deploy_and_a_baseline_host_moving_at_it_ar
     result = judge(make_config(LATENCY), frame, start=START).metric("latency")
     d = result.diagnostics
     assert d["canary_drifted_before"] and d["pre_window_drift_p"] < 0.01
+    assert d["changes_are_ratios"] and d["pre_window_drift"] == pytest.approx(0.4, abs=0.03)
     assert d["baseline_moved_at_start"] == ["b3"]
     text = render(judge(make_config(LATENCY), frame, start=START), "text")
-    assert "already drifting before the deploy" in text and "b3 changed at the start too" in text
+    assert "already drifting before the deploy (+4" in text  # +40% or so
+    assert "% within its own past)" in text and "b3 changed at the start too" in text
+    # Surely but slightly (4 %, below the minimum effect of 8 %): no weak yardstick.
+    slight = _latency(np.random.default_rng(8))
+    slight[("canary", "c1")][15:30] *= 1.04
+    small = judge(make_config(LATENCY), series_frame({"latency": slight}), start=START)
+    d = small.metric("latency").diagnostics
+    assert d["pre_window_drift_p"] < 0.01 and 0.03 < d["pre_window_drift"] < 0.05
+    assert not d["canary_drifted_before"]
     # a quiet past: nothing to report
     quiet = (
         judge(

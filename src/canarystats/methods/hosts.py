@@ -42,6 +42,7 @@ from canarystats.stats import (
     host_test,
 )
 from canarystats.stats.host_change import (
+    PreWindowDrift,
     host_change_test,
     moved_with_the_canary,
     positive_rows,
@@ -78,7 +79,8 @@ class HostsEvidence(Evidence):
     ``hosts`` then holds that test's result), the others by window levels (``level``, always the
     level test); ``relative`` marks the rows whose changes are ratios; ``inferred`` the rows
     judged as counts because their values look like counts.  Where hosts have a past,
-    ``pre_drift`` is the p-value that the canary already moved within its pre-deploy window and
+    ``pre_drift`` says how surely and how far the canary already moved within its pre-deploy
+    window, ``drifted`` marks the rows where that is significant and of practical size, and
     ``moved`` marks the baseline hosts that changed at the canary start too (their slots).
     """
 
@@ -95,7 +97,8 @@ class HostsEvidence(Evidence):
     relative: NDArray[np.bool_]
     inferred: NDArray[np.bool_]
     windows: CanaryWindows | None
-    pre_drift: NDArray[np.float64] | None = None
+    pre_drift: PreWindowDrift | None = None
+    drifted: NDArray[np.bool_] | None = None
     moved: NDArray[np.bool_] | None = None
 
 
@@ -154,15 +157,19 @@ class HostsMethod:
             else np.array([m.kind == "count" for m in rows], dtype=bool)
         )
         level, hres, changed, relative = _host_tests(samples, rows, settings, counts)
-        pre_drift = moved = None
+        pre_drift = moved = drifted = None
         if samples.pre is not None:
             pre_drift = pre_window_drift(samples.pre[0], samples.pre[1], relative)
-            # A practical size too: the minimum effect, on the changes' scale.
+            # A practical size too: the minimum effect, on the changes' scale.  A canary that
+            # moved 1 % within its past, however surely, is no weak yardstick for a change of
+            # the minimum effect or more.
             rel_floor = np.array([m.min_effect.relative for m in rows], dtype=np.float64)
             pre_level = np.abs(quietly(np.nanmedian, samples.pre[1], axis=(1, 2)))
             floor = np.where(relative, np.log1p(rel_floor), rel_floor * pre_level)
             moved = moved_with_the_canary(hres.baseline.location, floor=floor)
             moved &= changed[:, None]
+            with np.errstate(invalid="ignore"):
+                drifted = (pre_drift.p_value < DRIFT_ALPHA) & (np.abs(pre_drift.drift) >= floor)
         p_raw = np.array(hres.p_value, dtype=np.float64, copy=True)
         count_rows = np.flatnonzero(counts).astype(np.int64)
         count_result = None
@@ -198,6 +205,7 @@ class HostsMethod:
             inferred=inferred,
             windows=samples.windows,
             pre_drift=pre_drift,
+            drifted=drifted,
             moved=moved,
         )
 
@@ -378,6 +386,7 @@ class _Diagnostics:
         self.p_raw, self.p_adjusted, self.family = ev.p_raw, ev.p_adjusted, ev.family
         self.changed, self.inferred, self.windows = ev.changed, ev.inferred, ev.windows
         self.relative, self.pre_drift, self.moved = ev.relative, ev.pre_drift, ev.moved
+        self.drifted = ev.drifted
 
     def row(self, i: int, metric: MetricConfig) -> dict[str, Any]:
         """Everything the hosts method reports of row ``i``: hosts, test, p-values, effects."""
@@ -442,6 +451,7 @@ class _Diagnostics:
         if bool(self.changed[i]):
             out["units"] = "host changes"
             out["pre_window_s"] = int(self.windows.pre_window)
+            out["changes_are_ratios"] = bool(self.relative[i])
             out["changes"] = self._changes(i)
             out.update(self._past_checks(i))
         return out
@@ -451,10 +461,14 @@ class _Diagnostics:
         the deploy (p of its drift within the pre-deploy window), and which baseline hosts
         changed at the start too."""
         out: dict[str, Any] = {}
-        if self.pre_drift is not None:
-            p = finite_or_none(self.pre_drift[i])
-            out["pre_window_drift_p"] = p
-            out["canary_drifted_before"] = p is not None and p < DRIFT_ALPHA
+        if self.pre_drift is not None and self.drifted is not None:
+            out["pre_window_drift_p"] = finite_or_none(self.pre_drift.p_value[i])
+            drift = float(self.pre_drift.drift[i])
+            # As a share of the level where changes are ratios, like the hosts' changes.
+            out["pre_window_drift"] = finite_or_none(
+                math.expm1(drift) if bool(self.relative[i]) and math.isfinite(drift) else drift
+            )
+            out["canary_drifted_before"] = bool(self.drifted[i])
         if self.moved is not None:
             run = i // self.hosts.per_run
             names = self.hosts.baseline_names[run] if self.hosts.baseline_names else ()

@@ -111,8 +111,10 @@ def diagnostics_line(m: MetricResult) -> str:
         adjust = d.get("multiplicity", "adjusted")
         parts.append(f"raw p={fmt_number(m.p_raw)} ({adjust} over {family} metrics)")
     if d.get("canary_drifted_before"):
+        drift = d.get("pre_window_drift")
+        size = f" ({_drift_text(m, drift)} within its own past)" if drift is not None else ""
         parts.append(
-            "the canary was already drifting before the deploy: its past is a weak yardstick"
+            f"the canary was already drifting before the deploy{size}: its past is a weak yardstick"
         )
     if d.get("baseline_moved_at_start"):
         parts.append(
@@ -184,6 +186,14 @@ def _judged_gauge(m: MetricResult) -> bool:
         and m.classification != Label.NODATA
         and m.diagnostics.get("kind") == "gauge"
     )
+
+
+def _drift_text(m: MetricResult, drift: float) -> str:
+    """The canary's drift within its past: a percentage where changes are ratios."""
+    if m.diagnostics.get("changes_are_ratios"):
+        return f"{fmt_signed(100 * drift)}%"
+    unit = f" {m.unit}" if m.unit else ""
+    return f"{fmt_signed(drift)}{unit}"
 
 
 def iso(moment: datetime) -> str:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import cast
+from typing import NamedTuple, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -51,6 +51,7 @@ from canarystats.stats.unit_tests import Direction, direction_codes, direction_n
 
 __all__ = [
     "CHANGE_WEIGHTS",
+    "PreWindowDrift",
     "host_change_test",
     "moved_with_the_canary",
     "positive_rows",
@@ -321,15 +322,28 @@ def _change_rows(
     )
 
 
+class PreWindowDrift(NamedTuple):
+    """How far the canary moved within its own pre-deploy window, per row.
+
+    ``p_value`` is the two-sided p-value of the canary hosts' moves against the baseline hosts'
+    moves; ``drift`` the canary hosts' mean move minus the baseline hosts' mean move, on the
+    changes' scale (a log ratio where the changes are ratios, else a difference).
+    """
+
+    p_value: NDArray[np.float64]
+    drift: NDArray[np.float64]
+
+
 def pre_window_drift(
     canary_pre: ArrayLike, baseline_pre: ArrayLike, relative: ArrayLike
-) -> NDArray[np.float64]:
-    """Whether the canary already moved within its pre-deploy window: p-value per row.
+) -> PreWindowDrift:
+    """Whether the canary already moved within its pre-deploy window: p-value and size per row.
 
     Each host's change from the first half of its pre-deploy window to the second half (log
     ratio of the medians where ``relative``, else the difference of means), the canary hosts'
     changes against the spread of the baseline hosts' (two-sided t-type test).  A small p-value
-    says the canary's past is a poor yardstick: it was drifting before the deploy.
+    with a drift of practical size says the canary's past is a poor yardstick: it was drifting
+    before the deploy.
 
     Examples
     --------
@@ -337,8 +351,9 @@ def pre_window_drift(
     >>> drift = flat[:, :1].copy()
     >>> drift[..., 10:] += 30.0
     >>> noisy = flat + np.random.default_rng(0).normal(0, 1, flat.shape)
-    >>> bool(pre_window_drift(drift, noisy, [True])[0] < 0.01)
-    True
+    >>> check = pre_window_drift(drift, noisy, [True])
+    >>> bool(check.p_value[0] < 0.01), round(float(np.expm1(check.drift[0])), 1)
+    (True, 0.3)
     """
     c, b = as_cube(canary_pre, "canary_pre"), as_cube(baseline_pre, "baseline_pre")
     rel = np.asarray(relative, dtype=bool).reshape(c.shape[0])
@@ -360,8 +375,10 @@ def pre_window_drift(
     robust = rel & ~coarse
     if coarse.any():
         b_moves = halves(b, robust)
-    _, _, p = unit_t_test(halves(c, robust), b_moves, direction="either")
-    return p
+    c_moves = halves(c, robust)
+    _, _, p = unit_t_test(c_moves, b_moves, direction="either")
+    drift = quietly(np.nanmean, c_moves, axis=1) - quietly(np.nanmean, b_moves, axis=1)
+    return PreWindowDrift(p, drift)
 
 
 def moved_with_the_canary(
