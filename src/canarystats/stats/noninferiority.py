@@ -122,10 +122,8 @@ def rate_margin_test(
         passes a canary at its tolerance far more often than the level says (a third of the
         time at a nominal 10 % with bursts of five).
     min_diff : array_like
-        The smallest difference of rates (events per unit of exposure, the metric's absolute
-        minimum effect) that is a regression, default 0.  A regression must reach both: a
-        canary rate above ``tolerance`` times the baseline's but within ``min_diff`` of it is
-        harmless (a rate of 1 error a day that doubles).
+        The smallest difference of rates (events per unit of exposure: the metric's absolute
+        minimum effect) that is a regression, default 0; a regression must reach both margins.
 
     Returns
     -------
@@ -134,12 +132,9 @@ def rate_margin_test(
         log ratio) / se`` for harm upward, with half an event added to each side (so an empty
         side is finite) and ``se^2 = b_c / c + b_b / b`` (quasi-Poisson); for ``either`` the
         smaller of the two sides.  Where ``min_diff`` is the wider margin at the baseline's
-        rate (``min_diff > (tolerance - 1) * rate_b``), the margin is the difference instead:
-        ``(rate_b + min_diff - rate_c) / se`` with the variance at the margin, ``se^2 = b_c
-        (rate_b + min_diff) / e_c + b_b rate_b / e_b`` (score-type: with few events it errs
-        on the side of not ruling out), or the ratio's statistic where that is larger, so a
-        wider margin never rules out less.  NaN without exposure on either side.  Under the
-        null's boundary it is approximately standard normal, so it can be read against a
+        rate, ``(rate_b + min_diff - rate_c) / se`` with the variance at the margin
+        (score-type), or the ratio's statistic where larger.  NaN without exposure on either
+        side.  Approximately standard normal at the margin, so it can be read against a
         group-sequential boundary (:mod:`canarystats.stats.sequential`).
 
     Examples
@@ -158,8 +153,8 @@ def rate_margin_test(
     ...                        baseline_burstiness=10).round(2))
     1.73
 
-    Three errors in a day of 86,400 host-seconds beside one: a ratio of 1.25 is not ruled out,
-    a rise of more than 1 error an hour (1 / 3600 per host-second) is:
+    Three errors in a day of host-seconds beside one: a ratio of 1.25 is not ruled out, a rise
+    of 1 error an hour (1 / 3600 per host-second) is:
 
     >>> bool(rate_margin_test(3, 86400, 1, 86400, 1.25) < 0)
     True
@@ -180,35 +175,58 @@ def rate_margin_test(
             )
         )
     )
-    if np.any(bc < 1) or np.any(bb < 1):
-        raise ValueError("burstiness must be at least 1")
-    if not tolerance > 1:
-        raise ValueError("tolerance must be above 1")
-    if not np.all(d >= 0):
-        raise ValueError("min_diff must be at least 0")
+    _check_margins(bc, bb, tolerance, d)
     code = int(direction_codes(direction, 1)[0])
     usable = (ec > 0) & (eb > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         rate_c, rate_b = (c + 0.5) / ec, (b + 0.5) / eb
         log_ratio = np.log(rate_c) - np.log(rate_b)
         se = np.sqrt(bc / (c + 0.5) + bb / (b + 0.5))
-        # The variance at the margin (the canary's rate there), not at the estimate: a canary
-        # with fewer events than the margin allows would otherwise look surer than it is.
-        se_up = np.sqrt(bc * (rate_b + d) / ec + bb * rate_b / eb)
-        se_down = np.sqrt(bc * np.fmax(rate_b - d, 0.0) / ec + bb * rate_b / eb)
     room = np.log(tolerance)
     up = (room - log_ratio) / se  # rules out a ratio of tolerance or more
     down = (log_ratio + room) / se  # rules out a ratio of 1 / tolerance or less
-    # Where the absolute margin is the wider one at the baseline's rate, the regression to rule
-    # out is a difference of at least min_diff (on the rates' own scale).  Either statistic is
-    # valid there (the harm lies beyond both margins); the larger keeps a wider margin from
-    # ever ruling out less than a narrower one.
+    if np.any(d > 0):
+        up, down = _wider_absolute(up, down, rate_c, rate_b, (ec, eb, bc, bb), d, tolerance)
+    z = up if code > 0 else down if code < 0 else np.fmin(up, down)
+    return np.asarray(np.where(usable, z, np.nan), dtype=np.float64)
+
+
+def _check_margins(
+    bc: NDArray[np.float64], bb: NDArray[np.float64], tolerance: float, d: NDArray[np.float64]
+) -> None:
+    if np.any(bc < 1) or np.any(bb < 1):
+        raise ValueError("burstiness must be at least 1")
+    if not tolerance > 1:
+        raise ValueError("tolerance must be above 1")
+    if not np.all(d >= 0):
+        raise ValueError("min_diff must be at least 0")
+
+
+def _wider_absolute(
+    up: NDArray[np.float64],
+    down: NDArray[np.float64],
+    rate_c: NDArray[np.float64],
+    rate_b: NDArray[np.float64],
+    weights: tuple[NDArray[np.float64], ...],
+    d: NDArray[np.float64],
+    tolerance: float,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The statistics of :func:`rate_margin_test` where the absolute margin is the wider one.
+
+    There the regression to rule out is a difference of at least ``d`` (on the rates' own
+    scale).  Either statistic is valid (the harm lies beyond both margins); the larger keeps a
+    wider margin from ever ruling out less than a narrower one.  The variance is taken at the
+    margin (the canary's rate there), not at the estimate: a canary with fewer events than the
+    margin allows would otherwise look surer than it is.
+    """
+    ec, eb, bc, bb = weights
     with np.errstate(divide="ignore", invalid="ignore"):
+        se_up = np.sqrt(bc * (rate_b + d) / ec + bb * rate_b / eb)
+        se_down = np.sqrt(bc * np.fmax(rate_b - d, 0.0) / ec + bb * rate_b / eb)
         up_diff, down_diff = (rate_b + d - rate_c) / se_up, (rate_c - rate_b + d) / se_down
     up = np.where(d > (tolerance - 1) * rate_b, np.fmax(up, up_diff), up)
     down = np.where(d > (1 - 1 / tolerance) * rate_b, np.fmax(down, down_diff), down)
-    z = up if code > 0 else down if code < 0 else np.fmin(up, down)
-    return np.asarray(np.where(usable, z, np.nan), dtype=np.float64)
+    return up, down
 
 
 def _below(
