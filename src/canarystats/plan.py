@@ -211,9 +211,11 @@ def _design_lines(
         )
     for k, minutes in recommendation.items():
         hosts = "canary host" if k == 1 else "canary hosts"
-        need = "not reachable" if minutes is None else f"run at least {minutes} minutes"
-        if minutes is None:
-            need += f" within {data_minutes} minutes"
+        need = (
+            f"not reachable within {data_minutes} minutes"
+            if minutes is None
+            else f"run at least {minutes} minutes"
+        )
         lines.append(f"  {k} {hosts}: {need}")
     return lines
 

@@ -213,7 +213,6 @@ def judged_part(polled: Poll) -> Poll:
     if end >= pd.Timestamp(polled.window[1]):
         return polled
     frame = polled.frame[polled.frame["timestamp"] < end]
-    frame.attrs = dict(polled.frame.attrs)
     return replace(polled, frame=frame, window=(polled.window[0], end.to_pydatetime()))
 
 

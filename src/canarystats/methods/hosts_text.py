@@ -18,6 +18,7 @@ from canarystats.config import JudgeSettings, MetricConfig
 from canarystats.labels import Label
 from canarystats.methods.wording import (
     CRITICAL_FAILS,
+    fmt_change,
     fmt_number,
     fmt_signed,
     minutes,
@@ -310,9 +311,8 @@ class HostSentences:
     def _change(self, x: float, share: bool = False) -> str:
         """A host's change: a percentage where changes are ratios (or shares of the level)."""
         if self.rows.relative[self.i]:
-            pct = 100.0 * (x if share else math.expm1(x))
-            return f"{fmt_signed(pct)}%"
-        return fmt_signed(x) + (f" {self.m.unit}" if self.m.unit else "")
+            return fmt_change(x if share else math.expm1(x), ratio=True)
+        return fmt_change(x, ratio=False, unit=self.m.unit)
 
     def _describe_change(self) -> str:
         """Each host against its own past: the canary host that changed most, and the baseline

@@ -84,6 +84,20 @@ def fmt_signed(x: float) -> str:
     return f"+{text}" if math.isfinite(x) and x > 0 and text != "0" else text
 
 
+def fmt_change(x: float, *, ratio: bool, unit: str = "") -> str:
+    """A change from a host's own past: a signed percentage where changes are ratios (``x`` is
+    the ratio minus one), else the signed difference in the metric's unit.
+
+    Examples
+    --------
+    >>> fmt_change(0.288, ratio=True), fmt_change(-12.0, ratio=False, unit="ms")
+    ('+28.8%', '-12 ms')
+    """
+    if ratio:
+        return f"{fmt_signed(100.0 * x)}%"
+    return fmt_signed(x) + (f" {unit}" if unit else "")
+
+
 def plural(n: int, noun: str) -> str:
     """``n`` and the noun, in the plural unless ``n`` is 1.
 

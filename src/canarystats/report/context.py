@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 
 from canarystats.frame import Window
 from canarystats.labels import Label
-from canarystats.methods.wording import fmt_number, fmt_signed, minutes
+from canarystats.methods.wording import fmt_change, fmt_number, fmt_signed, minutes
 from canarystats.report.links import datadog_links
+from canarystats.stats.hosts import MIN_BASELINE_HOSTS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -112,7 +113,12 @@ def diagnostics_line(m: MetricResult) -> str:
         parts.append(f"raw p={fmt_number(m.p_raw)} ({adjust} over {family} metrics)")
     if d.get("canary_drifted_before"):
         drift = d.get("pre_window_drift")
-        size = f" ({_drift_text(m, drift)} within its own past)" if drift is not None else ""
+        ratio = bool(d.get("changes_are_ratios"))
+        size = (
+            f" ({fmt_change(drift, ratio=ratio, unit=m.unit)} within its own past)"
+            if drift is not None
+            else ""
+        )
         parts.append(
             f"the canary was already drifting before the deploy{size}: its past is a weak yardstick"
         )
@@ -173,8 +179,8 @@ def canary_window_line(j: Judgment) -> str:
         # start on both look like new instances, and a reader should not have to infer it.
         text += (
             f"; too few hosts had their own {minutes(j.pre_window)} before it in the data "
-            "(every canary host and 3 baseline hosts need it), so the gauges were judged on "
-            "window levels, as new instances"
+            f"(every canary host and {MIN_BASELINE_HOSTS} baseline hosts need it), so the gauges "
+            "were judged on window levels, as new instances"
         )
     return text
 
@@ -186,14 +192,6 @@ def _judged_gauge(m: MetricResult) -> bool:
         and m.classification != Label.NODATA
         and m.diagnostics.get("kind") == "gauge"
     )
-
-
-def _drift_text(m: MetricResult, drift: float) -> str:
-    """The canary's drift within its past: a percentage where changes are ratios."""
-    if m.diagnostics.get("changes_are_ratios"):
-        return f"{fmt_signed(100 * drift)}%"
-    unit = f" {m.unit}" if m.unit else ""
-    return f"{fmt_signed(drift)}{unit}"
 
 
 def iso(moment: datetime) -> str:
