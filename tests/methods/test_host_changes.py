@@ -314,3 +314,22 @@ def test_a_persistent_host_offset_never_changes_a_verdict_on_whole_numbers_eithe
             values[30:] += busier
         series[(cohort, host)] = values
     _assert_offsets_do_not_matter(DEPTH, series, factors)
+
+
+def test_a_shift_far_below_its_interval_reads_zero_in_the_report() -> None:
+    from canarystats.report.context import shift_text
+
+    # Quantised percentiles: every host's level drops by the same quantum, one baseline host
+    # stays put and one drops two.  The shift left is digits far below its interval.
+    levels = {"c1": 101.3, "c2": 87.1, "b1": 130.7, "b2": 80.9, "b3": 110.3, "b4": 95.9}
+    moves = {"c1": 0.98, "c2": 0.98, "b1": 0.98, "b2": 0.98, "b3": 1.0, "b4": 0.96}
+    series = {}
+    for host, level in levels.items():
+        values = np.full(60, level)
+        values[30:] *= moves[host]
+        series[("canary" if host.startswith("c") else "baseline", host)] = values
+    result = judge(make_config(LATENCY), series_frame({"latency": series}), start=START)
+    m = result.metric("latency")
+    assert m.estimate != 0 and abs(m.estimate) < 1e-3 * (m.ci_high - m.ci_low)
+    assert shift_text(m).startswith("0 (98% CI -")
+    assert "e-0" not in m.reason

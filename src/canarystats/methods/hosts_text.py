@@ -18,6 +18,7 @@ from canarystats.config import JudgeSettings, MetricConfig
 from canarystats.labels import Label
 from canarystats.methods.wording import (
     CRITICAL_FAILS,
+    SHIFT_RESOLUTION,
     fmt_change,
     fmt_number,
     fmt_signed,
@@ -253,9 +254,13 @@ class HostSentences:
             if rows.changed[i] and rows.relative[i] and centre != 0:
                 return f"{fmt_signed(100.0 * diff / abs(centre))}% of the level"
             return f"difference {fmt_signed(diff)}"
+        # Read against the minimum effect, digits far below it are the estimator's tolerance.
+        resolution = SHIFT_RESOLUTION * self.floor
         if math.isnan(self.ratio) or math.isinf(self.ratio):
-            return fmt_signed(self.shift)
-        return f"{fmt_signed(100.0 * (self.ratio - 1.0))}%"
+            return fmt_signed(self.shift, resolution=resolution)
+        centre = abs(rows.centre[i]) if not self.count else math.nan
+        pct_resolution = 100.0 * resolution / centre if centre > 0 else 0.0
+        return f"{fmt_signed(100.0 * (self.ratio - 1.0), resolution=pct_resolution)}%"
 
     def _describe_counts(self, j: int) -> str:
         rows = self.rows

@@ -15,6 +15,7 @@ from canarystats.labels import Label
 
 __all__ = [
     "CRITICAL_FAILS",
+    "SHIFT_RESOLUTION",
     "fmt_number",
     "fmt_signed",
     "minutes",
@@ -26,6 +27,10 @@ __all__ = [
 
 #: the ending of a sentence whose metric fails the canary on its own
 CRITICAL_FAILS = "; the metric is critical, so the canary fails"
+
+#: a shift below this share of the scale it is read against (its interval's width, the minimum
+#: effect) is shown as 0
+SHIFT_RESOLUTION = 1e-3
 
 #: format specs of fmt_number's fixed-point branch, by number of decimals
 _FIXED = tuple(f".{d}f" for d in range(8))
@@ -72,14 +77,22 @@ def fmt_number(x: float | None) -> str:
     return format(x, ".3g")
 
 
-def fmt_signed(x: float) -> str:
+def fmt_signed(x: float, *, resolution: float = 0.0) -> str:
     """Format a shift with its sign.
+
+    A shift smaller in magnitude than ``resolution`` reads ``0``: digits three orders of
+    magnitude below what the shift is read against say nothing (``-1.2e-07`` inside an interval
+    of ``-0.77 to +0.8`` is an estimator's numerical tolerance, not a finding).
 
     Examples
     --------
     >>> fmt_signed(2.8), fmt_signed(-1234.0), fmt_signed(0.0), fmt_signed(float("nan"))
     ('+2.8', '-1,234', '0', 'n/a')
+    >>> fmt_signed(-1.2e-07, resolution=0.0016), fmt_signed(-0.01, resolution=0.0016)
+    ('0', '-0.01')
     """
+    if abs(x) < resolution:
+        x = 0.0
     text = fmt_number(x)
     return f"+{text}" if math.isfinite(x) and x > 0 and text != "0" else text
 

@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING
 
 from canarystats.frame import Window
 from canarystats.labels import Label
-from canarystats.methods.wording import fmt_change, fmt_number, fmt_signed, minutes
+from canarystats.methods.wording import (
+    SHIFT_RESOLUTION,
+    fmt_change,
+    fmt_number,
+    fmt_signed,
+    minutes,
+)
 from canarystats.report.links import datadog_links
 from canarystats.stats.hosts import MIN_BASELINE_HOSTS
 
@@ -144,7 +150,9 @@ def shift_text(m: MetricResult) -> str:
     pct = f"{m.confidence * 100:g}"
     if math.isfinite(m.ci_low) and math.isfinite(m.ci_high):
         ci = f"{fmt_signed(m.ci_low)} to {fmt_signed(m.ci_high)}"
-        return f"{fmt_signed(m.estimate)} ({pct}% CI {ci})"
+        # Digits far below the interval's width are the estimator's tolerance, not a shift.
+        resolution = SHIFT_RESOLUTION * (m.ci_high - m.ci_low)
+        return f"{fmt_signed(m.estimate, resolution=resolution)} ({pct}% CI {ci})"
     return fmt_signed(m.estimate)
 
 
