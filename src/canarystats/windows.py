@@ -14,7 +14,7 @@ Nothing here judges: :func:`split` cuts a tidy frame into the two periods, per r
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -221,6 +221,9 @@ def lay_out(
         kept_warmup=counts & increase,
     )
     pre_frame, canary_frame = split(frame, metrics, windows, run=run, runs=full.runs)
+    # Reports name the past as long as the data has it: a frame fetched with a shorter
+    # pre-window than the judge's is judged on what it holds, and says so.
+    windows = replace(windows, pre_window=_past_span(pre_frame, windows, run, full.runs))
     cubes = align_hosts(canary_frame, metrics, run=run, fill_counts=False)
     pre = None
     if settings.pre_window > 0 and len(pre_frame):
@@ -229,3 +232,20 @@ def lay_out(
         fill_count_rows(before, counts)
         pre = (reindex_hosts(before, cubes, "canary"), reindex_hosts(before, cubes, "baseline"))
     return Layout(cubes, pre, windows, counts, inferred)
+
+
+def _past_span(
+    pre: pd.DataFrame, windows: CanaryWindows, run: str | None, runs: Sequence[Any]
+) -> int:
+    """Seconds from the earliest point before a start to that start, the longest over runs
+    (0 without a point): the past the data holds, at most the pre-window asked for."""
+    if windows.pre_window <= 0 or not len(pre):
+        return 0
+    first = pre.groupby(run, observed=True)["timestamp"].min() if run else None
+    if first is None:
+        spans = [windows.starts[0] - pre["timestamp"].min()]
+    else:
+        starts = dict(zip(runs, windows.starts, strict=True))
+        spans = [starts[key] - t for key, t in first.items()]
+    longest = max(int(span.total_seconds()) for span in spans)
+    return min(longest, windows.pre_window)

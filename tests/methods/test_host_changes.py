@@ -333,3 +333,19 @@ def test_a_shift_far_below_its_interval_reads_zero_in_the_report() -> None:
     assert m.estimate != 0 and abs(m.estimate) < 1e-3 * (m.ci_high - m.ci_low)
     assert shift_text(m).startswith("0 (98% CI -")
     assert "e-0" not in m.reason
+
+
+def test_a_past_shorter_than_the_pre_window_is_named_as_the_data_holds_it() -> None:
+    from canarystats.report.context import canary_window_line
+
+    frame = series_frame({"latency": _latency(np.random.default_rng(4), slower=1.25)})
+    # Fetched with a 20-minute pre-window, judged with the default of 30.
+    frame = frame[frame["timestamp"] >= START - pd.Timedelta(minutes=20)]
+    j = judge(make_config(LATENCY), frame, start=START)
+    m = j.metric("latency")
+    assert m.units == "host changes" and m.diagnostics["pre_window_s"] == 1200
+    assert "from its own 20 min before the deploy" in m.reason
+    assert "change from its own 20 min before the deploy" in canary_window_line(j)
+    # The pre-window asked for bounds the past, however much the data holds.
+    longer = judge(make_config(LATENCY, judge={"pre_window": "10m"}), frame, start=START)
+    assert longer.metric("latency").diagnostics["pre_window_s"] == 600

@@ -178,9 +178,11 @@ def canary_window_line(j: Judgment) -> str:
         text += f"; the first {minutes(j.warmup)} after it left out as warm-up"
     changes = [m for m in j.metrics if m.units == "host changes"]
     if changes:
+        # The past the data held (a frame fetched with a shorter pre-window has less).
+        past = max(int(m.diagnostics.get("pre_window_s", j.pre_window)) for m in changes)
         text += (
             f"; {len(changes)} of {len(j.metrics)} metrics judged as each host's change from "
-            f"its own {minutes(j.pre_window)} before the deploy"
+            f"its own {minutes(past)} before the deploy"
         )
     elif j.pre_window and any(_judged_gauge(m) for m in j.metrics):
         # Said outright: a start given too early (before the data) or data fetched from the
