@@ -24,6 +24,7 @@ import yaml
 
 from canarystats import load_config
 from canarystats.cli import main
+from canarystats.config.sequential import SequentialPlan
 from canarystats.report import render
 from canarystats.report.sequential_html import MAX_PATH_PLOTS
 from canarystats.report.sequential_text import path_line, would_have_line
@@ -150,13 +151,34 @@ def test_a_count_path_is_drawn_against_alpha_without_a_boundary() -> None:
         "errors", ["count", "count"], [0.4, 0.01], [0.4, 0.01], [0.8, 0.02],
         [float("nan")] * 2, [0.9, 0.9], ["open", "failed"],
     )  # fmt: skip
-    ax = plot_path(count, 300, alpha=0.05, horizon=1800, decided=2)
+    ax = plot_path(count, (300, 600, 900, 1200, 1500, 1800), alpha=0.05, decided=2)
     assert [line.get_label() for line in ax.get_lines()] == [
         "p at the look", "adjusted", "alpha", "look 2",
     ]  # fmt: skip
     assert ax.get_yscale() == "log" and ax.get_xlabel() == "minute"
     assert list(ax.get_lines()[0].get_xdata()) == [5.0, 10.0]
     assert ax.get_xlim()[1] >= 30
+
+
+def test_a_path_names_the_minute_of_each_look_where_the_horizon_is_off_the_grid() -> None:
+    # Looks every 5 minutes to a horizon of 32: the last look is at minute 32, not 35.
+    times = SequentialPlan(horizon=1920, look_every=300).look_times()
+    assert times[-2:] == (1800, 1920)
+    n = len(times)
+    gauge = MetricPath(
+        "latency", ["gauge"] * n, [0.5] * (n - 2) + [0.001, 0.0005], [0.5] * n, [0.5] * (n - 2)
+        + [0.01, 0.004], [0.01] * n, [0.9] * n, ["open"] * (n - 2) + ["crossed", "failed"],
+    )  # fmt: skip
+    line = path_line(gauge, times)
+    assert "repeated p after the multiplicity adjustment 0.004 at minute 32;" in line
+    assert line.endswith("it crossed at minute 30 and failed at the next look that still showed it")
+    pytest.importorskip("matplotlib")
+    from canarystats.report.sequential_plot import plot_path
+
+    ax = plot_path(gauge, times, alpha=0.05, decided=n)
+    assert list(ax.get_lines()[0].get_xdata())[-2:] == [30.0, 32.0]
+    decided = [ln.get_xdata()[0] for ln in ax.get_lines() if ln.get_label() == f"look {n}"]
+    assert decided == [32.0] and ax.get_xlim()[1] >= 32
 
 
 def test_junit_carries_the_decision_and_the_failed_metrics_path(slower) -> None:
@@ -179,7 +201,7 @@ def test_junit_carries_the_decision_and_the_failed_metrics_path(slower) -> None:
     }
     assert list(failures) == ["latency"]
     message = failures["latency"].get("message", "")  # type: ignore[union-attr]
-    assert message.endswith(path_line(seq.decision.paths["latency"], 300))
+    assert message.endswith(path_line(seq.decision.paths["latency"], seq.plan.look_times()))
     assert "latency: p at each look" in message
 
 

@@ -51,6 +51,10 @@ def test_a_slow_canary_fails_on_latency_and_says_when() -> None:
     assert result.decision.failed == ("latency",)
     minute = result.decision.at / 60
     assert f"Failed at minute {minute:g} of 30 on latency." == result.decision.reason
+    # A gauge past its boundary fails at the next look that still shows the regression.
+    path = result.decision.paths["latency"]
+    assert path.status[-2:] == ["crossed", "failed"] and path.p_adjusted[-2] <= 0.05
+    assert "open" not in path.status[path.status.index("crossed") :]
     assert result.judgment is not None
     assert str(result.judgment.metric("latency").classification) == "High"
     assert str(result.judgment.metric("cpu").classification) == "Pass"

@@ -116,7 +116,7 @@ def _path(ctx: ReportContext, name: str) -> list[str]:
     seq = ctx.sequential
     if seq is None or name not in seq.decision.paths:
         return []
-    return [path_line(seq.decision.paths[name], seq.plan.look_every)]
+    return [path_line(seq.decision.paths[name], seq.plan.look_times())]
 
 
 def _monitor_cases(root: ET.Element, suite: ET.Element, j: Judgment) -> None:

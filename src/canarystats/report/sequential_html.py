@@ -95,11 +95,10 @@ def _figure(seq: SequentialJudgment, path: MetricPath, alpha: float) -> str:
     from canarystats.report.sequential_plot import plot_path
 
     e = html.escape
-    ax = plot_path(
-        path, seq.plan.look_every, alpha=alpha, horizon=seq.plan.horizon, decided=seq.decision.look
-    )
+    times = seq.plan.look_times()
+    ax = plot_path(path, times, alpha=alpha, decided=seq.decision.look)
     svg = figure_to_svg(cast("Figure", ax.figure))
-    caption = e(path_line(path, seq.plan.look_every))
+    caption = e(path_line(path, times))
     return (
         f'<figure class="path" data-path="{e(path.name)}">{svg}'
         f"<figcaption>{caption}</figcaption></figure>"

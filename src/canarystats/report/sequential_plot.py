@@ -18,6 +18,7 @@ metrics keeps it above ``alpha``; drawing both shows why.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -44,10 +45,9 @@ _STYLES: dict[str, dict[str, Any]] = {
 
 def plot_path(
     path: MetricPath,
-    look_every: int,
+    times: Sequence[int],
     *,
     alpha: float,
-    horizon: int | None = None,
     decided: int | None = None,
     ax: Axes | None = None,
 ) -> Axes:
@@ -57,13 +57,12 @@ def plot_path(
     ----------
     path : MetricPath
         The metric's entry of ``SequentialJudgment.decision.paths``.
-    look_every : int
-        Seconds of data between looks (the plan's ``look_every``): look ``k`` is drawn at
-        minute ``k * look_every / 60``.
+    times : sequence of int
+        Every look of the plan in seconds after the canary start
+        (``SequentialPlan.look_times()``): look ``k`` is drawn at minute ``times[k - 1] / 60``,
+        and the x axis reaches the horizon, so the looks still ahead show.
     alpha : float
         The judge's ``alpha``, which the adjusted repeated p-value is compared with.
-    horizon : int, optional
-        The plan's horizon in seconds: the x axis reaches it, so the looks still ahead show.
     decided : int, optional
         The 1-based look that decided (or the latest while undecided), marked by a vertical
         line labelled ``look k``.
@@ -87,7 +86,7 @@ def plot_path(
     >>> from canarystats.sequential.decide import MetricPath
     >>> p = MetricPath("cpu", ["gauge", "gauge"], [0.2, 0.001], [0.3, 0.004], [0.3, 0.004],
     ...                [0.016, 0.016], [0.5, 0.6], ["open", "failed"])
-    >>> ax = plot_path(p, 300, alpha=0.05, decided=2)  # doctest: +SKIP
+    >>> ax = plot_path(p, (300, 600), alpha=0.05, decided=2)  # doctest: +SKIP
     >>> [line.get_label() for line in ax.get_lines()]  # doctest: +SKIP
     ['p at the look', 'boundary', 'repeated p', 'alpha', 'look 2']
     """
@@ -97,20 +96,20 @@ def plot_path(
 
         ax = Figure(figsize=(5.0, 2.6), layout="constrained").add_subplot()
     n = len(path.status)
-    minute = np.arange(1, n + 1) * look_every / 60
+    minute = np.asarray(times[:n], dtype=np.float64) / 60
     for label, values in _lines(path):
         ax.plot(minute, values, label=label, **_STYLES[label])
     ax.axhline(alpha, color="#cf222e", linewidth=0.8, label="alpha")
     if decided is not None and 1 <= decided <= n:
         ax.axvline(
-            decided * look_every / 60,
+            times[decided - 1] / 60,
             color="#24292f",
             linewidth=0.8,
             linestyle="-.",
             label=f"look {decided}",
         )
     ax.set_yscale("log")
-    ax.set_xlim(0, (horizon if horizon else n * look_every) / 60 + look_every / 120)
+    ax.set_xlim(0, times[-1] / 60 + times[0] / 120)
     ax.set_xlabel("minute")
     ax.set_ylabel("p-value")
     last = path.status[decided - 1] if decided is not None and 1 <= decided <= n else ""

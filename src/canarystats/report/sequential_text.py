@@ -7,6 +7,7 @@ p-value at each look against the boundary it had to reach.  Nothing here compute
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -32,36 +33,48 @@ def sequential_lines(seq: SequentialJudgment) -> list[str]:
         f"{plan.min_duration / 60:g} min at pass_alpha {plan.pass_alpha:g}, counts against a "
         f"rate ratio of {plan.count_tolerance:g}",
     ]
-    lines += [path_line(d.paths[name], plan.look_every) for name in d.failed if name in d.paths]
+    times = plan.look_times()
+    lines += [path_line(d.paths[name], times) for name in d.failed if name in d.paths]
     return lines
 
 
-def path_line(path: MetricPath, look_every: int) -> str:
-    """A metric's look-by-look path in one line.
+def path_line(path: MetricPath, times: Sequence[int]) -> str:
+    """A metric's look-by-look path in one line; ``times`` are the plan's looks in seconds
+    after the start (``SequentialPlan.look_times()``).
+
+    A gauge that crossed its boundary a look before it failed (it fails at the next look that
+    still shows the regression) says where it crossed.
 
     Examples
     --------
     >>> from canarystats.sequential.decide import MetricPath
     >>> p = MetricPath("cpu", ["gauge", "gauge"], [0.2, 0.001], [0.3, 0.004], [0.3, 0.004],
-    ...                [0.016, 0.016], [0.5, 0.6], ["open", "failed"])
-    >>> path_line(p, 300).split("; ")
+    ...                [0.016, 0.016], [0.5, 0.6], ["crossed", "failed"])
+    >>> path_line(p, (300, 600, 900)).split("; ")
     ['cpu: p at each look 0.2, 0.001 against the boundary 0.016, 0.016', \
-'repeated p after the multiplicity adjustment 0.004 at minute 10']
+'repeated p after the multiplicity adjustment 0.004 at minute 10', \
+'it crossed at minute 5 and failed at the next look that still showed it']
     """
     n = len(path.status)
+    at = f"at minute {times[n - 1] / 60:g}" if n else "before any look"
     if path.kind and path.kind[-1] == "count":
         return (
             f"{path.name}: p-value of its rate ratio beyond the tolerance (anytime, and "
             f"confirmed by the hosts) {', '.join(p_text(x) for x in path.p_fail)} over the looks; "
-            "after the multiplicity "
-            f"adjustment {p_text(path.p_adjusted[-1])} at minute {n * look_every / 60:g}"
+            f"after the multiplicity adjustment {p_text(path.p_adjusted[-1])} {at}"
         )
-    return (
+    line = (
         f"{path.name}: p at each look {', '.join(p_text(x) for x in path.p_look)} against the "
         f"boundary {', '.join(p_text(x) for x in path.boundary)}; repeated p after the "
-        "multiplicity "
-        f"adjustment {p_text(path.p_adjusted[-1])} at minute {n * look_every / 60:g}"
+        f"multiplicity adjustment {p_text(path.p_adjusted[-1])} {at}"
     )
+    if "crossed" in path.status and path.status[-1] == "failed":
+        first = path.status.index("crossed")
+        line += (
+            f"; it crossed at minute {times[first] / 60:g} and failed at the next look that "
+            "still showed it"
+        )
+    return line
 
 
 def would_have_line(seq: SequentialJudgment) -> str:

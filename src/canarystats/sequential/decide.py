@@ -67,7 +67,8 @@ class MetricPath:
     repeated p-value, ``p_adjusted`` after the multiplicity procedure across metrics,
     ``boundary`` the nominal p-value a gauge had to reach at each look on its own (the
     spending boundary at ``alpha``), ``p_pass`` the repeated non-inferiority p-value.
-    ``status`` is ``failed``, ``ruled out``, ``open`` or ``no data`` at each look.
+    ``status`` is ``failed``, ``crossed`` (a gauge past its boundary, failing at the next look
+    that still shows the regression), ``ruled out``, ``open`` or ``no data`` at each look.
     """
 
     name: str
@@ -132,9 +133,8 @@ def decide(
         confirmed = _confirmed(crossed, look, n, first_cross, alpha, last=look.k == plan.n_looks)
         failed = [m.name for m in gating if m.name in confirmed or look.metrics[m.name].breached]
         ruled_out = [m.name for m in gating if _ruled_out(m, look, pass_p[m.name][n], plan)]
-        _extend(
-            paths, config, look, n, fail_p, pass_p, adjusted, gating, nominal, failed, ruled_out
-        )
+        seen = {"failed": failed, "crossed": [m.name for m in crossed], "ruled out": ruled_out}
+        _extend(paths, config, look, n, fail_p, pass_p, adjusted, gating, nominal, seen)
         verdict, judgment = _labelled(config, look, failed)
         minute = f"minute {look.at / 60:g} of {plan.horizon / 60:g}"
         if failed and verdict in (Verdict.FAIL, Verdict.MARGINAL):
@@ -381,10 +381,10 @@ def _extend(
     adjusted: np.ndarray,
     gating: Sequence[MetricConfig],
     nominal: dict[str, np.ndarray],
-    failed: Sequence[str],
-    ruled_out: Sequence[str],
+    seen: dict[str, list[str]],
 ) -> None:
-    """Record look ``n`` in every metric's path."""
+    """Record look ``n`` in every metric's path; ``seen`` names the metrics that failed,
+    crossed and ruled out their regression at it."""
     adj = {m.name: float(a) for m, a in zip(gating, adjusted, strict=True)}
     for m in config.metrics:
         path, lm = paths[m.name], look.metrics[m.name]
@@ -396,15 +396,9 @@ def _extend(
         bound = nominal[m.name][look.k - 1]
         path.boundary.append(float(bound) if lm.kind == "gauge" else math.nan)
         path.p_pass.append(pass_p[m.name][n] if m.name in pass_p else math.nan)
-        status = (
-            "failed"
-            if m.name in failed
-            else "no data"
-            if lm.kind == "none"
-            else "ruled out"
-            if m.name in ruled_out
-            else "open"
-        )
+        status = "no data" if lm.kind == "none" else "open"
+        for name in ("ruled out", "crossed", "failed"):  # the later wins
+            status = name if m.name in seen[name] else status
         path.status.append(status)
 
 
