@@ -134,3 +134,37 @@ def test_with_a_past_persistent_host_offsets_no_longer_cost_hosts_or_minutes() -
     ]
     assert "healthy hosts differ too much" in text  # the note of window levels
     assert p.to_dict()["with_pre_window"]["pre_window_s"] == 1800
+
+
+def test_an_undeclared_sparse_count_is_planned_as_the_judge_judges_it_by_its_events() -> None:
+    # Errors at 3 an hour per host; Datadog sends nothing for a quiet minute.
+    rng = np.random.default_rng(5)
+    hosts, minutes = 8, 240
+    events = rng.poisson(0.05, (hosts, minutes)).astype(float)
+    frame = pd.DataFrame(
+        {
+            "metric": "errors",
+            "cohort": "baseline",
+            "host": np.repeat([f"h{i}" for i in range(hosts)], minutes),
+            "timestamp": np.tile(T0 + pd.to_timedelta(np.arange(minutes), unit="min"), hosts),
+            "value": events.ravel(),
+        }
+    )
+    frame = frame[frame["value"] > 0]
+    # Another metric tells which hosts report (so a quiet minute is zero events, not missing).
+    cpu = healthy(rng, hosts, minutes, 2.0, 1.0).assign(
+        metric="cpu", host=lambda f: f["host"].str.replace("h0", "h")
+    )
+    both = pd.concat([frame, cpu], ignore_index=True)
+    metrics = [{"name": "errors", "query": "q"}, {"name": "cpu", "query": "q"}]
+    p = plan(load_config({"name": "web", "metrics": metrics}), both)
+    errors = {m.name: m for m in p.metrics}["errors"]
+    assert errors.kind == "count" and {m.name: m for m in p.metrics}["cpu"].kind == "auto"
+    # Planned on its rate: 3 events an hour a host (the data's mean), too few for a 10% rise.
+    assert errors.level == pytest.approx(events.mean(), rel=1e-9)
+    assert "too few events (3" in errors.note and "per host per hour" in errors.note
+    assert "  errors (a count): 1: -" in p.to_text()
+    # Declared a gauge, it is planned as one.
+    gauge = [{"name": "errors", "query": "q", "kind": "gauge"}, metrics[1]]
+    as_gauge = plan(load_config({"name": "web", "metrics": gauge}), both)
+    assert {m.name: m for m in as_gauge.metrics}["errors"].kind == "gauge"

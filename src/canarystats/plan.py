@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -38,9 +38,10 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats as sps
 
-from canarystats.align import HostCubes, align_hosts
+from canarystats.align import HostCubes, align_hosts, fill_count_rows
 from canarystats.config import CanaryConfig, MetricConfig
 from canarystats.errors import DataError
+from canarystats.kinds import count_rows
 from canarystats.stats.hosts import MIN_BASELINE_HOSTS
 
 #: candidate canary durations in minutes (those the data covers are evaluated)
@@ -226,7 +227,8 @@ def _metric_lines(metrics: Sequence[MetricPlan], design: str) -> list[str]:
     for m in metrics:
         needs = ", ".join(f"{k}: {'-' if v is None else v}" for k, v in m.minutes_needed.items())
         note = f"  ({m.note})" if m.note else ""
-        lines.append(f"  {m.name}: {needs}{note}")
+        kind = " (a count)" if m.kind == "count" else ""
+        lines.append(f"  {m.name}{kind}: {needs}{note}")
     return lines
 
 
@@ -284,10 +286,16 @@ def plan(
     ks = tuple(sorted({int(k) for k in canary_hosts}))
     if not ks or ks[0] < 1:
         raise ValueError("canary_hosts must list numbers of hosts >= 1")
-    gating = tuple(m for m in config.metrics if not m.muted)
-    if not gating:
+    if all(m.muted for m in config.metrics):
         raise DataError(f"{config.source}: every metric is muted; there is nothing to plan for")
-    cubes, cube, n_hosts = _healthy_hosts(config, baseline_frame)
+    cubes, cube, n_hosts, counts = _healthy_hosts(config, baseline_frame)
+    # Planned as the judge will judge them: an undeclared metric whose values look like a
+    # count (sparse whole numbers) is a count there, and so here.
+    gating = tuple(
+        replace(m, kind="count") if counts[i] else m
+        for i, m in enumerate(config.metrics)
+        if not m.muted
+    )
     m_hosts = n_hosts if baseline_hosts is None else int(baseline_hosts)
     step_min = {m.name: m.step / 60.0 for m in config.metrics}
     span, grid = _durations(config, cubes, minutes)
@@ -340,9 +348,12 @@ def _durations(
 
 def _healthy_hosts(
     config: CanaryConfig, frame: pd.DataFrame
-) -> tuple[HostCubes, NDArray[np.float64], int]:
-    """The data's cubes, every host of both cohorts as one cube, and the most hosts a metric has."""
-    cubes = align_hosts(frame, config.metrics)
+) -> tuple[HostCubes, NDArray[np.float64], int, NDArray[np.bool_]]:
+    """The data's cubes, every host of both cohorts as one cube, the most hosts a metric has,
+    and which metrics are counts (declared, or inferred from their values as the judge does)."""
+    cubes = align_hosts(frame, config.metrics, fill_counts=False)
+    counts, _ = count_rows(cubes, config.metrics)
+    fill_count_rows(cubes, counts)
     # Every host of the recent data is a healthy peer, whichever cohort it was fetched as.
     cube = np.concatenate([cubes.canary, cubes.baseline], axis=1)
     present = np.any(~np.isnan(cube), axis=2)
@@ -352,7 +363,7 @@ def _healthy_hosts(
             f"the plan's data has {n_hosts} host(s); it needs at least {MIN_BASELINE_HOSTS} "
             "healthy hosts to measure how much hosts differ"
         )
-    return cubes, cube, n_hosts
+    return cubes, cube, n_hosts, counts
 
 
 def _recommendation(
@@ -527,7 +538,8 @@ def _metric_plan(
             z_pow = (n_events * (p1 - p0) - z * np.sqrt(n_events * p0 * (1 - p0))) / np.sqrt(
                 n_events * p1 * (1 - p1)
             )
-        pw = np.fmin(pw, np.asarray(sps.norm.cdf(z_pow)))
+        events_pw = np.asarray(sps.norm.cdf(z_pow))
+        hosts_pw, pw = pw, np.fmin(pw, events_pw)
         if level <= 0:
             pw[:] = np.nan
             note = "no regression to scale: the baseline has no events (any events are judged)"
@@ -547,11 +559,28 @@ def _metric_plan(
         needed[kk] = grid[int(np.argmax(ok))] if ok.any() else None
     if not note and all(v is None for v in needed.values()):
         best = float(np.nanmax(pw)) if np.any(np.isfinite(pw)) else math.nan
-        what = "healthy hosts' changes" if past else "healthy hosts"
+        what = (
+            "healthy hosts' changes"
+            if changes
+            else "healthy hosts' rates"
+            if count
+            else ("healthy hosts")
+        )
         note = (
             f"best power {best * 100:.0f}% (with {ks[-1]} canary hosts): {what} differ "
             "too much for this change; more baseline or canary hosts help more than waiting"
         )
+        if count and not np.nanmax(events_pw) >= target:
+            # The events are short (too): a count tells a small rise from chance only over
+            # many events, however alike the hosts are.
+            per_hour = level * 60.0 / step_min
+            hosts_too = f", and {what} differ too much" if not np.nanmax(hosts_pw) >= target else ""
+            note = (
+                f"best power {best * 100:.0f}% (with {ks[-1]} canary hosts): too few events "
+                f"({per_hour:.3g} per host per hour in the data) to tell a "
+                f"{relative_change * 100:g}% rise from chance within {grid[-1]} minutes"
+                f"{hosts_too}"
+            )
     _ = sign  # the harmful direction only matters through one- versus two-sided tests
     return MetricPlan(
         name=metric.name,
