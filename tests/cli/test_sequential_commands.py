@@ -75,7 +75,11 @@ def test_judge_state_exits_4_until_decided_then_repeats_the_decision(
     assert codes[-1] == 1 and set(codes[:-1]) == {4}
     out = capsys.readouterr().out
     assert f"Failed at minute {decided_at:g} of 30 on latency." in out
-    assert "UNDECIDED" in out
+    # Every undecided call names the canary, the first one (before any look) too.
+    name = load_config(str(config)).name
+    undecided = [line for line in out.splitlines() if line.startswith("UNDECIDED")]
+    assert undecided[0].startswith(f"UNDECIDED  canary {name}: look 0 of 6 ")
+    assert all(line.startswith(f"UNDECIDED  canary {name}: look ") for line in undecided)
     saved = json.loads(state.read_text())
     assert saved["format"] == "canarystats-sequential-state"
     assert saved["decision"]["verdict"] == want.verdict

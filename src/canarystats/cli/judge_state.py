@@ -165,7 +165,11 @@ def conclude(config: CanaryConfig, args: argparse.Namespace, console: Console, p
     finish = Finish(args, console, result.judgment, code)
     polled = judged_part(polled)
     if result.verdict == "undecided" or result.judgment is None:
-        report = render_status_json(result) if args.format == "json" else status_text(result)
+        report = (
+            render_status_json(result)
+            if args.format == "json"
+            else status_text(result, config.name)
+        )
     else:
         report = render(
             result.judgment,
@@ -237,16 +241,16 @@ def data_reach(frame: pd.DataFrame, step: int, asked: datetime) -> pd.Timestamp:
     return limit if span is None else min(pd.Timestamp(span[1]), limit)
 
 
-def status_text(result: SequentialJudgment) -> str:
-    """The few lines a poll prints while undecided: where the canary stands, metric by metric.
+def status_text(result: SequentialJudgment, name: str) -> str:
+    """The few lines a poll prints while undecided: where the canary ``name`` (its config's)
+    stands, metric by metric.
 
     Examples
     --------
-    >>> status_text(result)  # doctest: +SKIP
+    >>> status_text(result, "web")  # doctest: +SKIP
     'UNDECIDED  canary web: look 2 of 6 (minute 10 of 30) ...'
     """
     d, plan = result.decision, result.plan
-    name = result.judgment.config_name if result.judgment is not None else "canary"
     lines = [
         f"UNDECIDED  canary {name}: look {d.look} of {plan.n_looks} "
         f"(minute {d.at / 60:g} of {plan.horizon / 60:g}; started {result.start})",
