@@ -420,6 +420,19 @@ def test_the_backtest_command_writes_the_frame_and_a_summary(
     assert "1 false alarms in 2 good, 1 of 2 bad caught" in err
 
 
+def test_the_backtest_command_takes_canary_starts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    frame, deploys = _restarted_history()
+    argv = _backtest_files(tmp_path, frame, deploys)
+    assert main([*argv, "--canary-start", "--output", str(tmp_path / "out.csv")]) == 0
+    out = pd.read_csv(tmp_path / "out.csv", keep_default_na=False)
+    want = backtest(load_config(argv[1]), deploys, HistorySource(frame, deploys), canary_start=True)
+    assert out["verdict"].tolist() == want["verdict"].tolist()
+    assert out["stopped"].tolist() == [False, True, False, True]
+    assert "0 false alarms in 2 good, 2 of 2 bad caught" in capsys.readouterr().err
+
+
 # --------------------------------------------------------------------------- Dask
 
 
@@ -440,6 +453,9 @@ def test_dask_local_cluster_gives_the_same_frame(small: tuple, tmp_path: Path) -
         distributed.Client(cluster) as client,
     ):
         remote = backtest(cfg, deploys, source, client=client, partitions=3)
+        restarted, table = _restarted_history()
+        with_start = HistorySource(restarted, table)
+        starts_remote = backtest(cfg, table, with_start, client=client, canary_start=True)
         sweep_remote = backtest_sweep(
             cfg, deploys, source, {"pass_score": [0, 95], "marginal_score": [0]}, client=client
         )
@@ -449,6 +465,8 @@ def test_dask_local_cluster_gives_the_same_frame(small: tuple, tmp_path: Path) -
         cli_code = main([*argv, "--scheduler", cluster.scheduler_address, *output])
     pd.testing.assert_frame_equal(local, remote)
     pd.testing.assert_frame_equal(sweep_local, sweep_remote)
+    starts_local = backtest(cfg, table, with_start, canary_start=True)
+    pd.testing.assert_frame_equal(starts_local, starts_remote)
     assert cli_code == 0
     via_cli = pd.read_csv(tmp_path / "out.csv", keep_default_na=False)
     assert via_cli["verdict"].tolist() == local["verdict"].tolist()
@@ -474,3 +492,61 @@ def test_batches_of_deploys_give_the_same_frame(
     many = backtest(cfg, deploys, source)
     assert len(calls) > 10
     pd.testing.assert_frame_equal(many, one_batch)
+
+
+def _restarted_history() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Four deploys, each with 30 minutes before its canary start and 30 after.  In ``slow``
+    deploys the canary host is 25% slower than its own past from the start on, which is inside
+    the hosts' persistent spread; in every deploy it runs 3x slow for 3 minutes after the start
+    (a restart's cold caches)."""
+    from conftest import series_frame
+
+    levels = {"c1": 100.0, "b1": 130.0, "b2": 80.0, "b3": 110.0, "b4": 95.0, "b5": 120.0}
+    parts, rows = [], []
+    for k, (deploy, slower) in enumerate([("d0", 1.0), ("d1", 1.25), ("d2", 1.0), ("d3", 1.25)]):
+        rng = np.random.default_rng(40 + k)
+        series = {}
+        for host, level in levels.items():
+            values = level * np.exp(rng.normal(0, 0.02, 60))
+            if host == "c1":
+                values[30:] *= slower
+                values[30:33] *= 3.0
+            series[("canary" if host == "c1" else "baseline", host)] = values
+        begin = pd.Timestamp("2026-02-01", tz="UTC") + pd.Timedelta(hours=k)
+        parts.append(series_frame({"lat": series}, start=begin).assign(deploy=deploy))
+        start = begin + pd.Timedelta(minutes=30)
+        rows.append(
+            {
+                "deploy": deploy,
+                "canary_scope": f"role:canary,deploy:{deploy}",
+                "baseline_scope": f"role:baseline,deploy:{deploy}",
+                "start": start.isoformat(),
+                "end": (start + pd.Timedelta(minutes=30)).isoformat(),
+                "outcome": "bad" if slower > 1 else "good",
+            }
+        )
+    return pd.concat(parts, ignore_index=True), pd.DataFrame(rows)
+
+
+def test_a_canary_start_backtest_judges_each_deploy_as_judge_start_does() -> None:
+    frame, deploys = _restarted_history()
+    config = load_config({**SMALL, "metrics": [{**SMALL["metrics"][0], "direction": "increase"}]})
+    source = HistorySource(frame, deploys)
+    fetched = fetch_deploys(config, deploys, source, canary_start=True)
+    table = read_deploys(deploys)
+    for d, start in zip(table["deploy"], table["start"], strict=True):
+        mine = fetched[fetched["deploy"] == d]
+        # The config's pre-window (30 min by default) is fetched before each canary start.
+        assert mine["timestamp"].min() == start - pd.Timedelta(minutes=30)
+    result = backtest(config, deploys, source, canary_start=True)
+    for row in result.itertuples():
+        alone = frame[frame["deploy"] == row.deploy].drop(columns="deploy")
+        want = judge(config, alone, start=row.start)
+        assert (row.verdict, row.score) == (str(want.verdict), want.score)
+    # Each host against its own past sees the 25% the hosts' spread hides, and the warm-up
+    # keeps the cold caches of the good deploys out.
+    assert result["stopped"].tolist() == [False, True, False, True]
+    # Without canary starts the window is judged as a whole: the restart's cold caches stop
+    # the good deploys too.
+    whole = backtest(config, deploys, source)
+    assert whole["false_alarm"].tolist()[0::2] == [True, True]

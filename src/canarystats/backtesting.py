@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -107,6 +107,7 @@ def backtest(
     client: Client | None = None,
     overrides: Mapping[str, Any] | None = None,
     marginal_ok: bool = False,
+    canary_start: bool = False,
     partitions: int | None = None,
 ) -> pd.DataFrame:
     """Judge every deploy of a history with one config and say where the judge was right.
@@ -129,6 +130,11 @@ def backtest(
         ``confidence``, or ``"<metric>.<field>"``).
     marginal_ok : bool
         Let ``marginal`` deploys through (exit 0), as ``judge --marginal-ok``.
+    canary_start : bool
+        Each deploy's ``start`` is its canary start, as ``judge --start``: the config's
+        pre-deploy window before it is fetched too, each canary host that existed before is
+        judged against its own past, and the warm-up after it is left out.  Without it every
+        point of ``[start, end)`` is the canary window.
     partitions : int, optional
         How many batches to cut the deploys into on a cluster (default: 4 per worker).
 
@@ -160,10 +166,10 @@ def backtest(
     """
     table = read_deploys(deploys)
     config = apply_settings(config, overrides or {})
+    how = _How(marginal_ok, canary_start)
     if client is None:
-        return _backtest_partition(config, table, source, [{}], marginal_ok)[0]
-    parts = _on_cluster(client, config, table, source, [{}], marginal_ok, partitions)
-    return parts[0]
+        return _backtest_partition(config, table, source, [{}], how)[0]
+    return _on_cluster(client, config, table, source, [{}], how, partitions)[0]
 
 
 def backtest_sweep(
@@ -174,13 +180,14 @@ def backtest_sweep(
     *,
     client: Client | None = None,
     marginal_ok: bool = False,
+    canary_start: bool = False,
     partitions: int | None = None,
 ) -> pd.DataFrame:
     """Backtest every combination of settings in ``grid``: the data is fetched once.
 
     Parameters
     ----------
-    config, deploys, source, client, marginal_ok, partitions
+    config, deploys, source, client, marginal_ok, canary_start, partitions
         As in :func:`backtest`.
     grid : mapping of setting to values
         Keys as in :func:`apply_settings`, e.g. ``{"confidence": [0.9, 0.95, 0.99],
@@ -212,10 +219,11 @@ def backtest_sweep(
     settings = [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*values)]
     for s in settings:
         apply_settings(config, s)  # fail on a bad setting before any data moves
+    how = _How(marginal_ok, canary_start)
     if client is None:
-        results = _backtest_partition(config, table, source, settings, marginal_ok)
+        results = _backtest_partition(config, table, source, settings, how)
     else:
-        results = _on_cluster(client, config, table, source, settings, marginal_ok, partitions)
+        results = _on_cluster(client, config, table, source, settings, how, partitions)
     rows = [{**s, **summarize(r)} for s, r in zip(settings, results, strict=True)]
     return pd.DataFrame(rows, columns=[*keys, *SUMMARY_COLUMNS])
 
@@ -299,11 +307,15 @@ def apply_settings(config: CanaryConfig, settings: Mapping[str, Any]) -> CanaryC
     return replace(config, metrics=tuple(metrics))
 
 
-def fetch_deploys(config: CanaryConfig, deploys: Deploys, source: Source) -> pd.DataFrame:
+def fetch_deploys(
+    config: CanaryConfig, deploys: Deploys, source: Source, *, canary_start: bool = False
+) -> pd.DataFrame:
     """Fetch every deploy's metrics from ``source`` into one tidy frame with a ``deploy`` column.
 
     A source with a ``fetch_deploys(queries, table)`` method answers in one call (one batched
-    request); any other is asked deploy by deploy with its scopes and window.
+    request); any other is asked deploy by deploy with its scopes and window.  With
+    ``canary_start`` each window begins the config's ``judge.pre_window`` before the deploy's
+    ``start`` (the hosts' past, as ``judge --start`` fetches it).
 
     Examples
     --------
@@ -312,6 +324,8 @@ def fetch_deploys(config: CanaryConfig, deploys: Deploys, source: Source) -> pd.
     ['cohort', 'deploy', 'host', 'metric', 'timestamp', 'value']
     """
     table = read_deploys(deploys)
+    if canary_start and config.judge.pre_window > 0:
+        table = table.assign(start=table["start"] - pd.Timedelta(seconds=config.judge.pre_window))
     queries = metric_queries(config)
     batched = getattr(source, "fetch_deploys", None)
     if callable(batched):
@@ -340,6 +354,7 @@ def judge_deploys(
     deploys: Deploys,
     *,
     marginal_ok: bool = False,
+    canary_start: bool = False,
 ) -> pd.DataFrame:
     """Judge the deploys of a multi-deploy tidy frame in ONE batched judge call.
 
@@ -351,7 +366,7 @@ def judge_deploys(
         The tidy frame with a ``deploy`` column (from :func:`fetch_deploys`).
     deploys : DataFrame, list of dicts, or path
         The deploy table; rows of ``frame`` of other deploys are ignored.
-    marginal_ok : bool
+    marginal_ok, canary_start : bool
         As in :func:`backtest`.
 
     Returns
@@ -371,7 +386,8 @@ def judge_deploys(
         )
     ids = frame["deploy"].astype(str)
     wanted = ids.isin(set(table["deploy"]))
-    judged = _judge_batches(config, frame[wanted].assign(deploy=ids[wanted]))
+    starts = dict(zip(table["deploy"], table["start"], strict=True)) if canary_start else None
+    judged = _judge_batches(config, frame[wanted].assign(deploy=ids[wanted]), starts)
     nothing: Judgment | None = None
     verdicts: list[str] = []
     scores: list[float] = []
@@ -397,8 +413,11 @@ def judge_deploys(
 BATCH_POINTS = 1 << 22
 
 
-def _judge_batches(config: CanaryConfig, frame: pd.DataFrame) -> dict[str, Judgment]:
-    """Judge every deploy of ``frame`` as runs of a few batched judgments (deploy id: run key).
+def _judge_batches(
+    config: CanaryConfig, frame: pd.DataFrame, starts: Mapping[str, pd.Timestamp] | None
+) -> dict[str, Judgment]:
+    """Judge every deploy of ``frame`` as runs of a few batched judgments (deploy id: run key),
+    from each deploy's canary start in ``starts`` where given.
 
     Deploys are batched by size, smallest first, so padding to a batch's largest deploy stays
     within :data:`BATCH_POINTS` (a deploy larger than that is a batch alone).
@@ -413,7 +432,9 @@ def _judge_batches(config: CanaryConfig, frame: pd.DataFrame) -> dict[str, Judgm
         # Close the batch when the next (larger) deploy would pad it past the budget.
         if k == len(counts) - 1 or (k - first + 2) * counts[k + 1] > BATCH_POINTS:
             rows = int(counts[first : k + 1].sum())
-            judged.update(judge_runs(config, ranked.iloc[start : start + rows], run="deploy"))
+            batch = ranked.iloc[start : start + rows]
+            at = None if starts is None else {d: starts[d] for d in batch["deploy"].unique()}
+            judged.update(judge_runs(config, batch, run="deploy", start=at))
             first, start = k + 1, start + rows
     return judged
 
@@ -506,17 +527,31 @@ def _result_frame(
     return out
 
 
+@dataclass(frozen=True)
+class _How:
+    """How every deploy is judged: whether marginal passes, whether ``start`` is a canary start."""
+
+    marginal_ok: bool
+    canary_start: bool
+
+
 def _backtest_partition(
     config: CanaryConfig,
     table: pd.DataFrame,
     source: Source,
     settings: list[dict[str, Any]],
-    marginal_ok: bool,
+    how: _How,
 ) -> list[pd.DataFrame]:
     """Fetch one batch of deploys once and judge it under each setting (one judge call each)."""
-    frame = fetch_deploys(config, table, source)
+    frame = fetch_deploys(config, table, source, canary_start=how.canary_start)
     return [
-        judge_deploys(apply_settings(config, s), frame, table, marginal_ok=marginal_ok)
+        judge_deploys(
+            apply_settings(config, s),
+            frame,
+            table,
+            marginal_ok=how.marginal_ok,
+            canary_start=how.canary_start,
+        )
         for s in settings
     ]
 
@@ -527,10 +562,10 @@ def _partition_task(
     config: CanaryConfig,
     source: Source,
     settings: list[dict[str, Any]],
-    marginal_ok: bool,
+    how: _How,
 ) -> list[pd.DataFrame]:
     # client.map passes the mapped partition first.
-    return _backtest_partition(config, table, source, settings, marginal_ok)
+    return _backtest_partition(config, table, source, settings, how)
 
 
 def _on_cluster(
@@ -539,7 +574,7 @@ def _on_cluster(
     table: pd.DataFrame,
     source: Source,
     settings: list[dict[str, Any]],
-    marginal_ok: bool,
+    how: _How,
     partitions: int | None,
 ) -> list[pd.DataFrame]:
     if partitions is None:
@@ -557,7 +592,7 @@ def _on_cluster(
         config=config,
         source=remote,
         settings=settings,
-        marginal_ok=marginal_ok,
+        how=how,
         pure=False,
     )
     parts: list[list[pd.DataFrame]] = client.gather(futures)

@@ -72,6 +72,13 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address")
     parser.add_argument("--output", metavar="FILE", help="write the CSV here, not stdout")
     parser.add_argument("--marginal-ok", action="store_true", help="a marginal verdict passes")
+    parser.add_argument(
+        "--canary-start",
+        action="store_true",
+        help="each deploy's start is its canary start, as judge --start: the config's "
+        "pre-deploy window before it is read too (each host against its own past) and the "
+        "warm-up after it is left out",
+    )
     return parser
 
 
@@ -102,12 +109,13 @@ def run(args: argparse.Namespace, console: Console) -> int:
     config = load_config(Path(args.config))
     table = read_deploys(args.deploys)
     source = HistorySource.from_files(args.data, table)
+    how = {"marginal_ok": args.marginal_ok, "canary_start": args.canary_start}
     if args.scheduler is None:
-        result = backtest_in_parts(config, table, source, console, marginal_ok=args.marginal_ok)
+        result = backtest_in_parts(config, table, source, console, **how)
     else:
         client = connect(args.scheduler)
         try:
-            result = backtest(config, table, source, client=client, marginal_ok=args.marginal_ok)
+            result = backtest(config, table, source, client=client, **how)
         finally:
             client.close()
     text = results_csv(result)
@@ -137,6 +145,7 @@ def backtest_in_parts(
     console: Console,
     *,
     marginal_ok: bool,
+    canary_start: bool = False,
 ) -> pd.DataFrame:
     """Backtest in this process: in one piece, or in parts under a progress bar on a terminal.
 
@@ -155,12 +164,16 @@ def backtest_in_parts(
 
     with console.bar("backtesting", len(table), unit="deploys", minimum=BAR_DEPLOYS) as bar:
         if bar is None:
-            return backtest(config, table, source, marginal_ok=marginal_ok)
+            return backtest(
+                config, table, source, marginal_ok=marginal_ok, canary_start=canary_start
+            )
         parts = []
         done = 0
         for rows in np.array_split(np.arange(len(table)), min(BAR_PARTS, len(table))):
             part = table.iloc[rows].reset_index(drop=True)
-            parts.append(backtest(config, part, source, marginal_ok=marginal_ok))
+            parts.append(
+                backtest(config, part, source, marginal_ok=marginal_ok, canary_start=canary_start)
+            )
             done += len(part)
             bar(done)
         return pd.concat(parts, ignore_index=True)
