@@ -10,7 +10,8 @@ import pytest
 
 from canarystats.config import load_config
 from canarystats.errors import DataError
-from canarystats.plan import plan, window_changes, window_means
+from canarystats.plan import plan
+from canarystats.stats.host_summaries import window_changes, window_means
 from canarystats.stats.hosts import host_test
 
 T0 = pd.Timestamp("2026-03-01", tz="UTC")

@@ -42,6 +42,7 @@ from canarystats.align import HostCubes, align_hosts, fill_count_rows
 from canarystats.config import CanaryConfig, MetricConfig
 from canarystats.errors import DataError
 from canarystats.kinds import count_rows
+from canarystats.stats.host_summaries import window_changes, window_means
 from canarystats.stats.hosts import MIN_BASELINE_HOSTS
 
 #: candidate canary durations in minutes (those the data covers are evaluated)
@@ -396,68 +397,6 @@ def _exposures(
     return out
 
 
-def window_means(
-    values: NDArray[np.float64], length: int, weights: NDArray[np.float64] | None = None
-) -> NDArray[np.float64]:
-    """Each host's mean over every complete non-overlapping window of ``length`` buckets.
-
-    Parameters
-    ----------
-    values : ndarray
-        ``(host, time)``, NaN for a missing bucket.
-    length : int
-        Buckets per window.
-    weights : ndarray, optional
-        ``(host, time)`` exposure: the window's value is then ``(sum(values) + 0.5) /
-        sum(weights)``, the log-rate input of the count test (before the log).
-
-    Returns
-    -------
-    ndarray
-        ``(host, window)``; NaN for a window without data.
-
-    Examples
-    --------
-    >>> window_means(np.array([[1.0, 3.0, 5.0, 7.0, 9.0]]), 2).tolist()
-    [[2.0, 6.0]]
-    """
-    n_win = values.shape[1] // length
-    v = values[:, : n_win * length].reshape(values.shape[0], n_win, length)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        if weights is None:
-            return np.asarray(np.nanmean(v, axis=2))
-        w = weights[:, : n_win * length].reshape(values.shape[0], n_win, length)
-        events = np.nansum(v, axis=2)
-        total = np.nansum(w, axis=2)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(total > 0, (events + 0.5) / total, np.nan)
-
-
-def window_changes(
-    values: NDArray[np.float64], length: int, past: int, relative: bool
-) -> NDArray[np.float64]:
-    """Each host's change from ``past`` buckets to the ``length`` buckets that follow, at every
-    non-overlapping position: the unit of the judge's test where hosts have a pre-deploy window.
-
-    ``relative``: log ratio of the means (a positive metric), else their difference.
-
-    Examples
-    --------
-    >>> window_changes(np.array([[1.0, 1.0, 2.0, 2.0, 4.0, 4.0]]), 2, 2, True).round(3).tolist()
-    [[0.693, 0.693]]
-    """
-    starts = list(range(past, values.shape[1] - length + 1, length))
-    out = np.full((values.shape[0], len(starts)), np.nan)
-    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        for j, t in enumerate(starts):
-            pre = np.nanmean(values[:, t - past : t], axis=1)
-            post = np.nanmean(values[:, t : t + length], axis=1)
-            out[:, j] = np.log(post / pre) if relative else post - pre
-    return out
-
-
 def _spreads(
     values: NDArray[np.float64],
     exposure: NDArray[np.float64],
@@ -527,18 +466,7 @@ def _metric_plan(
     pw = np.where(np.isnan(spreads)[None, :], np.nan, pw)
     note = ""
     if count:
-        # The exact events test must agree: canary's share of the events against p0 = k/(k+m).
-        lam = level * lengths  # events per host per window (level: events per bucket)
-        p0 = k / (k + m_hosts)
-        r = 1.0 + relative_change
-        n_events = lam * (k * r + m_hosts)
-        p1 = k * r / (k * r + m_hosts)
-        z = sps.norm.ppf(1.0 - a)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z_pow = (n_events * (p1 - p0) - z * np.sqrt(n_events * p0 * (1 - p0))) / np.sqrt(
-                n_events * p1 * (1 - p1)
-            )
-        events_pw = np.asarray(sps.norm.cdf(z_pow))
+        events_pw = _events_power(level * lengths, k, m_hosts, relative_change, a)
         hosts_pw, pw = pw, np.fmin(pw, events_pw)
         if level <= 0:
             pw[:] = np.nan
@@ -593,6 +521,28 @@ def _metric_plan(
         minutes_needed=needed,
         note=note,
     )
+
+
+def _events_power(
+    per_host: NDArray[np.float64],
+    k: NDArray[np.float64],
+    m_hosts: int,
+    relative_change: float,
+    a: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Power of the count test's exact events part (normal approximation of the binomial): the
+    canary's share of the events against ``p0 = k / (k + m)``, with ``per_host`` events per
+    host per window (``(1, duration)``) and ``k`` canary hosts (``(hosts, 1)``)."""
+    p0 = k / (k + m_hosts)
+    r = 1.0 + relative_change
+    n_events = per_host * (k * r + m_hosts)
+    p1 = k * r / (k * r + m_hosts)
+    z = sps.norm.ppf(1.0 - a)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z_pow = (n_events * (p1 - p0) - z * np.sqrt(n_events * p0 * (1 - p0))) / np.sqrt(
+            n_events * p1 * (1 - p1)
+        )
+    return np.asarray(sps.norm.cdf(z_pow), dtype=np.float64)
 
 
 def _example_config() -> CanaryConfig:

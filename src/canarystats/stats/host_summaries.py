@@ -24,10 +24,15 @@ between hosts, and the lag-1 autocorrelation of the points within a host.
 
 Inputs are 3-D arrays ``(metric, host, time)``, NaN-padded (NaN = missing point, a host row of
 all NaN = host absent); the time columns are the aligned grid of the window.
+
+For planning, :func:`window_means` and :func:`window_changes` cut one metric's ``(host, time)``
+history of healthy hosts into every window of a given length: how much hosts' units differ at
+that length is what the tests' power rests on.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Literal
 
@@ -329,4 +334,66 @@ def lag1_autocorrelation(values: ArrayLike) -> NDArray[np.float64]:
     with np.errstate(divide="ignore", invalid="ignore"):
         out = num / den
     out[den == 0] = np.nan
+    return out
+
+
+def window_means(
+    values: NDArray[np.float64], length: int, weights: NDArray[np.float64] | None = None
+) -> NDArray[np.float64]:
+    """Each host's mean over every complete non-overlapping window of ``length`` buckets.
+
+    Parameters
+    ----------
+    values : ndarray
+        ``(host, time)``, NaN for a missing bucket.
+    length : int
+        Buckets per window.
+    weights : ndarray, optional
+        ``(host, time)`` exposure: the window's value is then ``(sum(values) + 0.5) /
+        sum(weights)``, the log-rate input of the count test (before the log).
+
+    Returns
+    -------
+    ndarray
+        ``(host, window)``; NaN for a window without data.
+
+    Examples
+    --------
+    >>> window_means(np.array([[1.0, 3.0, 5.0, 7.0, 9.0]]), 2).tolist()
+    [[2.0, 6.0]]
+    """
+    n_win = values.shape[1] // length
+    v = values[:, : n_win * length].reshape(values.shape[0], n_win, length)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if weights is None:
+            return np.asarray(np.nanmean(v, axis=2))
+        w = weights[:, : n_win * length].reshape(values.shape[0], n_win, length)
+        events = np.nansum(v, axis=2)
+        total = np.nansum(w, axis=2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(total > 0, (events + 0.5) / total, np.nan)
+
+
+def window_changes(
+    values: NDArray[np.float64], length: int, past: int, relative: bool
+) -> NDArray[np.float64]:
+    """Each host's change from ``past`` buckets to the ``length`` buckets that follow, at every
+    non-overlapping position: the unit of the judge's test where hosts have a pre-deploy window.
+
+    ``relative``: log ratio of the means (a positive metric), else their difference.
+
+    Examples
+    --------
+    >>> window_changes(np.array([[1.0, 1.0, 2.0, 2.0, 4.0, 4.0]]), 2, 2, True).round(3).tolist()
+    [[0.693, 0.693]]
+    """
+    starts = list(range(past, values.shape[1] - length + 1, length))
+    out = np.full((values.shape[0], len(starts)), np.nan)
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for j, t in enumerate(starts):
+            pre = np.nanmean(values[:, t - past : t], axis=1)
+            post = np.nanmean(values[:, t : t + length], axis=1)
+            out[:, j] = np.log(post / pre) if relative else post - pre
     return out
