@@ -349,3 +349,17 @@ def test_a_past_shorter_than_the_pre_window_is_named_as_the_data_holds_it() -> N
     # The pre-window asked for bounds the past, however much the data holds.
     longer = judge(make_config(LATENCY, judge={"pre_window": "10m"}), frame, start=START)
     assert longer.metric("latency").diagnostics["pre_window_s"] == 600
+
+
+def test_a_window_within_the_warm_up_says_its_data_was_all_warm_up() -> None:
+    # Data to 4 minutes after the start: every canary-window point is in the 5-minute warm-up.
+    frame = series_frame({"latency": _latency(np.random.default_rng(5), minutes=34)})
+    m = judge(make_config(LATENCY), frame, start=START).metric("latency")
+    assert m.classification == Label.NODATA
+    assert m.reason.startswith(
+        "Inconclusive: no data in the window after the warm-up (the first 5 min after the "
+        "start) for either cohort"
+    )
+    # Without a warm-up the same minutes are judged.
+    no_warmup = judge(make_config({**LATENCY, "warmup": 0}), frame, start=START)
+    assert no_warmup.metric("latency").classification == Label.PASS

@@ -124,6 +124,12 @@ class HostNumbers:
         self.reason = [str(r) for r in h.reason.tolist()]
         self.component = [str(x) for x in np.asarray(h.component).tolist()]
         self.test = [f"hosts-{t}" for t in h.location_test.tolist()]
+        w = ev.windows
+        # Seconds after the canary start each row left out (0: none, or judged through it).
+        self.warmup = [
+            0 if w is None or bool(w.kept_warmup[i]) else int(w.warmup[i % len(w.warmup)])
+            for i in range(n)
+        ]
         self.trend_effect = _floats(h.trend_effect_abs)
         self.jitter_effect = _floats(h.jitter_effect_abs)
         self.n_canary_hosts = np.asarray(h.n_canary_hosts, dtype=np.int64).tolist()
@@ -367,4 +373,9 @@ class HostSentences:
     def nodata(self, label: Label) -> str:
         """Why no decision was made."""
         reason = self.kernel_reason or "no decision is supported by the data"
+        warmup = self.rows.warmup[self.i]
+        if self.no_data and warmup:
+            # A window shorter than the warm-up has data, just none that is judged: say so.
+            after = f"in the window after the warm-up (the first {minutes(warmup)} after the start)"
+            reason = reason.replace("in the window", after)
         return nodata_sentence(f"Inconclusive: {reason}", label, self.m)
