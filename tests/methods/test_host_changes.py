@@ -7,6 +7,7 @@ Every frame is made here, minute by minute, so each expectation follows from its
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import numpy as np
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 
 from canarystats import judge
 from canarystats.labels import Label
+from canarystats.report import render
 
 START = T0 + pd.Timedelta(minutes=30)  # 30 minutes before the deploy, 30 after
 LEVELS = {"c1": 100.0, "b1": 130.0, "b2": 80.0, "b3": 110.0, "b4": 95.0, "b5": 120.0}
@@ -346,6 +348,8 @@ def test_a_past_shorter_than_the_pre_window_is_named_as_the_data_holds_it() -> N
     assert m.units == "host changes" and m.diagnostics["pre_window_s"] == 1200
     assert "from its own 20 min before the deploy" in m.reason
     assert "change from its own 20 min before the deploy" in canary_window_line(j)
+    window = json.loads(render(j, "json", frame=frame))["window"]
+    assert window["pre_window"] == {"start": "2026-01-01T00:10:00Z", "end": "2026-01-01T00:30:00Z"}
     # The pre-window asked for bounds the past, however much the data holds.
     longer = judge(make_config(LATENCY, judge={"pre_window": "10m"}), frame, start=START)
     assert longer.metric("latency").diagnostics["pre_window_s"] == 600

@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import pandas as pd
 import pytest
 
 from canarystats import judge, load_config
@@ -180,10 +181,12 @@ def test_json_window_shows_the_pre_window_and_warm_up_after_a_canary_start(confi
     judgment = judge(config, frame, start=start)
     document = json.loads(render(judgment, "json", frame=frame, config=config))
     jsonschema.Draft202012Validator(_judgment_schema()).validate(document)
-    # The judge's defaults: 30 minutes before the start, 5 minutes of warm-up after it.
+    # The judge's defaults: up to 30 minutes before the start (the data begins at 15:00, so
+    # 10 of them), 5 minutes of warm-up after it.
+    assert frame["timestamp"].min() == pd.Timestamp("2026-03-10T15:00:00Z")
     assert document["window"]["canary_start"] == "2026-03-10T15:10:00Z"
     assert document["window"]["pre_window"] == {
-        "start": "2026-03-10T14:40:00Z",
+        "start": "2026-03-10T15:00:00Z",
         "end": "2026-03-10T15:10:00Z",
     }
     assert document["window"]["warmup"] == {

@@ -36,6 +36,7 @@ __all__ = [
     "cohort_line",
     "diagnostics_line",
     "iso",
+    "judged_past",
     "score_text",
     "shift_text",
 ]
@@ -166,6 +167,16 @@ def cohort_line(label: str, m: MetricResult, side: str) -> str:
     )
 
 
+def judged_past(j: Judgment) -> int:
+    """Seconds of each host's own past the judgment used: the longest its metrics judged by
+    host changes had (a frame fetched with a shorter pre-window has less than the judge's
+    ``pre_window``), else the ``pre_window`` asked for."""
+    pasts = [
+        int(m.diagnostics.get("pre_window_s", 0)) for m in j.metrics if m.units == "host changes"
+    ]
+    return max(pasts) if pasts else j.pre_window
+
+
 def canary_window_line(j: Judgment) -> str:
     """What of the run's time was judged: the canary start, the warm-up, the hosts' past.
 
@@ -178,11 +189,9 @@ def canary_window_line(j: Judgment) -> str:
         text += f"; the first {minutes(j.warmup)} after it left out as warm-up"
     changes = [m for m in j.metrics if m.units == "host changes"]
     if changes:
-        # The past the data held (a frame fetched with a shorter pre-window has less).
-        past = max(int(m.diagnostics.get("pre_window_s", j.pre_window)) for m in changes)
         text += (
             f"; {len(changes)} of {len(j.metrics)} metrics judged as each host's change from "
-            f"its own {minutes(past)} before the deploy"
+            f"its own {minutes(judged_past(j))} before the deploy"
         )
     elif j.pre_window and any(_judged_gauge(m) for m in j.metrics):
         # Said outright: a start given too early (before the data) or data fetched from the

@@ -17,7 +17,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from canarystats.report.context import ReportContext, iso
+from canarystats.report.context import ReportContext, iso, judged_past
 from canarystats.report.sequential_text import would_have_line
 
 __all__ = ["render_json", "run_fields"]
@@ -96,7 +96,7 @@ def _window(ctx: ReportContext) -> dict[str, Any]:
     if j.canary_start is not None:
         start = datetime.fromisoformat(j.canary_start)
         if j.pre_window:
-            before = start - timedelta(seconds=j.pre_window)
+            before = start - timedelta(seconds=judged_past(j))
             window["pre_window"] = {"start": iso(before), "end": iso(start)}
         if j.warmup:
             after = start + timedelta(seconds=j.warmup)
