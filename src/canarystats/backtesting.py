@@ -9,7 +9,10 @@ The history is fetched as a batch (one call for a source with ``fetch_deploys``,
 :class:`~canarystats.sources.history.HistorySource`) and judged as a batch: every deploy's
 metrics are rows of the same statistics calls (:func:`~canarystats.judgment.judge_runs`, with the
 deploy id as the run key), while each deploy keeps its own hosts, time grid, multiplicity family
-and score, so the result for a deploy is exactly ``judge(config, that deploy's frame)``.
+and score, so the result for a deploy is exactly ``judge(config, that deploy's frame)``.  With
+``canary_start=True`` each deploy's ``start`` is its canary start, judged as ``judge --start``
+judges it: the hosts' pre-deploy window is fetched before it, and the result is
+``judge(config, that deploy's frame, start=start)``.
 
 With a :class:`dask.distributed.Client` the deploys are cut into partitions, the source is sent
 to every worker once, and each worker fetches and judges its partitions, one batch each; the
@@ -28,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from canarystats.config import CanaryConfig
-from canarystats.config.overrides import JUDGE_SETTINGS, METRIC_SETTINGS, apply_settings
+from canarystats.config.overrides import apply_settings
 from canarystats.errors import ConfigError, DataError
 from canarystats.exit_codes import for_verdict
 from canarystats.judgment import judge, judge_runs
@@ -42,8 +45,6 @@ if TYPE_CHECKING:
     from distributed import Client
 
 __all__ = [
-    "JUDGE_SETTINGS",
-    "METRIC_SETTINGS",
     "RESULT_COLUMNS",
     "SUMMARY_COLUMNS",
     "apply_settings",

@@ -487,13 +487,7 @@ def _metric_plan(
         needed[kk] = grid[int(np.argmax(ok))] if ok.any() else None
     if not note and all(v is None for v in needed.values()):
         best = float(np.nanmax(pw)) if np.any(np.isfinite(pw)) else math.nan
-        what = (
-            "healthy hosts' changes"
-            if changes
-            else "healthy hosts' rates"
-            if count
-            else ("healthy hosts")
-        )
+        what = "healthy hosts" + ("' changes" if changes else "' rates" if count else "")
         note = (
             f"best power {best * 100:.0f}% (with {ks[-1]} canary hosts): {what} differ "
             "too much for this change; more baseline or canary hosts help more than waiting"

@@ -241,10 +241,10 @@ def _past_span(
     (0 without a point): the past the data holds, at most the pre-window asked for."""
     if windows.pre_window <= 0 or not len(pre):
         return 0
-    first = pre.groupby(run, observed=True)["timestamp"].min() if run else None
-    if first is None:
+    if run is None:
         spans = [windows.starts[0] - pre["timestamp"].min()]
     else:
+        first = pre.groupby(run, observed=True)["timestamp"].min()
         starts = dict(zip(runs, windows.starts, strict=True))
         spans = [starts[key] - t for key, t in first.items()]
     longest = max(int(span.total_seconds()) for span in spans)

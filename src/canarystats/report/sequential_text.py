@@ -56,7 +56,7 @@ def path_line(path: MetricPath, times: Sequence[int]) -> str:
 'it crossed at minute 5 and failed at the next look that still showed it']
     """
     n = len(path.status)
-    at = f"at minute {times[n - 1] / 60:g}" if n else "before any look"
+    at = f"at minute {times[n - 1] / 60:g}"
     if path.kind and path.kind[-1] == "count":
         return (
             f"{path.name}: p-value of its rate ratio beyond the tolerance (anytime, and "

@@ -133,7 +133,12 @@ def decide(
         confirmed = _confirmed(crossed, look, n, first_cross, alpha, last=look.k == plan.n_looks)
         failed = [m.name for m in gating if m.name in confirmed or look.metrics[m.name].breached]
         ruled_out = [m.name for m in gating if _ruled_out(m, look, pass_p[m.name][n], plan)]
-        seen = {"failed": failed, "crossed": [m.name for m in crossed], "ruled out": ruled_out}
+        seen = {
+            "failed": failed,
+            "no data": [m.name for m in config.metrics if look.metrics[m.name].kind == "none"],
+            "crossed": [m.name for m in crossed],
+            "ruled out": ruled_out,
+        }
         _extend(paths, config, look, n, fail_p, pass_p, adjusted, gating, nominal, seen)
         verdict, judgment = _labelled(config, look, failed)
         minute = f"minute {look.at / 60:g} of {plan.horizon / 60:g}"
@@ -383,8 +388,9 @@ def _extend(
     nominal: dict[str, np.ndarray],
     seen: dict[str, list[str]],
 ) -> None:
-    """Record look ``n`` in every metric's path; ``seen`` names the metrics that failed,
-    crossed and ruled out their regression at it."""
+    """Record look ``n`` in every metric's path; ``seen`` names the metrics that failed, had no
+    data, crossed their boundary and ruled out their regression at it (the first that applies
+    is the status)."""
     adj = {m.name: float(a) for m, a in zip(gating, adjusted, strict=True)}
     for m in config.metrics:
         path, lm = paths[m.name], look.metrics[m.name]
@@ -396,9 +402,14 @@ def _extend(
         bound = nominal[m.name][look.k - 1]
         path.boundary.append(float(bound) if lm.kind == "gauge" else math.nan)
         path.p_pass.append(pass_p[m.name][n] if m.name in pass_p else math.nan)
-        status = "no data" if lm.kind == "none" else "open"
-        for name in ("ruled out", "crossed", "failed"):  # the later wins
-            status = name if m.name in seen[name] else status
+        status = next(
+            (
+                name
+                for name in ("failed", "no data", "crossed", "ruled out")
+                if m.name in seen[name]
+            ),
+            "open",
+        )
         path.status.append(status)
 
 
