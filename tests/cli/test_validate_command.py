@@ -88,3 +88,34 @@ def test_validate_warns_that_a_muted_critical_metric_will_not_gate(
     path.write_text("name: c\nmetrics:\n  - {name: cpu, query: q, muted: true}\n")
     assert main(["validate", str(path)]) == 0
     assert "every run will have no verdict" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("settings", "warning"),
+    [
+        ("judge: {warmup: 5}\n", "judge.warmup is 5 s; a duration without a unit is seconds"),
+        ("judge: {pre_window: 30}\n", "judge.pre_window is 30 s;"),
+        ("", "metric 'lat' warmup is 10 s; a duration without a unit is seconds: write 10m"),
+        ("", "metric 'cpu' min_effect.relative is 8 (800%); it is a share: write 0.08 for 8%"),
+    ],
+)
+def test_validate_warns_about_a_setting_written_without_its_unit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], settings: str, warning: str
+) -> None:
+    path = tmp_path / "c.yaml"
+    metrics = (
+        "metrics:\n"
+        "  - {name: lat, query: q, warmup: 10}\n"
+        "  - {name: cpu, query: q, min_effect: {relative: 8}}\n"
+    )
+    path.write_text(f"name: c\n{settings}{metrics}")
+    assert main(["validate", str(path)]) == 0
+    assert any(warning in line for line in capsys.readouterr().err.splitlines())
+    # The same settings with their units (and a share) warn about nothing.
+    path.write_text(
+        "name: c\njudge: {warmup: 5m, pre_window: 30m}\nmetrics:\n"
+        "  - {name: lat, query: q, warmup: 10m}\n"
+        "  - {name: cpu, query: q, min_effect: {relative: 0.08}}\n"
+    )
+    assert main(["validate", str(path)]) == 0
+    assert capsys.readouterr().err == ""

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     >>> console.stdout.getvalue().split(":")[0]
     'examples/web.yaml'
     """
-    from canarystats.config.advice import muting_warnings
+    from canarystats.config.advice import muting_warnings, unit_warnings
     from canarystats.kinds import undeclared_counts
     from canarystats.sources import render_query
 
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
             f"warning: metric {m.name!r} looks like a count of events but declares no kind; "
             "add kind: count (a quiet host's missing bucket is then zero events), or kind: gauge"
         )
-    for line in muting_warnings(config):
+    for line in muting_warnings(config) + unit_warnings(config):
         console.note(line)
     if args.render:
         used = scopes(config, args)
