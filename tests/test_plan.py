@@ -169,3 +169,19 @@ def test_an_undeclared_sparse_count_is_planned_as_the_judge_judges_it_by_its_eve
     gauge = [{"name": "errors", "query": "q", "kind": "gauge"}, metrics[1]]
     as_gauge = plan(load_config({"name": "web", "metrics": gauge}), both)
     assert {m.name: m for m in as_gauge.metrics}["errors"].kind == "gauge"
+
+
+def test_a_decrease_of_100_percent_or_more_is_not_planned() -> None:
+    rng = np.random.default_rng(8)
+    data = healthy(rng, hosts=6, minutes=60, host_sd=1.0, noise_sd=1.0)
+    both = pd.concat([data, data.assign(metric="requests")], ignore_index=True)
+    metrics = [
+        {"name": "latency", "query": "q", "direction": "increase"},
+        {"name": "requests", "query": "q", "direction": "decrease"},
+    ]
+    p = plan(load_config({"name": "web", "metrics": metrics}), both, relative_change=1.5)
+    latency, requests = p.metrics
+    assert requests.note == "a 150% decrease is below zero: plan a change under 1"
+    assert set(requests.minutes_needed.values()) == {None}
+    # An increase of 150% is a change like any other, and quickly seen.
+    assert latency.note == "" and latency.minutes_needed[4] is not None

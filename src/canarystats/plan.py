@@ -474,6 +474,9 @@ def _metric_plan(
     if np.all(np.isnan(values)):
         pw = np.full_like(pw, np.nan)
         note = "no data for this metric in the plan's data"
+    if not note and sign < 0 and relative_change >= 1:
+        pw = np.full_like(pw, np.nan)
+        note = f"a {relative_change * 100:g}% decrease is below zero: plan a change under 1"
     floor = max(metric.min_effect.relative, metric.min_effect.absolute / abs(level) if level else 0)
     if not note and relative_change < floor:
         pw = np.zeros_like(pw)
@@ -503,7 +506,6 @@ def _metric_plan(
                 f"{relative_change * 100:g}% rise from chance within {grid[-1]} minutes"
                 f"{hosts_too}"
             )
-    _ = sign  # the harmful direction only matters through one- versus two-sided tests
     return MetricPlan(
         name=metric.name,
         kind=metric.kind,
