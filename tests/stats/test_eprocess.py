@@ -233,12 +233,30 @@ def test_rate_margin_test_refuses_burstiness_below_one() -> None:
         rate_margin_test(5, 10, 5, 10, 1.25, canary_burstiness=0.5)
 
 
-def test_unit_margin_test_against_scipy_t_test() -> None:
+@pytest.mark.parametrize("k", [2, 3, 5])
+def test_unit_margin_test_against_scipy_two_sample_t_test(k: int) -> None:
+    rng = np.random.default_rng(6 + k)
+    canary = rng.normal(10, 1, k)
+    baseline = rng.normal(10, 1, 6)
+    # Student's two-sample t (pooled spread) of the canary moved by its margin: scipy's
+    # ttest_ind is the oracle, in both directions of harm.
+    up = unit_margin_test(canary[None, :], baseline[None, :], 1.5, direction="increase")[0]
+    want = sps.ttest_ind(canary - 1.5, baseline, equal_var=True, alternative="less").pvalue
+    assert up == pytest.approx(want, rel=1e-10)
+    down = unit_margin_test(canary[None, :], baseline[None, :], 1.5, direction="decrease")[0]
+    want = sps.ttest_ind(canary + 1.5, baseline, equal_var=True, alternative="greater").pvalue
+    assert down == pytest.approx(want, rel=1e-10)
+    # Either way: both margins must be ruled out, the larger p-value.
+    either = unit_margin_test(canary[None, :], baseline[None, :], 1.5, direction="either")[0]
+    assert either == pytest.approx(max(up, down), rel=1e-12)
+
+
+def test_unit_margin_test_of_one_canary_host_uses_the_baseline_spread() -> None:
     rng = np.random.default_rng(6)
-    canary = rng.normal(10, 1, 3)
+    canary = rng.normal(10, 1, 1)
     baseline = rng.normal(10, 1, 6)
     p = unit_margin_test(canary[None, :], baseline[None, :], 1.5, direction="increase")[0]
-    # The same t statistic with the baseline's spread: scipy on shifted data is the oracle.
+    # One host has no spread of its own: the prediction-interval t on the baseline's 5 df.
     diff = canary.mean() - baseline.mean() - 1.5
-    se = baseline.std(ddof=1) * np.sqrt(1 / 3 + 1 / 6)
+    se = baseline.std(ddof=1) * np.sqrt(1 / 1 + 1 / 6)
     assert p == pytest.approx(sps.t.cdf(diff / se, 5), rel=1e-12)
