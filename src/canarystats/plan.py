@@ -488,23 +488,29 @@ def _metric_plan(
     for a_i, kk in enumerate(ks):
         ok = np.nan_to_num(pw[a_i], nan=0.0) >= target
         needed[kk] = grid[int(np.argmax(ok))] if ok.any() else None
-    if not note and all(v is None for v in needed.values()):
-        best = float(np.nanmax(pw)) if np.any(np.isfinite(pw)) else math.nan
-        what = "healthy hosts" + ("' changes" if changes else "' rates" if count else "")
+    if not note and np.all(np.isnan(spreads)):
+        have = f"the plan's data ({values.shape[1] * step_min:g} minutes)"
         note = (
-            f"best power {best * 100:.0f}% (with {ks[-1]} canary hosts): {what} differ "
-            "too much for this change; more baseline or canary hosts help more than waiting"
+            f"{have} holds no window after each host's past of {past * step_min:g} minutes; "
+            "give more data"
+            if changes
+            else f"{have} has fewer than two hosts with this metric"
+        )
+    if not note and all(v is None for v in needed.values()):
+        what = "healthy hosts" + ("' changes" if changes else "' rates" if count else "")
+        best = f"best power {np.nanmax(pw) * 100:.0f}% (with {ks[-1]} canary hosts)"
+        note = (
+            f"{best}: {what} differ too much for this change; more baseline or canary hosts "
+            "help more than waiting"
         )
         if count and not np.nanmax(events_pw) >= target:
             # The events are short (too): a count tells a small rise from chance only over
             # many events, however alike the hosts are.
-            per_hour = level * 60.0 / step_min
             hosts_too = f", and {what} differ too much" if not np.nanmax(hosts_pw) >= target else ""
             note = (
-                f"best power {best * 100:.0f}% (with {ks[-1]} canary hosts): too few events "
-                f"({per_hour:.3g} per host per hour in the data) to tell a "
-                f"{relative_change * 100:g}% rise from chance within {grid[-1]} minutes"
-                f"{hosts_too}"
+                f"{best}: too few events ({level * 60.0 / step_min:.3g} per host per hour in "
+                f"the data) to tell a {relative_change * 100:g}% rise from chance within "
+                f"{grid[-1]} minutes{hosts_too}"
             )
     return MetricPlan(
         name=metric.name,

@@ -45,3 +45,28 @@ def test_bad_plan_input_is_one_line_and_exit_2(
     assert main(["--quiet", *argv]) == 2
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert len(err) == 1 and mentions in err[0]
+
+
+def test_plan_reads_history_from_start_and_pre_is_the_designs_past(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The fixture runs 16:15 to 16:45: from --start on, nothing before it is read.
+    argv = ["plan", WEB, "--data", HEALTHY, "--start", "2026-03-11T16:25:00Z", "--format", "json"]
+    assert main([*argv, "--pre", "10m"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["data_minutes"] == 20 and out["with_pre_window"]["pre_window_s"] == 600
+    # --pre needs no --start here: it is the past the judge will use, not data to read.
+    assert main(["plan", WEB, "--data", HEALTHY, "--pre", "5m", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["data_minutes"] == 30 and out["with_pre_window"]["pre_window_s"] == 300
+
+
+def test_a_past_longer_than_the_data_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", WEB, "--data", HEALTHY]) == 0
+    out = capsys.readouterr().out
+    past = out.split("each host against its own past):")[1]
+    assert (
+        "request-latency: 1: -, 2: -, 3: -, 4: -  (the plan's data (30 minutes) holds no " in past
+    )
+    assert "window after each host's past of 30 minutes; give more data)" in past
+    assert "nan%" not in out

@@ -56,16 +56,27 @@ def pre_window(config: CanaryConfig, args: argparse.Namespace) -> int:
     ...     config, argparse.Namespace(pre=None, start="-10m"))
     (3600, 1800)
     """
-    from canarystats.timeparse import parse_duration
-
     pre = getattr(args, "pre", None)
     if pre is None:
         return int(config.judge.pre_window)
     if args.start is None:
         raise ConfigError("--pre needs --start: the pre-deploy window is the time before it")
-    if pre.strip() in ("0", "0m", "0s"):
+    return pre_seconds(pre)
+
+
+def pre_seconds(text: str) -> int:
+    """Seconds of a ``--pre`` duration, ``0`` for none.
+
+    Examples
+    --------
+    >>> pre_seconds("1h"), pre_seconds("0")
+    (3600, 0)
+    """
+    from canarystats.timeparse import parse_duration
+
+    if text.strip() in ("0", "0m", "0s"):
         return 0
-    return int(parse_duration(pre, flag="--pre").total_seconds())
+    return int(parse_duration(text, flag="--pre").total_seconds())
 
 
 def load_config_file(args: argparse.Namespace) -> CanaryConfig:

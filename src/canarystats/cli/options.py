@@ -353,8 +353,12 @@ def add_verbosity_flags(parser: argparse.ArgumentParser, *, default: Any = None)
     )
 
 
-def add_window_flags(parser: argparse.ArgumentParser) -> None:
-    """Add the scope and time-window flags of the commands that fetch from Datadog.
+def add_window_flags(
+    parser: argparse.ArgumentParser, *, start_help: str | None = None, pre_help: str | None = None
+) -> None:
+    """Add the scope and time-window flags of the commands that fetch from Datadog;
+    ``start_help`` and ``pre_help`` word ``--start`` and ``--pre`` for a command that reads
+    them otherwise than as a canary start and its hosts' past.
 
     Examples
     --------
@@ -378,13 +382,15 @@ def add_window_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--start",
         metavar="T",
-        help="the canary start (ISO 8601, UTC if no offset; now; -15m): the canary window "
+        help=start_help
+        or "the canary start (ISO 8601, UTC if no offset; now; -15m): the canary window "
         "begins here, its warm-up is left out, and the hosts' pre-deploy past comes before it",
     )
     parser.add_argument(
         "--pre",
         metavar="DUR",
-        help="pre-deploy window before --start, each host's own past (default the config's "
+        help=pre_help
+        or "pre-deploy window before --start, each host's own past (default the config's "
         "judge.pre_window, 30m; 0 for none)",
     )
     parser.add_argument("--end", metavar="T", help="window end (ISO 8601, now, -5m; default now)")

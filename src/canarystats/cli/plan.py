@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from canarystats.cli.console import Console
-from canarystats.cli.inputs import fetch_frame, load_config_file, read_data, scopes
+from canarystats.cli.inputs import fetch_frame, load_config_file, pre_seconds, read_data, scopes
 from canarystats.cli.options import (
     TABLE_FORMATS,
     UsageError,
@@ -46,7 +46,13 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         "relative regression at the given power, at the config's alpha and multiplicity.",
     )
     parser.add_argument("config", metavar="CONFIG", help="canary config (YAML or JSON)")
-    add_window_flags(parser)
+    add_window_flags(
+        parser,
+        start_help="start of the healthy hosts' recent data to plan from (ISO 8601, UTC if no "
+        "offset; -3h); default: --lookback before --end",
+        pre_help="each host's own past in the design with a pre-deploy window (default the "
+        "config's judge.pre_window, 30m; 0 for none)",
+    )
     parser.add_argument("--data", metavar="FILE", help="recent tidy frame of healthy hosts")
     parser.add_argument(
         "--change",
@@ -101,15 +107,20 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if not 0.0 < args.power < 1.0:
         raise UsageError(f"canarystats: --power {args.power} must be between 0 and 1")
     config = load_config_file(args)
+    # The data is healthy hosts' recent history, bounded by --start and --end (nothing before
+    # --start is read); --pre is the past of the design with a pre-deploy window.
+    past = config.judge.pre_window if args.pre is None else pre_seconds(args.pre)
+    args.pre = None
+    history, config = config.with_judge(pre_window=0), config.with_judge(pre_window=past)
     if args.data is not None:
-        frame, _window, _scopes = read_data(config, args, console)
+        frame, _window, _scopes = read_data(history, args, console)
     else:
         if args.lookback is None and args.start is None:
             args.lookback = DEFAULT_LOOKBACK
         # No canary is running yet: both cohorts are asked for the baseline's hosts.
         baseline = scopes(config, args)["baseline"]
         args.canary = baseline
-        frame, _window, _scopes = fetch_frame(config, args, console)
+        frame, _window, _scopes = fetch_frame(history, args, console)
         frame = frame[frame["cohort"] == "baseline"].reset_index(drop=True)
     result = plan(
         config,
