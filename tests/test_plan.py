@@ -86,7 +86,7 @@ def test_a_change_below_the_minimum_effect_is_never_detected() -> None:
     m = p.metrics[0]
     assert np.all(m.power == 0) and "minimum effect" in m.note
     assert all(v is None for v in p.recommendation.values())
-    assert "not reachable" in p.to_text()
+    assert "no metric is reachable with up to 4 canary hosts" in p.to_text()
 
 
 def test_too_few_hosts_is_a_data_error() -> None:
@@ -126,8 +126,8 @@ def test_with_a_past_persistent_host_offsets_no_longer_cost_hosts_or_minutes() -
     assert "With each host's own 30 minutes before the deploy" in text
     # Each design names what it cannot reach, and each metric's needs are shown under both.
     levels, past = text.split("With each host's own")
-    assert "not reachable with up to 4 canary hosts" in levels
-    assert "not reachable with up to" not in past.split("Per metric")[0]
+    assert "no metric is reachable with up to 4 canary hosts" in levels
+    assert "reachable with up to" not in past.split("Per metric")[0]
     per_metric = [line for line in text.splitlines() if line.startswith("Per metric")]
     assert [line.split(", ")[-1] for line in per_metric] == [
         "window levels):",

@@ -70,3 +70,7 @@ def test_a_past_longer_than_the_data_says_so(capsys: pytest.CaptureFixture[str])
     )
     assert "window after each host's past of 30 minutes; give more data)" in past
     assert "nan%" not in out
+    # No metric reaches the change in either design: said once per design, nothing "for the
+    # others".
+    assert out.count("  no metric is reachable with up to 4 canary hosts in 30 minutes") == 2
+    assert "for the others" not in out and "canary host: not reachable" not in out
