@@ -206,7 +206,7 @@ def _design_lines(
     """The recommendation of one design, naming the metrics it cannot reach at all."""
     lines = []
     never = [m.name for m in metrics if all(v is None for v in m.minutes_needed.values())]
-    if never and len(never) == len(metrics):
+    if metrics and len(never) == len(metrics):
         return [
             f"  no metric is reachable with up to {canary_hosts[-1]} canary hosts in "
             f"{data_minutes} minutes (see below)"

@@ -262,11 +262,10 @@ class HostSentences:
             return f"difference {fmt_signed(diff)}"
         # Read against the minimum effect, digits far below it are the estimator's tolerance.
         resolution = SHIFT_RESOLUTION * self.floor
-        if math.isnan(self.ratio) or math.isinf(self.ratio):
+        if not math.isfinite(self.ratio):
             return fmt_signed(self.shift, resolution=resolution)
-        centre = abs(rows.centre[i]) if not self.count else math.nan
-        pct_resolution = 100.0 * resolution / centre if centre > 0 else 0.0
-        return f"{fmt_signed(100.0 * (self.ratio - 1.0), resolution=pct_resolution)}%"
+        share = 0.0 if self.count or not rows.centre[i] else resolution / abs(rows.centre[i])
+        return f"{fmt_signed(100.0 * (self.ratio - 1.0), resolution=100.0 * share)}%"
 
     def _describe_counts(self, j: int) -> str:
         rows = self.rows
