@@ -119,3 +119,45 @@ def test_validate_warns_about_a_setting_written_without_its_unit(
     )
     assert main(["validate", str(path)]) == 0
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["judge", "{config}", "--data", "fixtures/healthy-deploy.csv"],
+        ["plan", "{config}", "--data", "fixtures/healthy-deploy.csv"],
+        [
+            "backtest",
+            "{config}",
+            "fixtures/history/deploys.csv",
+            "--data",
+            "fixtures/history/history.csv",
+        ],
+    ],
+)
+def test_commands_that_judge_print_the_config_warnings_and_judge_alike(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    source = "examples/web-backtest.yaml" if argv[0] == "backtest" else "examples/web.yaml"
+    text = Path(source).read_text()
+    assert "warmup" not in text
+    plain, unitless = tmp_path / "plain.yaml", tmp_path / "unitless.yaml"
+    plain.write_text(text)
+    # Five seconds of warm-up, where five minutes were meant: it judges, with a warning first.
+    changed = text.replace("\njudge:\n", "\njudge:\n  warmup: 5\n").replace(
+        "\njudge: {", "\njudge: {warmup: 5, "
+    )
+    assert changed != text
+    unitless.write_text(changed)
+    codes, outs, errs = [], [], []
+    for path in (plain, unitless):
+        codes.append(main([a.replace("{config}", str(path)) for a in argv]))
+        captured = capsys.readouterr()
+        outs.append(captured.out.replace(str(path), "CONFIG"))
+        errs.append([line for line in captured.err.splitlines() if "warning" in line])
+    assert errs[0] == []
+    assert errs[1] == [
+        f"canarystats: {unitless}: warning: judge.warmup is 5 s; a duration without a unit is "
+        "seconds: write 5m for minutes"
+    ]
+    assert codes[0] == codes[1]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from canarystats.cli.console import Console
@@ -99,14 +98,14 @@ def run(args: argparse.Namespace, console: Console) -> int:
     0
     """
     from canarystats.backtesting import backtest, summarize
-    from canarystats.config import load_config
+    from canarystats.cli.inputs import load_config_file
     from canarystats.frame import check_output_path, write_atomic
     from canarystats.sources.history import HistorySource, read_deploys
 
     if args.output is not None:
         # A path that can never be a file fails now, not after the whole backtest.
         check_output_path(args.output)
-    config = load_config(Path(args.config))
+    config = load_config_file(args, console)
     table = read_deploys(args.deploys)
     source = HistorySource.from_files(args.data, table)
     how = {"marginal_ok": args.marginal_ok, "canary_start": args.canary_start}

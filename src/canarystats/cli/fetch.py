@@ -69,7 +69,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     # frame format is refused before the fetch too.
     check_output_path(args.output)
     frame_format(args.output)
-    config = load_config_file(args)
+    config = load_config_file(args, console)
     if args.monitor_states is not None:
         check_output_path(args.monitor_states, flag="--monitor-states")
     frame, window, _scopes = fetch_frame(config, args, console)

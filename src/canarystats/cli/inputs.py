@@ -79,8 +79,12 @@ def pre_seconds(text: str) -> int:
     return int(parse_duration(text, flag="--pre").total_seconds())
 
 
-def load_config_file(args: argparse.Namespace) -> CanaryConfig:
+def load_config_file(args: argparse.Namespace, console: Console | None = None) -> CanaryConfig:
     """Load ``args.config``, with the bucket size ``--step`` overrides where given.
+
+    With a ``console``, each warning about the config (a setting that most likely lacks its
+    unit, a critical metric that is muted) goes to its standard error first: a pipeline never
+    runs ``validate``, and ``warmup: 5`` judges five seconds of warm-up without a word.
 
     Examples
     --------
@@ -93,6 +97,11 @@ def load_config_file(args: argparse.Namespace) -> CanaryConfig:
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found; check the path")
     config = load_config(path)
+    if console is not None:
+        from canarystats.config.advice import config_warnings
+
+        for line in config_warnings(config):
+            console.note(f"{path}: {line}")
     if getattr(args, "step", None):
         step = int(args.step)
         config = replace(

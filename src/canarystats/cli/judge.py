@@ -133,7 +133,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         from canarystats.cli.judge_state import run_with_state
 
         return run_with_state(args, console)
-    config = load_config_file(args)
+    config = load_config_file(args, console)
     if args.method is not None or args.pass_score is not None or args.marginal_score is not None:
         config = config.with_judge(
             method=args.method, pass_score=args.pass_score, marginal_score=args.marginal_score

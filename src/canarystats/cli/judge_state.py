@@ -61,7 +61,7 @@ class Poll:
 
 
 def sequential_setup(
-    args: argparse.Namespace, flag: str
+    args: argparse.Namespace, flag: str, console: Console
 ) -> tuple[CanaryConfig, SequentialState, pd.Timestamp]:
     """The config (with its pre-window), the state to continue and the canary start.
 
@@ -76,7 +76,7 @@ def sequential_setup(
     )
     from canarystats.timeparse import parse_time
 
-    config = load_config_file(args)
+    config = load_config_file(args, console)
     overrides = {
         key: getattr(args, key, None) for key in ("method", "pass_score", "marginal_score")
     }
@@ -143,7 +143,7 @@ def run_with_state(args: argparse.Namespace, console: Console) -> int:
     from canarystats.cli.finish import Finish
     from canarystats.sequential.state import write_state
 
-    config, state, start = sequential_setup(args, "--state")
+    config, state, start = sequential_setup(args, "--state", console)
     try:
         polled = poll(config, args, console, state, start)
     except SourceError as exc:

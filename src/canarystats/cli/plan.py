@@ -106,7 +106,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
 
     if not 0.0 < args.power < 1.0:
         raise UsageError(f"canarystats: --power {args.power} must be between 0 and 1")
-    config = load_config_file(args)
+    config = load_config_file(args, console)
     # The data is healthy hosts' recent history, bounded by --start and --end (nothing before
     # --start is read); --pre is the past of the design with a pre-deploy window.
     past = config.judge.pre_window if args.pre is None else pre_seconds(args.pre)

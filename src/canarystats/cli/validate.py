@@ -50,11 +50,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
     >>> console.stdout.getvalue().split(":")[0]
     'examples/web.yaml'
     """
-    from canarystats.config.advice import muting_warnings, unit_warnings
     from canarystats.kinds import undeclared_counts
     from canarystats.sources import render_query
 
-    config = load_config_file(args)
+    config = load_config_file(args, console)
     out = console.stdout
     groups = sorted({g for m in config.metrics for g in m.groups})
     out.write(
@@ -63,11 +62,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
     )
     for m in undeclared_counts(config.metrics):
         console.note(
-            f"warning: metric {m.name!r} looks like a count of events but declares no kind; "
-            "add kind: count (a quiet host's missing bucket is then zero events), or kind: gauge"
+            f"{args.config}: warning: metric {m.name!r} looks like a count of events but "
+            "declares no kind; add kind: count (a quiet host's missing bucket is then zero "
+            "events), or kind: gauge"
         )
-    for line in muting_warnings(config) + unit_warnings(config):
-        console.note(line)
     if args.render:
         used = scopes(config, args)
         for m in config.metrics:

@@ -92,7 +92,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     from canarystats.cli.judge_state import conclude, poll, sequential_setup
     from canarystats.sequential.state import write_state
 
-    config, state, start = sequential_setup(args, "watch")
+    config, state, start = sequential_setup(args, "watch", console)
     plan = config.sequential
     assert plan is not None
     times = plan.look_times()

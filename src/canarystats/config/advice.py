@@ -3,18 +3,31 @@
 A config can be valid and still judge less than it seems to: a critical metric that is muted
 neither gates nor counts, a config whose every metric is muted can never give a verdict, and a
 setting written without its unit (``warmup: 5`` is five seconds, ``relative: 8`` is 800 %)
-judges something else than meant.  ``canarystats validate`` prints these as warnings; the judge
-itself follows the config.
+judges something else than meant.  ``canarystats validate`` prints these as warnings, and so do
+the commands that judge (on standard error, before they start); the judge itself follows the
+config.
 """
 
 from __future__ import annotations
 
 from canarystats.config.model import CanaryConfig
 
-__all__ = ["muting_warnings", "unit_warnings"]
+__all__ = ["config_warnings", "muting_warnings", "unit_warnings"]
 
 #: durations that mean minutes, below which a value was most likely written without its unit
 MINUTE = 60
+
+
+def config_warnings(config: CanaryConfig) -> list[str]:
+    """Every warning about a valid config: :func:`muting_warnings`, then :func:`unit_warnings`.
+
+    Examples
+    --------
+    >>> from canarystats.config import load_config
+    >>> config_warnings(load_config({"name": "c", "metrics": [{"name": "m", "query": "q"}]}))
+    []
+    """
+    return muting_warnings(config) + unit_warnings(config)
 
 
 def muting_warnings(config: CanaryConfig) -> list[str]:
