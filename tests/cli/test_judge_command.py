@@ -251,6 +251,30 @@ def test_soft_fail_exits_0_prints_and_records_the_code_it_would_have_returned(ru
     )
 
 
+def test_a_config_metric_absent_from_the_data_is_named_with_the_nearest_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A misspelt count has no rows, so it judges as zero events and would pass in silence.
+    text = (ROOT / "examples" / "web.yaml").read_text()
+    config = tmp_path / "typo.yaml"
+    config.write_text(text.replace("name: background-jobs-failed", "name: background-job-failed"))
+    assert main(["judge", str(config), "--data", INCIDENT]) == 1
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert warnings == [
+        f"canarystats: warning: {INCIDENT} holds no row of metric 'background-job-failed' "
+        "(did you mean 'background-jobs-failed'?); it is judged as if Datadog had returned no "
+        "series for it"
+    ]
+    # Nothing close: the file's metrics are listed instead.
+    config.write_text(text.replace("name: cpu-user", "name: zzz"))
+    main(["judge", str(config), "--data", INCIDENT])
+    err = capsys.readouterr().err
+    assert "no row of metric 'zzz' (it holds background-jobs-failed, " in err
+    # The config as shipped names only metrics the file holds.
+    main(["judge", str(ROOT / "examples" / "web.yaml"), "--data", INCIDENT])
+    assert "warning" not in capsys.readouterr().err
+
+
 # --------------------------------------------------------------------------- formats
 
 

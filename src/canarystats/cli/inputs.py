@@ -172,6 +172,32 @@ def fetch_frame(
     return frame, (start, window[1]), used
 
 
+def _name_absent_metrics(
+    config: CanaryConfig, frame: pd.DataFrame, path: str, console: Console
+) -> None:
+    """Warn about each config metric of which a non-empty saved frame holds no row.
+
+    Datadog answers a query with no series as readily as with a misspelt one, and a count with
+    no series is judged as zero events, so a typo in a metric's name would pass in silence.
+    """
+    import difflib
+
+    present = sorted({str(name) for name in frame["metric"].unique()}) if len(frame) else []
+    if not present:
+        return
+    for m in config.metrics:
+        if m.name in present:
+            continue
+        close = difflib.get_close_matches(m.name, present, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"it holds {', '.join(present[:6])}"
+        if not close and len(present) > 6:
+            hint += ", ..."
+        console.note(
+            f"warning: {path} holds no row of metric {m.name!r} ({hint}); it is judged as if "
+            "Datadog had returned no series for it"
+        )
+
+
 def read_data(
     config: CanaryConfig, args: argparse.Namespace, console: Console
 ) -> tuple[pd.DataFrame, Window | None, dict[str, str]]:
@@ -197,6 +223,7 @@ def read_data(
     _no_pre(args)
     console.progress(f"reading {args.data}")
     frame = read_frame(args.data)
+    _name_absent_metrics(config, frame, args.data, console)
     span = frame_window(frame, config.step)
     if args.end is not None and args.lookback is not None:
         raise ConfigError("--end and --lookback both set the window's end; give only one")
