@@ -181,6 +181,10 @@ def test_missing_run_column_and_empty_run_cells_are_data_errors() -> None:
     holes.loc[3, "deploy"] = None
     with pytest.raises(DataError, match="column 'deploy' has empty cells"):
         judge_runs(cfg, holes, run="deploy")
+    # A point given twice within one run names the run by its column.
+    twice = pd.concat([frame, frame[frame["deploy"] == "c"].iloc[:1]], ignore_index=True)
+    with pytest.raises(DataError, match=r"metric '\w+' of deploy 'c' has two points for one"):
+        judge_runs(cfg, twice, run="deploy")
 
 
 @settings(max_examples=15, deadline=None)

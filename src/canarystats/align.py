@@ -402,8 +402,17 @@ class _Codes:
         where = ""
         if len(dup):
             first = dup.iloc[0]
-            where = f" (host {first['host']!r} at {first['timestamp']})"
-        run = f" of run {self.runs[row // m]!r}" if self.runs else ""
+            host = str(first["host"])
+            # A frame without a host column reads as one host, named "": say that instead.
+            who = f"host {host!r}" if host else "points without a host"
+            where = f" ({who} at {first['timestamp']})"
+        # The run column names the run ("of deploy 'd1'"); an internal one (the sequential
+        # judge's looks, each a prefix of the user's frame) would only puzzle its reader.
+        run = (
+            f" of {self.run} {self.runs[row // m]!r}"
+            if self.runs and self.run and not self.run.startswith("__")
+            else ""
+        )
         raise DataError(
             f"metric {name!r}{run} has two points for one {cohort} host and timestamp{where}; "
             "a tidy frame has one point per metric, cohort, host and timestamp"

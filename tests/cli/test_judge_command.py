@@ -98,6 +98,9 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (folder / "malformed.yaml").write_text("name: web\nmetrics: [\n")
     (folder / "wrong-shape.csv").write_text("a,b\n1,2\n")
     (folder / "binary.csv").write_bytes(b"\xff\xfe\x00\x01" * 64)
+    incident = pd.read_csv(INCIDENT, dtype=str, keep_default_na=False)
+    pd.concat([incident, incident.iloc[:3]]).to_csv(folder / "twice.csv", index=False)
+    incident.drop(columns=["host"]).to_csv(folder / "no-host.csv", index=False)
     return folder
 
 
@@ -409,6 +412,32 @@ def _bad_inputs(work: Path) -> dict[str, tuple[list[str], int, str]]:
             "wrong-shape.csv",
         ),
         "missing data file": (["judge", WEB, "--data", str(work / "none.csv")], 2, "none.csv"),
+        # Found as the judge aligns the data, far from where it was read: the file is named.
+        "a point given twice": (
+            ["judge", WEB, "--data", str(work / "twice.csv")],
+            2,
+            f"{work / 'twice.csv'}: metric 'background-jobs-failed' has two points for one "
+            "canary host and timestamp (host 'web-04' at 2026-03-10 15:00:00+00:00)",
+        ),
+        "no host column": (
+            ["judge", WEB, "--data", str(work / "no-host.csv")],
+            2,
+            "(points without a host at 2026-03-10 15:00:00+00:00)",
+        ),
+        "a point given twice, one look at a time": (
+            [
+                "judge",
+                WEB,
+                "--data",
+                str(work / "twice.csv"),
+                "--state",
+                str(work / "twice.state.json"),
+                "--start",
+                "2026-03-10T15:00:00Z",
+            ],
+            2,
+            f"{work / 'twice.csv'}: metric 'background-jobs-failed' has two points",
+        ),
         # The end is the file's own: the message names the file and where its data lies.
         "start after the data": (
             ["judge", WEB, *data, "--start", "2027-01-01T00:00:00Z"],

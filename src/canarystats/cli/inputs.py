@@ -11,6 +11,8 @@ per metric.  The library is imported inside each function, so building the parse
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -24,7 +26,15 @@ if TYPE_CHECKING:
 
     from canarystats.config import CanaryConfig
 
-__all__ = ["canary_start", "fetch_frame", "load_config_file", "pre_window", "read_data", "scopes"]
+__all__ = [
+    "canary_start",
+    "fetch_frame",
+    "load_config_file",
+    "naming_the_data",
+    "pre_window",
+    "read_data",
+    "scopes",
+]
 
 Window = tuple[datetime, datetime]
 #: the fewest metrics a fetch needs for a progress bar on a terminal: fewer go in one or two
@@ -170,6 +180,34 @@ def fetch_frame(
     window = frame.attrs.get("window") or (fetch_from, end)
     console.progress(f"received {len(frame)} points in {frame.attrs.get('requests', '?')} requests")
     return frame, (start, window[1]), used
+
+
+@contextmanager
+def naming_the_data(args: argparse.Namespace) -> Iterator[None]:
+    """Data errors raised while a saved frame ``--data`` is judged name that file first.
+
+    The judge checks the data as it aligns it (a duplicated point, a negative count), far from
+    where the file was read; without the file's name a replay's error would not say which file.
+
+    Examples
+    --------
+    >>> from canarystats.errors import DataError
+    >>> try:
+    ...     with naming_the_data(argparse.Namespace(data="run.csv")):
+    ...         raise DataError("metric 'm' has two points for one canary host")
+    ... except DataError as exc:
+    ...     print(exc)
+    run.csv: metric 'm' has two points for one canary host
+    """
+    from canarystats.errors import DataError
+
+    try:
+        yield
+    except DataError as exc:
+        path = getattr(args, "data", None)
+        if path is None or str(exc).startswith(f"{path}:"):
+            raise
+        raise type(exc)(f"{path}: {exc}") from None
 
 
 def _name_absent_metrics(

@@ -20,6 +20,7 @@ from canarystats.cli.inputs import (
     canary_start,
     fetch_frame,
     load_config_file,
+    naming_the_data,
     pre_window,
     read_data,
 )
@@ -156,8 +157,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
     start = canary_start(args)
     if start is not None:
         config = config.with_judge(pre_window=pre_window(config, args))
-    judgment = judge(config, frame, start=start, monitors=states)
-    preview = sequential_preview(config, frame, start, states, console)
+    with naming_the_data(args):
+        judgment = judge(config, frame, start=start, monitors=states)
+        preview = sequential_preview(config, frame, start, states, console)
     finish = Finish(
         args, console, judgment, int(for_verdict(judgment.verdict, marginal_ok=args.marginal_ok))
     )

@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from canarystats.cli.console import Console, isatty
-from canarystats.cli.inputs import fetch_frame, load_config_file, pre_window, read_data
+from canarystats.cli.inputs import (
+    fetch_frame,
+    load_config_file,
+    naming_the_data,
+    pre_window,
+    read_data,
+)
 from canarystats.cli.monitor_states import monitor_states
 from canarystats.cli.post_event import post_verdict
 from canarystats.errors import ConfigError, SourceError
@@ -126,9 +132,10 @@ def poll(
         end = data_reach(frame, config.step, fetched[1])
         window = (fetched[0], end.to_pydatetime())
     states = monitor_states(config, args, console, window)
-    result, updated = judge_sequential(
-        config, frame, start=start, end=end, state=state, monitors=states
-    )
+    with naming_the_data(args):
+        result, updated = judge_sequential(
+            config, frame, start=start, end=end, state=state, monitors=states
+        )
     return Poll(result, updated, frame, window, scopes, state.decision is not None)
 
 

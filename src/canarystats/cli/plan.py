@@ -10,7 +10,14 @@ import json
 from typing import Any
 
 from canarystats.cli.console import Console
-from canarystats.cli.inputs import fetch_frame, load_config_file, pre_seconds, read_data, scopes
+from canarystats.cli.inputs import (
+    fetch_frame,
+    load_config_file,
+    naming_the_data,
+    pre_seconds,
+    read_data,
+    scopes,
+)
 from canarystats.cli.options import (
     TABLE_FORMATS,
     UsageError,
@@ -122,14 +129,15 @@ def run(args: argparse.Namespace, console: Console) -> int:
         args.canary = baseline
         frame, _window, _scopes = fetch_frame(history, args, console)
         frame = frame[frame["cohort"] == "baseline"].reset_index(drop=True)
-    result = plan(
-        config,
-        frame,
-        relative_change=args.change,
-        power=args.power,
-        canary_hosts=tuple(args.canary_hosts or DEFAULT_CANARY_HOSTS),
-        baseline_hosts=args.baseline_hosts,
-    )
+    with naming_the_data(args):
+        result = plan(
+            config,
+            frame,
+            relative_change=args.change,
+            power=args.power,
+            canary_hosts=tuple(args.canary_hosts or DEFAULT_CANARY_HOSTS),
+            baseline_hosts=args.baseline_hosts,
+        )
     if args.format == "json":
         console.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
     else:
