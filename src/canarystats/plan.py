@@ -94,7 +94,8 @@ class Plan:
     """Seconds of pre-deploy window of the second design (the config's ``judge.pre_window``)."""
     metrics_with_past: tuple[MetricPlan, ...] = ()
     """The metrics' plans where each host is judged against its own pre-deploy window (gauges;
-    counts are judged on their rates either way)."""
+    counts are judged on their rates either way); empty, and ``with_pre_window`` None in
+    :meth:`to_dict`, where the pre-deploy window is 0 (or shorter than a bucket)."""
     recommendation_with_past: dict[int, int | None] = field(default_factory=dict)
     """:attr:`recommendation` of the design with a pre-deploy window."""
 
@@ -125,7 +126,9 @@ class Plan:
             "canary_hosts": list(self.canary_hosts),
             "minutes": list(self.minutes),
             "recommendation": {str(k): v for k, v in self.recommendation.items()},
-            "with_pre_window": {
+            "with_pre_window": None
+            if not self.metrics_with_past
+            else {
                 "pre_window_s": self.pre_window,
                 "recommendation": {str(k): v for k, v in self.recommendation_with_past.items()},
                 "metrics": [
@@ -182,7 +185,7 @@ class Plan:
         )
         if self.recommendation_with_past:
             lines.append(
-                f"With each host's own {self.pre_window // 60} minutes before the deploy "
+                f"With each host's own {self.pre_window / 60:g} minutes before the deploy "
                 "(canaries that existed before it: --start T0 with a pre-deploy window):"
             )
             lines += _design_lines(
@@ -317,7 +320,8 @@ def plan(
         args = (metric, cube[i], exposure[i], step_min[metric.name], grid, ks, m_hosts)
         plans.append(_metric_plan(*args, relative_change, power, alpha))
         past = round(config.judge.pre_window / metric.step)
-        with_past.append(_metric_plan(*args, relative_change, power, alpha, past=past))
+        if past > 0:  # a pre-window of 0 (or under a bucket) plans window levels only
+            with_past.append(_metric_plan(*args, relative_change, power, alpha, past=past))
     return Plan(
         config_name=config.name,
         relative_change=relative_change,
@@ -333,7 +337,7 @@ def plan(
         recommendation=_recommendation(plans, ks, grid, power),
         pre_window=config.judge.pre_window,
         metrics_with_past=tuple(with_past),
-        recommendation_with_past=_recommendation(with_past, ks, grid, power),
+        recommendation_with_past=_recommendation(with_past, ks, grid, power) if with_past else {},
     )
 
 

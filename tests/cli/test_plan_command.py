@@ -59,6 +59,14 @@ def test_plan_reads_history_from_start_and_pre_is_the_designs_past(
     assert main(["plan", WEB, "--data", HEALTHY, "--pre", "5m", "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["data_minutes"] == 30 and out["with_pre_window"]["pre_window_s"] == 300
+    # --pre 0 plans for new instances only: no design with a past of 0 minutes.
+    assert main(["plan", WEB, "--data", HEALTHY, "--pre", "0", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["with_pre_window"] is None
+    assert main(["plan", WEB, "--data", HEALTHY, "--pre", "0"]) == 0
+    text = capsys.readouterr().out
+    assert "window levels" in text and "before the deploy" not in text and "own past" not in text
+    assert main(["plan", WEB, "--data", HEALTHY, "--pre", "90s"]) == 0
+    assert "With each host's own 1.5 minutes before the deploy" in capsys.readouterr().out
 
 
 def test_a_past_longer_than_the_data_says_so(capsys: pytest.CaptureFixture[str]) -> None:
