@@ -86,10 +86,13 @@ def test_the_report_says_when_no_canary_host_had_a_past() -> None:
             "too few hosts had their own 30 min before it in the data (every canary host and 3 "
             "baseline hosts need it), so the gauges were judged on window levels, as new instances"
         )
-    # Nothing to say without a pre-window asked for.
+    # Without a pre-window asked for (new instances), the unit is named all the same.
     settings = {"judge": {"pre_window": 0}}
     alone = canary_window_line(judge(make_config(LATENCY, **settings), frame, start=START))
-    assert "window levels" not in alone and "host's change" not in alone
+    assert alone.endswith(
+        "; no pre-deploy window (pre_window 0): the gauges were judged on window levels"
+    )
+    assert "host's change" not in alone and "too few hosts" not in alone
 
 
 def test_the_warm_up_is_left_out_of_gauges() -> None:

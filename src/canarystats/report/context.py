@@ -201,6 +201,8 @@ def canary_window_line(j: Judgment) -> str:
             f"(every canary host and {MIN_BASELINE_HOSTS} baseline hosts need it), so the gauges "
             "were judged on window levels, as new instances"
         )
+    elif any(_judged_gauge(m) for m in j.metrics):
+        text += "; no pre-deploy window (pre_window 0): the gauges were judged on window levels"
     return text
 
 
