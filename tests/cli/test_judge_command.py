@@ -362,6 +362,30 @@ def test_full_run_against_fake_datadog_fails_the_incident(runs) -> None:
     assert counts["background-jobs-processed"] > 0
 
 
+def test_a_query_datadog_answers_with_no_series_is_named(
+    fake_datadog: Live,
+    keys: None,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DATADOG_HOST", fake_datadog.url)
+    config = tmp_path / "typo.yaml"
+    text = Path(WEB).read_text()
+    config.write_text(text.replace("sidekiq.jobs.failure{", "sidekiq.job.failure{"))
+    for command in (["judge"], ["fetch", "--output", str(tmp_path / "run.csv")]):
+        main([*command, str(config), *fake_datadog.window])
+        warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+        assert warnings == [
+            "canarystats: warning: Datadog returned no series of metric 'background-jobs-failed' "
+            "for either cohort; a misspelt metric or tag returns none too: check its query "
+            "(canarystats validate CONFIG --render)"
+        ]
+    # The config as shipped has a series for every metric: nothing to warn about.
+    main(["judge", WEB, *fake_datadog.window])
+    assert "warning" not in capsys.readouterr().err
+
+
 # --------------------------------------------------------------------------- bad input
 
 

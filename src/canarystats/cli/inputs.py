@@ -30,6 +30,7 @@ __all__ = [
     "canary_start",
     "fetch_frame",
     "load_config_file",
+    "name_absent_metrics",
     "naming_the_data",
     "pre_window",
     "read_data",
@@ -210,13 +211,28 @@ def naming_the_data(args: argparse.Namespace) -> Iterator[None]:
         raise type(exc)(f"{path}: {exc}") from None
 
 
-def _name_absent_metrics(
-    config: CanaryConfig, frame: pd.DataFrame, path: str, console: Console
+def name_absent_metrics(
+    config: CanaryConfig, frame: pd.DataFrame, console: Console, *, path: str | None = None
 ) -> None:
-    """Warn about each config metric of which a non-empty saved frame holds no row.
+    """Warn about each config metric of which a non-empty frame holds no row.
 
-    Datadog answers a query with no series as readily as with a misspelt one, and a count with
-    no series is judged as zero events, so a typo in a metric's name would pass in silence.
+    Datadog answers a query with no series as readily as a misspelt one, and a count with no
+    series is judged as zero events, so a typo in a metric's name or tag would pass in silence.
+    ``path`` names the saved frame (``--data``) the rows were read from; without it they came
+    from Datadog.  Not for the looks of a sequential plan: early on, a quiet count has no series
+    yet, and every poll would say so again.
+
+    Examples
+    --------
+    >>> import io
+    >>> import pandas as pd
+    >>> from canarystats.config import load_config
+    >>> cfg = load_config({"name": "c", "metrics": [{"name": "latency.p99", "query": "q"}]})
+    >>> console = Console(io.StringIO(), io.StringIO())
+    >>> name_absent_metrics(cfg, pd.DataFrame({"metric": ["latency.p95"]}), console, path="r.csv")
+    >>> print(console.stderr.getvalue().strip())  # doctest: +NORMALIZE_WHITESPACE
+    canarystats: warning: r.csv holds no row of metric 'latency.p99' (did you mean
+    'latency.p95'?); it is judged as if Datadog had returned no series for it
     """
     import difflib
 
@@ -225,6 +241,13 @@ def _name_absent_metrics(
         return
     for m in config.metrics:
         if m.name in present:
+            continue
+        if path is None:
+            console.note(
+                f"warning: Datadog returned no series of metric {m.name!r} for either cohort; a "
+                "misspelt metric or tag returns none too: check its query "
+                "(canarystats validate CONFIG --render)"
+            )
             continue
         close = difflib.get_close_matches(m.name, present, n=1)
         hint = f"did you mean {close[0]!r}?" if close else f"it holds {', '.join(present[:6])}"
@@ -261,7 +284,7 @@ def read_data(
     _no_pre(args)
     console.progress(f"reading {args.data}")
     frame = read_frame(args.data)
-    _name_absent_metrics(config, frame, args.data, console)
+    name_absent_metrics(config, frame, console, path=args.data)
     span = frame_window(frame, config.step)
     if args.end is not None and args.lookback is not None:
         raise ConfigError("--end and --lookback both set the window's end; give only one")
