@@ -130,3 +130,19 @@ def test_reason_names_the_host_furthest_in_the_direction_of_the_change(
     result = judge(cfg, levels_frame(levels)).metric("latency")
     assert result.classification == ("Low" if direction == "decrease" else "High")
     assert result.reason.startswith(expected), result.reason
+
+
+@pytest.mark.parametrize("canary_errors", [0.0, 1.0])
+def test_a_count_with_no_event_on_either_side_says_so(canary_errors: float) -> None:
+    cfg = load_config(
+        {
+            "name": "web",
+            "metrics": [{"name": "errors", "query": "q", "kind": "count", "direction": "increase"}],
+        }
+    )
+    levels = {**{h: ("canary", canary_errors) for h in ("c1", "c2")}, **BASELINE}
+    zero_baseline = {h: (cohort, 0.0) for h, (cohort, _) in BASELINE.items()}
+    result = judge(cfg, levels_frame({**levels, **zero_baseline}, metric="errors"))
+    reason = result.metric("errors").reason
+    # A reason about a change below the minimum effect would be about events that never came.
+    assert ("no event on either side, so it passes" in reason) == (canary_errors == 0.0), reason

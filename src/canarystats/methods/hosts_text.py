@@ -361,7 +361,10 @@ class HostSentences:
         harmless = (self.m.direction == "increase" and self.shift < 0) or (
             self.m.direction == "decrease" and self.shift > 0
         )
-        if not self.practical and harmless:
+        j = self.j
+        if j is not None and self.rows.c_events[j] + self.rows.b_events[j] == 0:
+            why = "no event on either side"
+        elif not self.practical and harmless:
             why = f"only {self.m.direction}s are judged for this metric"
         elif not self.practical:
             why = f"the change is below the {self._min()}"
