@@ -133,3 +133,26 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path: Pat
 def test_a_path_that_cannot_be_a_file_is_a_data_error(tmp_path: Path, where: str) -> None:
     with pytest.raises(DataError, match="--output"):
         write_atomic(tmp_path / where, "x")
+
+
+@given(
+    st.sampled_from([10, 15, 60, 300]),
+    st.integers(0, 2**32 - 1),
+    st.floats(0.0, 0.4),
+)
+def test_frame_spacing_is_the_bucket_of_the_gauges_whatever_a_sparse_count_skips(
+    step: int, seed: int, dropped: float
+) -> None:
+    from canarystats.frame import frame_spacing
+
+    rng = np.random.default_rng(seed)
+    stamps = pd.date_range("2026-01-01", periods=40, freq=f"{step}s", tz="UTC")
+    rows = []
+    for cohort, host in [("canary", "c1"), ("baseline", "b1"), ("baseline", "b2")]:
+        keep = rng.random(len(stamps)) >= dropped  # an agent's hiccups
+        rows += [("cpu", cohort, host, t, 1.0) for t in stamps[keep]]
+        # A sparse count reports a bucket now and then, several buckets apart.
+        rows += [("errors", cohort, host, t, 1.0) for t in stamps[rng.random(len(stamps)) < 0.1]]
+    frame = pd.DataFrame(rows, columns=["metric", "cohort", "host", "timestamp", "value"])
+    assert frame_spacing(frame.sample(frac=1.0, random_state=seed)) == step
+    assert frame_spacing(frame.iloc[:1]) is None

@@ -44,6 +44,7 @@ __all__ = [
     "empty_frame",
     "encode",
     "frame_from_arrays",
+    "frame_spacing",
     "frame_window",
     "validate_frame",
     "write_atomic",
@@ -331,6 +332,36 @@ def frame_window(frame: pd.DataFrame | None, step: int = 60) -> Window | None:
     first = stamps.min().to_pydatetime().astimezone(UTC)
     last = stamps.max().to_pydatetime().astimezone(UTC)
     return first, last + timedelta(seconds=step)
+
+
+def frame_spacing(frame: pd.DataFrame) -> int | None:
+    """The most common number of seconds between a host's consecutive points of a metric.
+
+    None where no host holds two points of one metric.  Sparse counts skip buckets, but gauges
+    report every one, so the most common spacing is the bucket the data was rolled up to.
+
+    Examples
+    --------
+    >>> stamps = pd.date_range("2026-01-01", periods=5, freq="10s", tz="UTC")
+    >>> f = pd.DataFrame({"metric": "m", "cohort": "canary", "host": "a", "timestamp": stamps})
+    >>> frame_spacing(f.drop(index=2))  # a missing point does not change it
+    10
+    """
+    keys = ["metric", "cohort", "host"]
+    if len(frame) < 2 or any(k not in frame.columns for k in keys):
+        return None
+    ordered = frame[[*keys, "timestamp"]].sort_values([*keys, "timestamp"], kind="stable")
+    gaps = pd.to_datetime(ordered["timestamp"], utc=True).diff().dt.total_seconds().to_numpy()
+    same = np.ones(len(ordered), dtype=bool)
+    for key in keys:
+        column = ordered[key].astype(str).to_numpy()
+        same[1:] &= column[1:] == column[:-1]
+    same[0] = False
+    spacing = np.round(gaps[same & (gaps > 0)]).astype(np.int64)
+    if not len(spacing):
+        return None
+    values, counts = np.unique(spacing, return_counts=True)
+    return int(values[np.argmax(counts)])
 
 
 def cut_window(frame: pd.DataFrame, start: datetime, end: datetime) -> pd.DataFrame:

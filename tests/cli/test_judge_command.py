@@ -386,6 +386,28 @@ def test_a_query_datadog_answers_with_no_series_is_named(
     assert "warning" not in capsys.readouterr().err
 
 
+def test_a_file_whose_points_are_not_one_step_apart_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    frame = pd.read_csv(HEALTHY, parse_dates=["timestamp"], keep_default_na=False)
+    t0 = frame["timestamp"].min()
+    # The same points a sixth apart: rolled up to 10 s, judged with the config's 60-s step.
+    frame["timestamp"] = t0 + (frame["timestamp"] - t0) / 6
+    fine = tmp_path / "ten-seconds.csv"
+    frame.to_csv(fine, index=False)
+    main(["judge", WEB, "--data", str(fine)])
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert warnings == [
+        f"canarystats: warning: {fine} has a point every 10 s, but the config's step is 60 s, "
+        "so rates and the window's end are read per 60 s: give --step 10 (or step: 10 in the "
+        "config)"
+    ]
+    main(["judge", WEB, "--data", str(fine), "--step", "10"])
+    assert "warning" not in capsys.readouterr().err
+    main(["judge", WEB, "--data", HEALTHY])
+    assert "warning" not in capsys.readouterr().err
+
+
 # --------------------------------------------------------------------------- bad input
 
 

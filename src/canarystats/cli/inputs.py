@@ -41,6 +41,8 @@ Window = tuple[datetime, datetime]
 #: the fewest metrics a fetch needs for a progress bar on a terminal: fewer go in one or two
 #: requests (five metrics each), over before a bar could say anything
 FETCH_BAR_METRICS = 20
+#: rows of a saved frame read to find the spacing of its points
+SPACING_ROWS = 100_000
 
 
 def canary_start(args: argparse.Namespace) -> datetime | None:
@@ -259,6 +261,26 @@ def name_absent_metrics(
         )
 
 
+def _check_spacing(config: CanaryConfig, frame: pd.DataFrame, path: str, console: Console) -> None:
+    """Warn where a saved frame's points are not one config step apart.
+
+    The step is the bucket a count's rate is per and the last point's bucket ends after: 10-s
+    points read with a 60-s step give rates six times too low and a window a step too long,
+    while every test stays the same, so nothing else would show it.
+    """
+    from canarystats.frame import frame_spacing
+
+    # The first rows hold whole host series (files are written metric by metric); reading
+    # only those keeps the check cheap on a large file.
+    spacing = frame_spacing(frame.iloc[:SPACING_ROWS])
+    if spacing is not None and spacing != config.step:
+        console.note(
+            f"warning: {path} has a point every {spacing} s, but the config's step is "
+            f"{config.step} s, so rates and the window's end are read per {config.step} s: "
+            f"give --step {spacing} (or step: {spacing} in the config)"
+        )
+
+
 def read_data(
     config: CanaryConfig, args: argparse.Namespace, console: Console
 ) -> tuple[pd.DataFrame, Window | None, dict[str, str]]:
@@ -285,6 +307,7 @@ def read_data(
     console.progress(f"reading {args.data}")
     frame = read_frame(args.data)
     name_absent_metrics(config, frame, console, path=args.data)
+    _check_spacing(config, frame, args.data, console)
     span = frame_window(frame, config.step)
     if args.end is not None and args.lookback is not None:
         raise ConfigError("--end and --lookback both set the window's end; give only one")
