@@ -338,6 +338,17 @@ def test_a_shift_far_below_its_interval_reads_zero_in_the_report() -> None:
     assert m.estimate != 0 and abs(m.estimate) < 1e-3 * (m.ci_high - m.ci_low)
     assert shift_text(m).startswith("0 (98% CI -")
     assert "e-0" not in m.reason
+    # A shift a hair below 0 reads 0 too, and is not explained as a decrease this metric does
+    # not judge (only increases are): it is below the minimum effect.
+    moves["c2"] = 0.9797
+    for host, level in levels.items():
+        values = np.full(60, level)
+        values[30:] *= moves[host]
+        series[("canary" if host.startswith("c") else "baseline", host)] = values
+    result = judge(make_config(LATENCY), series_frame({"latency": series}), start=START)
+    m = result.metric("latency")
+    assert m.estimate < 0 and "(0%, p=1)" in m.reason
+    assert m.reason.endswith("the change is below the minimum effect 8%, so it passes."), m.reason
 
 
 def test_a_past_shorter_than_the_pre_window_is_named_as_the_data_holds_it() -> None:

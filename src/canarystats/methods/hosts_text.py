@@ -358,8 +358,11 @@ class HostSentences:
         """Why the row passes (or, muted, is not judged)."""
         if self.m.muted:
             return f"{self._describe()} ({self._pct()}, {self._p(p_adj)}); muted, so not judged."
-        harmless = (self.m.direction == "increase" and self.shift < 0) or (
-            self.m.direction == "decrease" and self.shift > 0
+        # A shift that reads "0" is no decrease or increase to explain: it is below the minimum.
+        shown = abs(self.shift) >= SHIFT_RESOLUTION * self.floor
+        harmless = shown and (
+            (self.m.direction == "increase" and self.shift < 0)
+            or (self.m.direction == "decrease" and self.shift > 0)
         )
         j = self.j
         if j is not None and self.rows.c_events[j] + self.rows.b_events[j] == 0:
