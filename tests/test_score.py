@@ -70,7 +70,22 @@ def test_verdict_thresholds_are_inclusive() -> None:
     assert score(results, {}, pass_score=90, marginal_score=80).verdict == "fail"
     s = score(results, {}, pass_score=90, marginal_score=80)
     assert s.score == 75.0
-    assert s.reason == "Score 75 is below the marginal score 80 (3 of 4 judged metrics passed)."
+    assert s.reason == (
+        "Score 75 is below the marginal score 80 (3 of 4 judged metrics passed; failed: High-())."
+    )
+
+
+def test_the_reason_names_the_failed_metrics_and_counts_the_rest() -> None:
+    def run(n_failed: int) -> str:
+        results = [ScoredMetric(f"f{i}", "High", ("g",)) for i in range(n_failed)]
+        results += [ScoredMetric(f"ok{i}", "Pass", ("g",)) for i in range(3)]
+        results.append(ScoredMetric("gone", "Nodata", ("g",)))  # not judged: never named
+        return score(results, {}, 95, 75).reason
+
+    assert run(0) == "Score 100 is at least the pass score 95 (3 of 3 judged metrics passed)."
+    assert run(2).endswith("(3 of 5 judged metrics passed; failed: f0, f1).")
+    assert run(3).endswith("(3 of 6 judged metrics passed; failed: f0, f1, f2).")
+    assert run(5).endswith("(3 of 8 judged metrics passed; failed: f0, f1, f2 and 2 more).")
 
 
 def test_critical_failure_fails_with_score_zero() -> None:

@@ -22,6 +22,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from canarystats.labels import COUNTED, FAILING, UNJUDGED, Label, Verdict
 
+#: failed metrics the score's reason names before it says how many more there are
+NAMED_FAILURES = 3
+
 
 @dataclass(frozen=True)
 class ScoredMetric:
@@ -202,5 +205,11 @@ def score(
     else:
         verdict, cmp = Verdict.FAIL, f"below the marginal score {marginal_score:g}"
     passed = sum(r.classification == Label.PASS for r in scored)
-    reason = f"Score {value:g} is {cmp} ({passed} of {counted} judged metrics passed)."
+    failed = [r.name for r in scored if r.classification in FAILING]
+    # The metrics that cost the score, named where a reader of a long report sees them first.
+    named = ", ".join(failed[:NAMED_FAILURES])
+    if len(failed) > NAMED_FAILURES:
+        named += f" and {len(failed) - NAMED_FAILURES} more"
+    failures = f"; failed: {named}" if failed else ""
+    reason = f"Score {value:g} is {cmp} ({passed} of {counted} judged metrics passed{failures})."
     return Score(value, groups, verdict, reason, False)
