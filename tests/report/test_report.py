@@ -363,3 +363,29 @@ def test_html_without_matplotlib_says_how_to_install_it(
     with pytest.raises(ConfigError, match=r"plots extra") as info:
         render(judgment, "html", frame=frame, config=config)
     assert "\n" not in str(info.value)
+
+
+def test_a_metric_judged_against_its_past_links_from_the_start_of_that_past(config) -> None:
+    from datetime import datetime, timedelta
+
+    frame = read_frame(ROOT / "fixtures" / "seed-incident.csv")
+    start = datetime.fromisoformat("2026-03-10T15:10:00+00:00")
+    end = datetime.fromisoformat("2026-03-10T15:30:00+00:00")
+    judgment = judge(config, frame, start=start)
+    text = render(judgment, "text", frame=frame, config=config, window=(start, end))
+    froms: dict[str, set[int]] = {}
+    name = ""
+    for line in text.splitlines():
+        if line.startswith("["):
+            name = line.split("] ", 1)[1].split(":", 1)[0]
+        elif "Datadog " in line:
+            query = parse_qs(urlsplit(line.split(": ", 1)[1]).query)
+            froms.setdefault(name, set()).add(int(query["from_ts"][0]))
+            assert int(query["to_ts"][0]) == int(end.timestamp() * 1000)
+    units = {m.name: m.units for m in judgment.metrics}
+    assert set(froms) == set(units) and "host changes" in units.values()
+    assert "hosts" in units.values()  # the counts: judged on the canary window alone
+    past = timedelta(minutes=10)  # all the file holds before the start
+    for metric, unit in units.items():
+        expected = start - past if unit == "host changes" else start
+        assert froms[metric] == {int(expected.timestamp() * 1000)}, metric

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from canarystats.frame import Window
@@ -77,14 +77,21 @@ class ReportContext:
         return {}
 
     def links(self, m: MetricResult) -> dict[str, str]:
-        """Datadog links of a metric for each cohort (none without a config and a window)."""
+        """Datadog links of a metric for each cohort (none without a config and a window).
+
+        A metric judged as each host's change from its own past links from the start of that
+        past: the graph then shows what the canary was compared with.
+        """
         if self.config is None or self.window is None:
             return {}
         try:
             query = self.config.metric(m.name).query
         except KeyError:
             return {}
-        return datadog_links(query, self.cohort_scopes(), self.window, site=self.site)
+        start, end = self.window
+        if m.units == "host changes":
+            start -= timedelta(seconds=int(m.diagnostics.get("pre_window_s", 0)))
+        return datadog_links(query, self.cohort_scopes(), (start, end), site=self.site)
 
 
 def score_text(score: float) -> str:
