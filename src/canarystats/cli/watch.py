@@ -42,9 +42,9 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
         NAME,
         help="follow a canary look by look (sequential plan); exit 0 pass, 1 fail, 3 no verdict",
-        description="Poll the source every --poll seconds, take each look of the config's "
-        "sequential plan as its data arrives, print one line per look, and exit at the first "
-        "boundary.",
+        description="Ask the source once each look of the config's sequential plan is due "
+        "(again every --poll seconds at most while its data is late), take the look, print one "
+        "line per look, and exit at the first boundary.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -60,8 +60,8 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         type=positive_seconds("poll"),
         default=30.0,
         metavar="DUR",
-        help="longest wait between polls: seconds or a duration such as 1m (default 30 s; "
-        "sooner when a look is due)",
+        help="longest wait between polls while a due look's data is late: seconds or a "
+        "duration such as 1m (default 30 s)",
     )
     parser.add_argument(
         "--format",
@@ -155,10 +155,11 @@ def _where(state: Any, horizon: int) -> str:
 def _wait(due: Any, poll: float, late: int, now: Any = None) -> tuple[float, bool]:
     """Seconds to sleep before the next poll, and whether the next look is overdue.
 
-    Until the next look's data should be in: that long, at most ``poll``.  Past it, the source
-    is late (an integration that lags, a replay behind its clock): wait 1 s, then 2, 4, ... up
-    to ``poll`` over the ``late`` polls so far, so a late source is asked again soon but never
-    many times a second.
+    Until the next look's data should be in, that long: a poll before then could take no look,
+    so it would only cost the source a query (one request per metric per look is the aim).
+    Past it, the source is late (an integration that lags, a replay behind its clock): wait
+    1 s, then 2, 4, ... up to ``poll`` over the ``late`` polls so far, so a late source is asked
+    again soon but never many times a second.
 
     Examples
     --------
@@ -166,8 +167,8 @@ def _wait(due: Any, poll: float, late: int, now: Any = None) -> tuple[float, boo
     >>> now = pd.Timestamp("2026-01-01T00:10:00Z")
     >>> _wait(now - pd.Timedelta(minutes=5), 30.0, 3, now)
     (8.0, True)
-    >>> _wait(now + pd.Timedelta(seconds=1), 30.0, 0, now)  # due in 1 s + the ingest delay
-    (30.0, False)
+    >>> _wait(now + pd.Timedelta(seconds=60), 30.0, 0, now)  # due in 60 s + the ingest delay
+    (180.0, False)
     """
     import pandas as pd
 
@@ -176,7 +177,7 @@ def _wait(due: Any, poll: float, late: int, now: Any = None) -> tuple[float, boo
     ready = due + pd.Timedelta(seconds=INGEST_DELAY_S)
     left = (ready - (now if now is not None else pd.Timestamp.now(tz="UTC"))).total_seconds()
     if left > 0:
-        return float(min(poll, left)), False
+        return float(left), False
     return float(min(poll, 2.0 ** min(late, 30))), True
 
 
