@@ -404,6 +404,13 @@ def test_a_file_whose_points_are_not_one_step_apart_says_so(
     ]
     main(["judge", WEB, "--data", str(fine), "--step", "10"])
     assert "warning" not in capsys.readouterr().err
+    # Metrics with a step of their own that the spacing matches are read as meant.
+    own = tmp_path / "own-step.yaml"
+    text = Path(WEB).read_text()
+    own.write_text(text.replace("\n  - name: ", "\n  - step: 10\n    name: "))
+    assert own.read_text().count("step: 10") == text.count("\n  - name: ") > 0
+    main(["judge", str(own), "--data", str(fine)])
+    assert "warning" not in capsys.readouterr().err
     main(["judge", WEB, "--data", HEALTHY])
     assert "warning" not in capsys.readouterr().err
 

@@ -273,7 +273,8 @@ def _check_spacing(config: CanaryConfig, frame: pd.DataFrame, path: str, console
     # The first rows hold whole host series (files are written metric by metric); reading
     # only those keeps the check cheap on a large file.
     spacing = frame_spacing(frame.iloc[:SPACING_ROWS])
-    if spacing is not None and spacing != config.step:
+    # A metric may have a step of its own: a spacing that some metric's step matches is meant.
+    if spacing is not None and spacing not in {m.step for m in config.metrics} | {config.step}:
         console.note(
             f"warning: {path} has a point every {spacing} s, but the config's step is "
             f"{config.step} s, so rates and the window's end are read per {config.step} s: "
