@@ -128,6 +128,8 @@ def test_start_alone_ends_now_and_end_is_honoured() -> None:
         (None, None, None, "--lookback"),
         ("-1h", "now", "5m", "--end"),
         ("-10m", "-20m", None, "--end"),
+        # No --end: the end is now, so a start in the future is what to fix.
+        ("+5m", None, None, r"--start .* is not in the past \(now is 2026-"),
     ],
 )
 def test_impossible_windows_are_config_errors(
