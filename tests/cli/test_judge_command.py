@@ -497,6 +497,12 @@ def _bad_inputs(work: Path) -> dict[str, tuple[list[str], int, str]]:
             2,
             f"is not before the end of the data in {INCIDENT} (2026-03-10T",
         ),
+        "end before the data": (
+            ["judge", WEB, *data, "--end", "2026-03-10T14:00:00Z"],
+            2,
+            f"--end 2026-03-10T14:00:00+00:00 is not after the start of the data in {INCIDENT} "
+            "(2026-03-10T15:00:00+00:00 to 2026-03-10T15:30:00+00:00); give an end inside it",
+        ),
         # A pipeline without credentials can never judge: a setup error, not hidden.
         "missing keys (soft-fail never hides it)": (
             ["judge", WEB, *window, "--no-keys", "--soft-fail"],
@@ -535,7 +541,14 @@ def test_marginal_is_a_failure_unless_marginal_ok(work: Path, capsys) -> None:
 def test_soft_fail_turns_nodata_into_0_saying_so(capsys) -> None:
     argv = ["judge", WEB, "--data", INCIDENT, "--start", "2020-01-01", "--end", "2020-01-02"]
     assert main([*argv, "--soft-fail"]) == 0
-    assert "would have exited 3" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "would have exited 3" in err
+    # Why there is no verdict: the window misses the file's data.
+    assert (
+        f"warning: {INCIDENT} holds no point from 2020-01-01T00:00:00+00:00 to "
+        "2020-01-02T00:00:00+00:00 (its data runs 2026-03-10T15:00:00+00:00 to "
+        "2026-03-10T15:30:00+00:00)"
+    ) in err
 
 
 def test_soft_fail_turns_a_source_failure_into_0_saying_so(keys: None, monkeypatch, capsys) -> None:

@@ -332,8 +332,19 @@ def read_data(
                 f"--start {start.isoformat()} is not before the end of the data in {args.data} "
                 f"({span[0].isoformat()} to {span[1].isoformat()}); give a start inside it"
             )
+        if args.start is None:
+            # The start is the file's: the end given is before its data.
+            raise ConfigError(
+                f"--end {end.isoformat()} is not after the start of the data in {args.data} "
+                f"({span[0].isoformat()} to {span[1].isoformat()}); give an end inside it"
+            )
         raise ConfigError(
             f"--end {end.isoformat()} is not after --start {start.isoformat()}; fix one"
+        )
+    if end <= span[0] or start >= span[1]:
+        console.note(
+            f"warning: {args.data} holds no point from {start.isoformat()} to {end.isoformat()} "
+            f"(its data runs {span[0].isoformat()} to {span[1].isoformat()})"
         )
     if (start, end) != span:
         # With a canary start the pre-deploy window before it stays in the frame.
