@@ -362,7 +362,7 @@ def test_full_run_against_fake_datadog_fails_the_incident(runs) -> None:
     assert counts["background-jobs-processed"] > 0
 
 
-def test_a_query_datadog_answers_with_no_series_is_named(
+def test_a_metric_or_cohort_without_series_is_named(
     fake_datadog: Live,
     keys: None,
     monkeypatch: pytest.MonkeyPatch,
@@ -384,6 +384,20 @@ def test_a_query_datadog_answers_with_no_series_is_named(
     # The config as shipped has a series for every metric: nothing to warn about.
     main(["judge", WEB, *fake_datadog.window])
     assert "warning" not in capsys.readouterr().err
+    # A canary scope that matches no host is one line, not a warning per metric.
+    assert main(["judge", WEB, *fake_datadog.window, "--canary", "role:canry"]) == 3
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert warnings == [
+        "canarystats: warning: Datadog returned no series of any metric for the canary scope "
+        "'role:canry': check --canary (or scopes.canary in the config)"
+    ]
+    # A saved frame without a cohort says so too.
+    frame = pd.read_csv(INCIDENT, dtype=str, keep_default_na=False)
+    baseline_only = tmp_path / "baseline-only.csv"
+    frame[frame["cohort"] == "baseline"].to_csv(baseline_only, index=False)
+    main(["judge", WEB, "--data", str(baseline_only)])
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert warnings == [f"canarystats: warning: {baseline_only} holds no canary row"]
 
 
 def test_a_file_whose_points_are_not_one_step_apart_says_so(

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from canarystats.cli.console import Console
-from canarystats.cli.inputs import fetch_frame, load_config_file, name_absent_metrics
+from canarystats.cli.inputs import fetch_frame, load_config_file, name_missing_data
 from canarystats.cli.monitor_states import states_from_datadog
 from canarystats.cli.options import add_window_flags
 from canarystats.exit_codes import ExitCode
@@ -72,8 +72,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
     config = load_config_file(args, console)
     if args.monitor_states is not None:
         check_output_path(args.monitor_states, flag="--monitor-states")
-    frame, window, _scopes = fetch_frame(config, args, console)
-    name_absent_metrics(config, frame, console)
+    frame, window, used = fetch_frame(config, args, console)
+    name_missing_data(config, frame, console, scopes=used)
     # Read before anything is written: a fetch that fails leaves no half of a run behind.
     states = (
         None if args.monitor_states is None else states_from_datadog(config, args, console, window)

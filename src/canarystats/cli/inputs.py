@@ -11,7 +11,7 @@ per metric.  The library is imported inside each function, so building the parse
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -30,7 +30,7 @@ __all__ = [
     "canary_start",
     "fetch_frame",
     "load_config_file",
-    "name_absent_metrics",
+    "name_missing_data",
     "naming_the_data",
     "pre_window",
     "read_data",
@@ -213,16 +213,22 @@ def naming_the_data(args: argparse.Namespace) -> Iterator[None]:
         raise type(exc)(f"{path}: {exc}") from None
 
 
-def name_absent_metrics(
-    config: CanaryConfig, frame: pd.DataFrame, console: Console, *, path: str | None = None
+def name_missing_data(
+    config: CanaryConfig,
+    frame: pd.DataFrame,
+    console: Console,
+    *,
+    scopes: Mapping[str, str] | None = None,
+    path: str | None = None,
 ) -> None:
-    """Warn about each config metric of which a non-empty frame holds no row.
+    """Warn about each config metric, and each cohort, of which a non-empty frame holds no row.
 
     Datadog answers a query with no series as readily as a misspelt one, and a count with no
-    series is judged as zero events, so a typo in a metric's name or tag would pass in silence.
+    series is judged as zero events, so a typo in a metric's name or tag would pass in silence;
+    a cohort with no series at all is most often a scope that matches no host (``--canary``).
     ``path`` names the saved frame (``--data``) the rows were read from; without it they came
-    from Datadog.  Not for the looks of a sequential plan: early on, a quiet count has no series
-    yet, and every poll would say so again.
+    from Datadog, asked with ``scopes``.  Not for the looks of a sequential plan: early on, a
+    quiet count has no series yet, and every poll would say so again.
 
     Examples
     --------
@@ -231,7 +237,8 @@ def name_absent_metrics(
     >>> from canarystats.config import load_config
     >>> cfg = load_config({"name": "c", "metrics": [{"name": "latency.p99", "query": "q"}]})
     >>> console = Console(io.StringIO(), io.StringIO())
-    >>> name_absent_metrics(cfg, pd.DataFrame({"metric": ["latency.p95"]}), console, path="r.csv")
+    >>> rows = pd.DataFrame({"metric": ["latency.p95"] * 2, "cohort": ["canary", "baseline"]})
+    >>> name_missing_data(cfg, rows, console, path="r.csv")
     >>> print(console.stderr.getvalue().strip())  # doctest: +NORMALIZE_WHITESPACE
     canarystats: warning: r.csv holds no row of metric 'latency.p99' (did you mean
     'latency.p95'?); it is judged as if Datadog had returned no series for it
@@ -241,6 +248,15 @@ def name_absent_metrics(
     present = sorted({str(name) for name in frame["metric"].unique()}) if len(frame) else []
     if not present:
         return
+    for cohort in ("canary", "baseline"):
+        if not (frame["cohort"].astype(str) == cohort).any():
+            scope = (scopes or {}).get(cohort)
+            console.note(
+                f"warning: {path} holds no {cohort} row"
+                if path is not None
+                else f"warning: Datadog returned no series of any metric for the {cohort} scope "
+                f"{scope!r}: check --{cohort} (or scopes.{cohort} in the config)"
+            )
     for m in config.metrics:
         if m.name in present:
             continue
@@ -307,7 +323,7 @@ def read_data(
     _no_pre(args)
     console.progress(f"reading {args.data}")
     frame = read_frame(args.data)
-    name_absent_metrics(config, frame, console, path=args.data)
+    name_missing_data(config, frame, console, path=args.data)
     _check_spacing(config, frame, args.data, console)
     span = frame_window(frame, config.step)
     if args.end is not None and args.lookback is not None:

@@ -20,7 +20,7 @@ from canarystats.cli.inputs import (
     canary_start,
     fetch_frame,
     load_config_file,
-    name_absent_metrics,
+    name_missing_data,
     naming_the_data,
     pre_window,
     read_data,
@@ -147,7 +147,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
             frame, window, scopes = read_data(config, args, console)
         else:
             frame, window, scopes = fetch_frame(config, args, console)
-            name_absent_metrics(config, frame, console)
+            name_missing_data(config, frame, console, scopes=scopes)
         states = monitor_states(config, args, console, window)
     except SourceError as exc:
         console.note(f"error: {exc}")
