@@ -355,3 +355,23 @@ def test_judge_overrides_apply_to_the_sequential_judge(
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2, err
     assert "judge.method hosts" in err[-1] and not state.exists()
+
+
+def test_a_state_call_minutes_after_the_deploy_is_undecided_without_asking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Live use: the pipeline calls right after the deploy, before Datadog's intake holds any of
+    # the canary window.  No look can be due, so nothing is asked and the call is exit 4.
+    config, _, _, frame = _setup(tmp_path)
+    state = tmp_path / "live.json"
+    with FakeDatadog(frame, scopes=TAGS) as dd:
+        monkeypatch.setenv("DATADOG_HOST", dd.url)
+        monkeypatch.setenv("DD_API_KEY", "key-abc-123")
+        monkeypatch.setenv("DD_APP_KEY", "app-abc-456")
+        argv = ["judge", str(config), "--start", "-1m", "--state", str(state)]
+        assert main(argv) == 4
+        assert dd.requests == 0
+    captured = capsys.readouterr()
+    assert "No look is due yet." in captured.out and "error" not in captured.err
+    saved = json.loads(state.read_text())
+    assert saved["looks"] == [] and saved["decision"] is None
