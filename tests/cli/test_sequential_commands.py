@@ -375,3 +375,24 @@ def test_a_state_call_minutes_after_the_deploy_is_undecided_without_asking(
     assert "No look is due yet." in captured.out and "error" not in captured.err
     saved = json.loads(state.read_text())
     assert saved["looks"] == [] and saved["decision"] is None
+
+
+@pytest.mark.parametrize("command", [["watch"], ["judge", "--state", "{state}"]])
+def test_a_canary_start_in_the_future_is_refused_in_one_line(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    command: list[str],
+) -> None:
+    config, *_ = _setup(tmp_path)
+    state = tmp_path / "future.json"
+    argv = [c.replace("{state}", str(state)) for c in command]
+    assert main([argv[0], str(config), *argv[1:], "--start", "+10m"]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and "is in the future (now is " in err[0], err
+    assert not state.exists()
+    # A minute ahead is clock skew between the deploy tool and this machine, not a mistake.
+    monkeypatch.setenv("DATADOG_HOST", "http://127.0.0.1:9")  # never asked: no look is due
+    monkeypatch.setenv("DD_API_KEY", "key-abc-123")
+    monkeypatch.setenv("DD_APP_KEY", "app-abc-456")
+    assert main(["judge", str(config), "--start", "+30s", "--state", str(state)]) == 4

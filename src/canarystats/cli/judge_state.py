@@ -53,6 +53,9 @@ __all__ = [
 #: how far behind the present Datadog's latest buckets may still be filling in: a look is due
 #: only once its data time is this old
 INGEST_DELAY_S = 120
+#: seconds a canary start may lie ahead of this machine's clock (the deploy tool's clock may
+#: run ahead a little); further ahead it is a mistake
+CLOCK_SKEW_S = 60
 
 
 @dataclass
@@ -97,6 +100,14 @@ def sequential_setup(
     if args.lookback is not None:
         raise ConfigError(f"{flag} looks from --start to the data's end; drop --lookback")
     start = None if args.start is None else pd.Timestamp(parse_time(args.start, flag="--start"))
+    now = pd.Timestamp.now(tz="UTC")
+    ahead = pd.Timedelta(seconds=CLOCK_SKEW_S)
+    if start is not None and getattr(args, "data", None) is None and start > now + ahead:
+        # Against Datadog a start still to come would be undecided call after call.
+        raise ConfigError(
+            f"--start {start.isoformat()} is in the future (now is {now.isoformat()}); give the "
+            "time the canary started"
+        )
     if args.state is not None:
         state = read_state(args.state, config, start)
     elif start is None:
