@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from canarystats import judge
 from canarystats.labels import Label
 from canarystats.report import render
+from canarystats.results import MetricResult
 
 START = T0 + pd.Timedelta(minutes=30)  # 30 minutes before the deploy, 30 after
 LEVELS = {"c1": 100.0, "b1": 130.0, "b2": 80.0, "b3": 110.0, "b4": 95.0, "b5": 120.0}
@@ -328,25 +329,23 @@ def test_a_shift_far_below_its_interval_reads_zero_in_the_report() -> None:
     # stays put and one drops two.  The shift left is digits far below its interval.
     levels = {"c1": 101.3, "c2": 87.1, "b1": 130.7, "b2": 80.9, "b3": 110.3, "b4": 95.9}
     moves = {"c1": 0.98, "c2": 0.98, "b1": 0.98, "b2": 0.98, "b3": 1.0, "b4": 0.96}
-    series = {}
-    for host, level in levels.items():
-        values = np.full(60, level)
-        values[30:] *= moves[host]
-        series[("canary" if host.startswith("c") else "baseline", host)] = values
-    result = judge(make_config(LATENCY), series_frame({"latency": series}), start=START)
-    m = result.metric("latency")
+
+    def judged(moves: dict[str, float]) -> MetricResult:
+        series = {}
+        for host, level in levels.items():
+            values = np.full(60, level)
+            values[30:] *= moves[host]
+            series[("canary" if host.startswith("c") else "baseline", host)] = values
+        frame = series_frame({"latency": series})
+        return judge(make_config(LATENCY), frame, start=START).metric("latency")
+
+    m = judged(moves)
     assert m.estimate != 0 and abs(m.estimate) < 1e-3 * (m.ci_high - m.ci_low)
     assert shift_text(m).startswith("0 (98% CI -")
     assert "e-0" not in m.reason
     # A shift a hair below 0 reads 0 too, and is not explained as a decrease this metric does
     # not judge (only increases are): it is below the minimum effect.
-    moves["c2"] = 0.9797
-    for host, level in levels.items():
-        values = np.full(60, level)
-        values[30:] *= moves[host]
-        series[("canary" if host.startswith("c") else "baseline", host)] = values
-    result = judge(make_config(LATENCY), series_frame({"latency": series}), start=START)
-    m = result.metric("latency")
+    m = judged({**moves, "c2": 0.9797})
     assert m.estimate < 0 and "(0%, p=1)" in m.reason
     assert m.reason.endswith("the change is below the minimum effect 8%, so it passes."), m.reason
 
