@@ -201,13 +201,13 @@ def resolve_window(
             stop = parse_time(end, now=reference, flag="--end")
         else:
             stop = reference
-    if stop <= begin and start is not None and end is None and lookback is None:
-        # The end was not given: it is now, and the start is not in the past.
-        raise ConfigError(
-            f"--start {begin.isoformat()} is not in the past (now is {stop.isoformat()}); give "
-            "the time the canary started, or --end"
-        )
     if stop <= begin:
+        if start is not None and end is None and lookback is None:
+            # The end was not given: it is now, and the start is not in the past.
+            raise ConfigError(
+                f"--start {begin.isoformat()} is not in the past (now is {stop.isoformat()}); "
+                "give the time the canary started, or --end"
+            )
         raise ConfigError(
             f"--end {stop.isoformat()} is not after --start {begin.isoformat()}; "
             "swap them or fix one"

@@ -248,8 +248,9 @@ def name_missing_data(
     present = sorted({str(name) for name in frame["metric"].unique()}) if len(frame) else []
     if not present:
         return
+    cohorts = {str(c) for c in frame["cohort"].unique()}
     for cohort in ("canary", "baseline"):
-        if not (frame["cohort"].astype(str) == cohort).any():
+        if cohort not in cohorts:
             scope = (scopes or {}).get(cohort)
             console.note(
                 f"warning: {path} holds no {cohort} row"

@@ -135,14 +135,14 @@ def poll(
 
     plan = config.sequential
     assert plan is not None  # sequential_setup refused a config without one
-    states = None
+    now = pd.Timestamp.now(tz="UTC") - pd.Timedelta(seconds=INGEST_DELAY_S)
+    # Minutes after the deploy Datadog holds nothing of the canary window yet: no look can be
+    # due, so nothing is asked and the call is undecided (not an empty window's error).
+    early = args.data is None and now <= start
     if args.data is not None:
         frame, window, scopes = read_data(config, args, console)
         end = window[1] if window is not None else start
-        states = monitor_states(config, args, console, window)
-    elif (now := pd.Timestamp.now(tz="UTC") - pd.Timedelta(seconds=INGEST_DELAY_S)) <= start:
-        # Minutes after the deploy Datadog holds nothing of the canary window yet: no look can
-        # be due, so nothing is asked and the call is undecided (not an empty window's error).
+    elif early:
         frame, end, scopes = empty_frame(), start, cohort_scopes(config, args)
         window = (start.to_pydatetime(), start.to_pydatetime())
     else:
@@ -150,7 +150,7 @@ def poll(
         frame, fetched, scopes = fetch_frame(config, args, console)
         end = data_reach(frame, config.step, fetched[1])
         window = (fetched[0], end.to_pydatetime())
-        states = monitor_states(config, args, console, window)
+    states = None if early else monitor_states(config, args, console, window)
     with naming_the_data(args):
         result, updated = judge_sequential(
             config, frame, start=start, end=end, state=state, monitors=states
