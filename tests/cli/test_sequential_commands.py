@@ -396,3 +396,93 @@ def test_a_canary_start_in_the_future_is_refused_in_one_line(
     monkeypatch.setenv("DD_API_KEY", "key-abc-123")
     monkeypatch.setenv("DD_APP_KEY", "app-abc-456")
     assert main(["judge", str(config), "--start", "+30s", "--state", str(state)]) == 4
+
+
+def _live(frame: pd.DataFrame, start: pd.Timestamp, minutes_ago: int) -> tuple[pd.DataFrame, str]:
+    """The world moved so that its canary started ``minutes_ago`` whole minutes before this
+    minute, with the data Datadog would hold now; and that start."""
+    now = pd.Timestamp.now(tz="UTC").floor("min")
+    shift = now - pd.Timedelta(minutes=minutes_ago) - start
+    moved = frame.assign(timestamp=frame["timestamp"] + shift)
+    return moved[moved["timestamp"] < now], _iso(start + shift)
+
+
+@pytest.fixture
+def live_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DD_API_KEY", "key-abc-123")
+    monkeypatch.setenv("DD_APP_KEY", "app-abc-456")
+
+
+@pytest.mark.usefixtures("live_env")
+def test_a_live_pipeline_costs_datadog_one_query_per_look(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Fourteen minutes after the deploy, with the 2-minute intake delay, looks 1 and 2 (minutes
+    # 5 and 10) are due and look 3 is not.  A pipeline that calls again at once gets the same
+    # status, and Datadog is not asked again.
+    config, _, start, frame = _setup(tmp_path)
+    served, t0 = _live(frame, start, 14)
+    state = tmp_path / "live.json"
+    argv = ["judge", str(config), "--start", t0, "--state", str(state)]
+    with FakeDatadog(served, scopes=TAGS) as dd:
+        monkeypatch.setenv("DATADOG_HOST", dd.url)
+        assert main(argv) == 4
+        first = capsys.readouterr()
+        assert dd.requests == 1
+        saved = json.loads(state.read_text())
+        assert main(argv) == 4
+        again = capsys.readouterr()
+        assert dd.requests == 1
+    assert len(saved["looks"]) == 2 and saved["decision"] is None
+    assert first.out.startswith("UNDECIDED  canary world: look 2 of 6 (minute 10 of 30;")
+    assert again.out == first.out
+    assert "no new look is due before" in again.err and "(minute 15," in again.err
+    resumed = json.loads(state.read_text())
+    assert resumed["looks"] == saved["looks"] and resumed["calls"] == saved["calls"] + 1
+
+
+@pytest.mark.usefixtures("live_env")
+def test_a_live_watch_decides_on_its_first_poll_when_started_late(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Started 19 minutes after a slow canary's deploy, watch takes the three due looks in one
+    # query and fails at the one that confirms the crossing, as a replay of the same data does.
+    config, _, start, frame = _setup(tmp_path, latency_factor=2.0)
+    served, t0 = _live(frame, start, 19)
+    want, _ = judge_sequential(
+        load_config(str(config)),
+        served,
+        start=t0,
+        end=_iso(pd.Timestamp(t0) + pd.Timedelta(minutes=17)),
+    )
+    assert want.verdict in ("fail", "marginal") and want.decision.look == 3
+    with FakeDatadog(served, scopes=TAGS) as dd:
+        monkeypatch.setenv("DATADOG_HOST", dd.url)
+        assert main(["watch", str(config), "--start", t0]) == 1
+        assert dd.requests == 1
+    captured = capsys.readouterr()
+    assert "Failed at minute 15 of 30 on latency." in captured.out
+    assert "canarystats: look 3 of 6, minute 15 of 30: MARGINAL" in captured.err
+
+
+@pytest.mark.usefixtures("live_env")
+def test_a_live_first_call_names_a_scope_that_matches_no_host(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A misspelt --canary shows on the first call, minutes before the first look could.
+    config, _, start, frame = _setup(tmp_path)
+    served, t0 = _live(frame, start, 4)
+    state = tmp_path / "typo.json"
+    argv = ["judge", str(config), "--start", t0, "--state", str(state), "--canary", "role:canry"]
+    with FakeDatadog(served, scopes=TAGS) as dd:
+        monkeypatch.setenv("DATADOG_HOST", dd.url)
+        assert main(argv) == 4
+        err = capsys.readouterr().err
+        assert dd.requests == 1
+        assert (
+            "warning: Datadog returned no series of any metric for the canary scope "
+            "'role:canry': check --canary" in err
+        )
+        assert "baseline scope" not in err
+        assert main(argv) == 4  # said once: the next calls ask nothing until look 1 is due
+        assert dd.requests == 1 and "role:canry" not in capsys.readouterr().err

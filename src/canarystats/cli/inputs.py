@@ -30,6 +30,7 @@ __all__ = [
     "canary_start",
     "fetch_frame",
     "load_config_file",
+    "name_missing_cohorts",
     "name_missing_data",
     "naming_the_data",
     "pre_window",
@@ -248,16 +249,7 @@ def name_missing_data(
     present = sorted({str(name) for name in frame["metric"].unique()}) if len(frame) else []
     if not present:
         return
-    cohorts = {str(c) for c in frame["cohort"].unique()}
-    for cohort in ("canary", "baseline"):
-        if cohort not in cohorts:
-            scope = (scopes or {}).get(cohort)
-            console.note(
-                f"warning: {path} holds no {cohort} row"
-                if path is not None
-                else f"warning: Datadog returned no series of any metric for the {cohort} scope "
-                f"{scope!r}: check --{cohort} (or scopes.{cohort} in the config)"
-            )
+    name_missing_cohorts(frame, console, scopes=scopes, path=path)
     for m in config.metrics:
         if m.name in present:
             continue
@@ -276,6 +268,43 @@ def name_missing_data(
             f"warning: {path} holds no row of metric {m.name!r} ({hint}); it is judged as if "
             "Datadog had returned no series for it"
         )
+
+
+def name_missing_cohorts(
+    frame: pd.DataFrame,
+    console: Console,
+    *,
+    scopes: Mapping[str, str] | None = None,
+    path: str | None = None,
+) -> None:
+    """Warn about each cohort of which the frame holds no row: most often a scope (``--canary``)
+    that matches no host.
+
+    ``path`` and ``scopes`` as for :func:`name_missing_data`.  Unlike a metric, a cohort is
+    missing for a reason whatever its metrics' kinds, so the first poll of a sequential plan
+    warns too.
+
+    Examples
+    --------
+    >>> import io
+    >>> import pandas as pd
+    >>> console = Console(io.StringIO(), io.StringIO())
+    >>> rows = pd.DataFrame({"metric": ["latency"], "cohort": ["baseline"]})
+    >>> name_missing_cohorts(rows, console, scopes={"canary": "role:canry"})
+    >>> print(console.stderr.getvalue().strip())  # doctest: +NORMALIZE_WHITESPACE
+    canarystats: warning: Datadog returned no series of any metric for the canary scope
+    'role:canry': check --canary (or scopes.canary in the config)
+    """
+    cohorts = {str(c) for c in frame["cohort"].unique()} if len(frame) else set()
+    for cohort in ("canary", "baseline"):
+        if cohort not in cohorts:
+            scope = (scopes or {}).get(cohort)
+            console.note(
+                f"warning: {path} holds no {cohort} row"
+                if path is not None
+                else f"warning: Datadog returned no series of any metric for the {cohort} scope "
+                f"{scope!r}: check --{cohort} (or scopes.{cohort} in the config)"
+            )
 
 
 def _check_spacing(config: CanaryConfig, frame: pd.DataFrame, path: str, console: Console) -> None:

@@ -22,6 +22,7 @@ from canarystats.cli.console import Console, isatty
 from canarystats.cli.inputs import (
     fetch_frame,
     load_config_file,
+    name_missing_cohorts,
     naming_the_data,
     pre_window,
     read_data,
@@ -132,25 +133,44 @@ def poll(
     """
     from canarystats.frame import empty_frame
     from canarystats.sequential import judge_sequential
+    from canarystats.sequential.looks import due_looks
 
     plan = config.sequential
     assert plan is not None  # sequential_setup refused a config without one
     now = pd.Timestamp.now(tz="UTC") - pd.Timedelta(seconds=INGEST_DELAY_S)
-    # Minutes after the deploy Datadog holds nothing of the canary window yet: no look can be
-    # due, so nothing is asked and the call is undecided (not an empty window's error).
-    early = args.data is None and now <= start
+    # Between looks no new look can be due: nothing is asked, so a pipeline that calls every
+    # few seconds costs the source one query per look, and the call repeats where the looks
+    # stand.  A first call asks anyway, so wrong keys or scopes show at once, unless Datadog
+    # cannot hold any of the canary window yet (minutes after the deploy).
+    times = plan.look_times()
+    due = due_looks(times, start, max(now, start))
+    idle = (
+        args.data is None
+        and state.decision is None
+        and len(due) <= len(state.looks)
+        and (state.calls > 0 or now <= start)
+    )
     if args.data is not None:
         frame, window, scopes = read_data(config, args, console)
         end = window[1] if window is not None else start
-    elif early:
-        frame, end, scopes = empty_frame(), start, cohort_scopes(config, args)
-        window = (start.to_pydatetime(), start.to_pydatetime())
+    elif idle:
+        reached = start + pd.Timedelta(seconds=times[len(due) - 1] if due else 0)
+        frame, end, scopes = empty_frame(), reached, cohort_scopes(config, args)
+        window = (start.to_pydatetime(), reached.to_pydatetime())
+        if len(state.looks) < plan.n_looks:
+            ready = start + pd.Timedelta(seconds=times[len(state.looks)] + INGEST_DELAY_S)
+            console.progress(
+                f"no new look is due before {ready.strftime('%H:%M:%SZ')} (minute "
+                f"{times[len(state.looks)] / 60:g}, once its data is in); the source was not asked"
+            )
     else:
-        args.end = min(now, start + pd.Timedelta(seconds=plan.horizon)).isoformat()
+        args.end = min(now.ceil("s"), start + pd.Timedelta(seconds=plan.horizon)).isoformat()
         frame, fetched, scopes = fetch_frame(config, args, console)
         end = data_reach(frame, config.step, fetched[1])
         window = (fetched[0], end.to_pydatetime())
-    states = None if early else monitor_states(config, args, console, window)
+        if state.calls == 0:
+            name_missing_cohorts(frame, console, scopes=scopes)
+    states = None if idle else monitor_states(config, args, console, window)
     with naming_the_data(args):
         result, updated = judge_sequential(
             config, frame, start=start, end=end, state=state, monitors=states

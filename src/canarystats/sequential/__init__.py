@@ -164,7 +164,9 @@ def judge_sequential(
         if state.decision is not None
         else [k for k in due_looks(times, t0, data_end) if k > taken]
     )
-    wanted = new or ([taken] if taken else [])
+    # Without a new look the latest is judged again for its one-shot judgment, where the frame
+    # holds its data (a caller that asked the source nothing passes an empty frame).
+    wanted = new or ([taken] if taken and not frame.empty else [])
     fresh = {
         look.k: look
         for look in gather_looks(config, frame, t0, [(k, times[k - 1]) for k in wanted])
