@@ -99,3 +99,34 @@ def test_python_dash_m_runs_the_command() -> None:
         check=False,
     )
     assert (done.returncode, done.stdout.startswith("canarystats ")) == (0, True)
+
+
+#: a flag of each command, and the same flag with one letter dropped
+TYPOS = {
+    "judge": ("--marginal-ok", "--margnal-ok"),
+    "watch": ("--state", "--stat-"),
+    "fetch": ("--canary", "--canry"),
+    "validate": ("--render", "--rendr"),
+    "history": ("--format", "--frmat"),
+    "init": ("--monitor-search", "--monitor-serch"),
+    "plan": ("--change", "--chnge"),
+    "backtest": ("--canary-start", "--canary-strt"),
+    "schema": ("--verbose", "--verbse"),
+}
+
+
+@pytest.mark.parametrize("name", list(ARGS))
+def test_an_unknown_flag_names_its_command_and_the_flag_it_most_likely_meant(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    own, typo = TYPOS[name]
+    assert main([name, *ARGS[name], typo, "x"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"canarystats {name}: unrecognized arguments: {typo} x (did you mean {own}?); "
+        f"see canarystats {name} --help"
+    ]
+    # A word like no flag is named without a guess; a flag with a known flag's stem, with it.
+    assert main([name, *ARGS[name], "--zzzzqqq"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"canarystats {name}: unrecognized arguments: --zzzzqqq; see canarystats {name} --help"
+    ]

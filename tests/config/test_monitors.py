@@ -55,6 +55,24 @@ def test_export_converts_to_a_valid_config() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("monitor", "metric"),
+    [
+        ("[P1] Web 5xx on {{host.name}}", "web-5xx"),
+        ("Latency high for {{service.name}} in {{env.name}}", "latency-high"),
+        ("[web][prod] CPU over 90% on host", "cpu-over-90-on-host"),
+        ("{{host.name}} is slow", "is-slow"),
+        ("{{host.name}}", "metric"),
+    ],
+)
+def test_a_metric_is_named_after_its_monitor_without_templates_or_tags(
+    monitor: str, metric: str
+) -> None:
+    query = "avg(last_5m):avg:trace.errors{service:web} by {host} > 1"
+    conversion = convert_monitors([{"name": monitor, "type": "query alert", "query": query}])
+    assert [m["name"] for m in conversion.config["metrics"]] == [metric]
+
+
 def test_a_threshold_on_a_service_wide_sum_is_left_out_and_the_yaml_says_why() -> None:
     conversion = convert_monitors(export(), name="web")
     metrics = {m["name"]: m for m in conversion.config["metrics"]}

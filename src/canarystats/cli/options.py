@@ -190,6 +190,35 @@ class Parser(DashValueParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: {message}; see {self.prog} --help")
 
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: Any = None
+    ) -> argparse.Namespace:
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            self._unrecognized(parsed, extras)
+        return parsed
+
+    def _unrecognized(self, parsed: argparse.Namespace, extras: list[str]) -> NoReturn:
+        # A subcommand's unknown flag is named with the subcommand, whose help lists its flags,
+        # and with the flag it most likely meant (argparse only says "unrecognized").
+        import difflib
+
+        parser: argparse.ArgumentParser = self
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                parser = action.choices.get(str(getattr(parsed, action.dest, "")), self)
+        flags = [flag for flag in parser._option_string_actions if flag.startswith("--")]
+        guesses = []
+        for word in (w.split("=")[0] for w in extras if w.startswith("--")):
+            stems = [flag for flag in flags if word.startswith(f"{flag}-")]  # --pre-window
+            close = difflib.get_close_matches(word, flags, n=1, cutoff=0.75)  # --dta
+            guesses += [max(stems, key=len)] if stems else close
+        hint = f" (did you mean {', '.join(guesses)}?)" if guesses else ""
+        raise UsageError(
+            f"{parser.prog}: unrecognized arguments: {' '.join(extras)}{hint}; "
+            f"see {parser.prog} --help"
+        )
+
 
 def positive_float(flag: str) -> Callable[[str], float]:
     """An argument type for a finite number above 0; ``flag`` names it in argparse's errors.

@@ -367,9 +367,25 @@ def _with_scope(match: re.Match[str]) -> str:
     return "{" + ",".join([*tags, "$scope"]) + "}"
 
 
+#: words a monitor's name often ends on before a template variable ("high on {{host.name}}")
+_DANGLING = frozenset({"at", "by", "for", "from", "in", "of", "on", "per", "to"})
+
+
 def _slug(text: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return slug or "metric"
+    """A metric name from a monitor's name: its words, without template variables, leading
+    tags such as ``[P1]``, or the word that led into a dropped variable.
+
+    Examples
+    --------
+    >>> _slug("[P1] Sidekiq job failures are high on {{host.name}}")
+    'sidekiq-job-failures-are-high'
+    """
+    text = re.sub(r"\{\{.*?\}\}", " ", text)
+    text = re.sub(r"^(\s*\[[^\]]*\])+", " ", text)
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    while len(words) > 1 and words[-1] in _DANGLING:
+        words.pop()
+    return "-".join(words) or "metric"
 
 
 def _unique(slug: str, used: set[str]) -> str:
