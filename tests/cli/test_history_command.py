@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from canarystats.cli import main
@@ -32,6 +33,8 @@ def test_history_command_summarises_per_config(
     assert main(["history", str(db)]) == 0
     text = capsys.readouterr().out
     assert "web" in text and "33%" in text
+    last = pd.Timestamp(row["last_run"]).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert text.splitlines()[1].split()[-2] == last  # to the second, as the time flags take it
 
 
 def test_a_missing_history_file_is_one_line_exit_2(

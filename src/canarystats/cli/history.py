@@ -49,6 +49,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
     >>> run(build_parser().parse_args(["history", "runs.sqlite"]), console)  # doctest: +SKIP
     0
     """
+    import pandas as pd
+
     from canarystats.history import summary
 
     table = summary(args.file)
@@ -61,5 +63,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
     shown = table.copy()
     for column in ("pass_rate", "fail_rate", "would_have_failed_rate"):
         shown[column] = shown[column].map(lambda x: f"{100 * x:.0f}%")
+    # A run's second is enough to find it; the JSON keeps the recorded instant.
+    shown["last_run"] = pd.to_datetime(shown["last_run"], utc=True).dt.strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
     console.stdout.write(shown.to_string(index=False) + "\n")
     return int(ExitCode.PASS)
