@@ -111,6 +111,20 @@ def test_interval_below_is_low() -> None:
     assert "entirely below" in r.reason
 
 
+def test_a_default_effect_size_says_it_allows_nothing_past_the_tolerance() -> None:
+    # Kayenta's default allowed change of 1x is no gate at all; a reader should not have to know
+    bare = run(UP, BASE, (20.0, 17.0, 28.0))
+    assert bare.reason.endswith(
+        "allowed increase is 1x (no effect-size allowance: any change past the tolerance counts)."
+    )
+    gated = run(UP, BASE, (20.0, 17.0, 28.0), effect_size=EffectSize(allowed_increase=1.1))
+    assert gated.label == HIGH and gated.reason.endswith("allowed increase is 1.1x.")
+    low = run(BASE, UP, (-20.0, -28.0, -17.0))
+    assert low.reason.endswith(
+        "allowed decrease is 1x (no effect-size allowance: any change past the tolerance counts)."
+    )
+
+
 def test_interval_reaching_into_the_band_passes_with_a_reason() -> None:
     r = run(UP, BASE, (20.0, 4.0, 28.0))
     assert r.label == PASS

@@ -397,6 +397,8 @@ class _Text:
             gate = f"{self._effect()}, {allowed}"
         elif math.isnan(self.d.effect[self.i]):
             gate = f"no mean ratio (zero baseline mean), so the {allowed}x does not apply"
+        elif (es.allowed_increase if label == Label.HIGH else es.allowed_decrease) == 1:
+            gate = f"{allowed}x (no effect-size allowance: any change past the tolerance counts)"
         else:
             gate = f"{allowed}x"
         crit = CRITICAL_FAILS if critical else ""
