@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from scipy.stats import norm
 
 from canarystats.stats.sequential import (
+    Spending,
     alpha_spent,
     boundaries,
     crossing_probabilities,
@@ -82,6 +83,42 @@ def test_boundaries_spend_alpha_by_genz_integration(case: dict[str, Any]) -> Non
         spent = 1.0 - float(mvn.cdf(np.minimum(c[:k], 40.0)))
         # Genz's randomised lattice is good to about 1e-3 relative on tiny probabilities.
         assert spent == pytest.approx(due[k - 1], rel=2e-3, abs=1e-9)
+
+
+#: crowded designs with many looks, where rpact's grid is off (its last critical value of the
+#: first is 2.43, which spends 0.0039 where 0.00039 is due) and Genz's integration is slow
+CROWDED = [
+    ([0.25, 0.32, 0.39, 0.48, 0.59, 0.65, 0.71, 0.85, 0.93, 0.94, 1.0], 0.01, "pocock"),
+    ([0.15, 0.45, 0.53, 0.69, 0.78, 0.88, 0.89, 1.0], 0.025, "pocock"),
+    (
+        [0.03, 0.07, 0.56, 0.58, 0.68, 0.71, 0.72, 0.74, 0.78, 0.94, 0.96, 1.0],
+        0.01,
+        "obrien-fleming",
+    ),
+    ([0.1, 0.39, 0.69, 0.87, 0.9, 0.91, 0.95, 1.0], 0.025, "obrien-fleming"),
+]
+
+
+@pytest.mark.parametrize(("rates", "alpha", "spending"), CROWDED)
+def test_crowded_boundaries_spend_alpha_look_by_look_in_simulation(
+    rates: list[float], alpha: float, spending: Spending
+) -> None:
+    """Brownian motion simulated at the looks: an oracle independent of any integration grid."""
+    t = np.array(rates)
+    c = boundaries(t, alpha=alpha, spending=spending)
+    due = np.diff(alpha_spent(t, alpha=alpha, spending=spending), prepend=0.0)
+    n = 1_000_000
+    rng = np.random.default_rng(20261204)
+    path = np.zeros(n)
+    alive = np.ones(n, dtype=bool)
+    for k in range(len(t)):
+        path += rng.normal(0.0, np.sqrt(t[k] - (t[k - 1] if k else 0.0)), n)
+        crossed = alive & (path / np.sqrt(t[k]) >= c[k])
+        alive &= ~crossed
+        share = crossed.mean()
+        assert abs(share - due[k]) < 5 * np.sqrt(due[k] / n) + 2e-6, (k, share, due[k])
+    # and the crossing probabilities computed for these boundaries are the ones simulated
+    np.testing.assert_allclose(crossing_probabilities(c, t), due, rtol=2e-3, atol=1e-9)
 
 
 @pytest.mark.parametrize("case", CASES[::3], ids=[_id(c) for c in CASES[::3]])
