@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -486,3 +487,66 @@ def test_a_live_first_call_names_a_scope_that_matches_no_host(
         assert "baseline scope" not in err
         assert main(argv) == 4  # said once: the next calls ask nothing until look 1 is due
         assert dd.requests == 1 and "role:canry" not in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("live_env")
+@pytest.mark.parametrize("command", [["watch"], ["judge", "--state", "{state}"]])
+def test_data_later_than_the_late_limit_ends_with_no_verdict_and_keeps_the_looks(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: list[str],
+) -> None:
+    # The agents stopped sending eight minutes after the deploy; 25 minutes after it look 2
+    # (minute 10) is due without its data.  The first call takes look 1 and starts the wait
+    # (exit 4: an intake delay may end).  Once the wait, counted from that call, passes
+    # --late-limit, the data is missing: exit 3, look 1 kept, and the wait is not restarted.
+    config, _, start, frame = _setup(tmp_path)
+    served, t0 = _live(frame, start, 25)
+    served = served[served["timestamp"] < pd.Timestamp(t0) + pd.Timedelta(minutes=8)]
+    state = tmp_path / "late.json"
+    argv = [c.replace("{state}", str(state)) for c in command]
+    argv = [argv[0], str(config), *argv[1:], "--start", t0, "--state", str(state)]
+    argv += ["--late-limit", "10m"]
+    with FakeDatadog(served, scopes=TAGS) as dd:
+        monkeypatch.setenv("DATADOG_HOST", dd.url)
+        assert main(["judge", *argv[1:]] if command[0] == "watch" else argv) == 4
+        first = json.loads(state.read_text())
+        assert len(first["looks"]) == 1 and first["waiting_since"] is not None
+        waited = pd.Timestamp.now(tz="UTC") - pd.Timestamp(first["waiting_since"])
+        assert waited < pd.Timedelta(minutes=1)
+        # as if that call had been 11 minutes ago
+        moved = pd.Timestamp(first["waiting_since"]) - pd.Timedelta(minutes=11)
+        state.write_text(json.dumps({**first, "waiting_since": _iso(moved)}))
+        capsys.readouterr()
+        assert main(argv) == 3
+    err = capsys.readouterr().err
+    reach = (pd.Timestamp(t0) + pd.Timedelta(minutes=8)).strftime("%H:%M:%SZ")
+    assert re.search(
+        r"error: no data for look 2 has arrived in 11 min of waiting "
+        rf"\(the data reaches {reach}; --late-limit 10 min\); no verdict",
+        err,
+    ), err
+    assert "Traceback" not in err
+    last = json.loads(state.read_text())
+    assert len(last["looks"]) == 1 and last["waiting_since"] == _iso(moved)
+
+
+def test_a_replay_served_as_of_a_moving_clock_never_waits_long(replay: dict[str, Any]) -> None:
+    # Every look of a replay of last week fell due days ago in data time; its data comes at
+    # ten data minutes a wall second.  A wait counted on this machine's clock from the first
+    # poll that saw the look due is well under the 5-second limit; one counted from the look's
+    # data time would end the watch with no verdict at once.
+    code = main(
+        [
+            "watch",
+            str(replay["config"]),
+            "--start",
+            _iso(replay["start"]),
+            "--poll",
+            "0.2",
+            "--late-limit",
+            "5",
+        ]
+    )
+    assert code == 1

@@ -26,7 +26,13 @@ from canarystats.cli.inputs import (
     read_data,
 )
 from canarystats.cli.monitor_states import add_monitor_flags, monitor_states
-from canarystats.cli.options import EPILOG, REPORT_FORMATS, add_window_flags, score
+from canarystats.cli.options import (
+    EPILOG,
+    REPORT_FORMATS,
+    add_late_limit_flag,
+    add_window_flags,
+    score,
+)
 from canarystats.cli.post_event import add_post_flags, post_verdict
 from canarystats.methods.registry import method_names
 
@@ -105,6 +111,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         help="judge sequentially (the config's sequential plan): take the looks due so far, "
         "keep them in FILE, exit 4 while undecided; call again until 0, 1 or 3",
     )
+    add_late_limit_flag(parser, scope="with --state: ")
     add_monitor_flags(parser)
     add_post_flags(parser)
     return parser

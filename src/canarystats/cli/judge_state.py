@@ -69,6 +69,9 @@ class Poll:
     window: Window | None
     scopes: dict[str, str]
     decided_before: bool
+    #: why the canary ends without a verdict: the next due look's data is later than
+    #: ``--late-limit`` (None while it may still arrive)
+    late: str | None = None
 
 
 def sequential_setup(
@@ -137,7 +140,8 @@ def poll(
 
     plan = config.sequential
     assert plan is not None  # sequential_setup refused a config without one
-    now = pd.Timestamp.now(tz="UTC") - pd.Timedelta(seconds=INGEST_DELAY_S)
+    wall = pd.Timestamp.now(tz="UTC")
+    now = wall - pd.Timedelta(seconds=INGEST_DELAY_S)
     # Between looks no new look can be due: nothing is asked, so a pipeline that calls every
     # few seconds costs the source one query per look, and the call repeats where the looks
     # stand.  A first call asks anyway, so wrong keys or scopes show at once, unless Datadog
@@ -175,7 +179,39 @@ def poll(
         result, updated = judge_sequential(
             config, frame, start=start, end=end, state=state, monitors=states
         )
-    return Poll(result, updated, frame, window, scopes, state.decision is not None)
+    updated, late = _waiting(updated, state, args, len(due), wall, end)
+    return Poll(result, updated, frame, window, scopes, state.decision is not None, late)
+
+
+def _waiting(
+    updated: SequentialState,
+    before: SequentialState,
+    args: argparse.Namespace,
+    due: int,
+    wall: pd.Timestamp,
+    end: datetime | pd.Timestamp,
+) -> tuple[SequentialState, str | None]:
+    """The state with the time its next due look has waited for data since, and why the canary
+    ends without a verdict when that is longer than ``--late-limit`` (None otherwise).
+
+    An intake delay passes, a broken agent does not.  The wait is counted on this machine's
+    clock from the first call that found the look due without its data, so a replay served as
+    of a moving clock waits no longer than a live canary does.
+    """
+    limit = args.late_limit
+    taken = len(updated.looks)
+    if args.data is not None or updated.decision is not None or taken >= due:
+        return replace(updated, waiting_since=None), None
+    kept = before.waiting_since if taken == len(before.looks) else None
+    since = wall if kept is None else pd.Timestamp(kept)
+    updated = replace(updated, waiting_since=since.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    waited = (wall - since).total_seconds()
+    if waited <= limit:
+        return updated, None
+    return updated, (
+        f"no data for look {taken + 1} has arrived in {waited / 60:.0f} min of waiting (the data "
+        f"reaches {pd.Timestamp(end).strftime('%H:%M:%SZ')}; --late-limit {limit / 60:g} min)"
+    )
 
 
 def run_with_state(args: argparse.Namespace, console: Console) -> int:
@@ -198,6 +234,14 @@ def run_with_state(args: argparse.Namespace, console: Console) -> int:
         finish.soft_fail_note()
         return finish.code
     write_state(args.state, polled.state)
+    if polled.late is not None:
+        console.note(
+            f"error: {polled.late}; no verdict. The looks are kept in {args.state}: call again "
+            "to go on once the data arrives"
+        )
+        finish = Finish(args, console, None, int(ExitCode.NO_VERDICT))
+        finish.soft_fail_note()
+        return finish.code
     return conclude(config, args, console, polled)
 
 

@@ -19,11 +19,13 @@ from canarystats.timeparse import parse_duration
 
 __all__ = [
     "EPILOG",
+    "LATE_LIMIT_S",
     "REPORT_FORMATS",
     "TABLE_FORMATS",
     "DashValueParser",
     "Parser",
     "UsageError",
+    "add_late_limit_flag",
     "add_verbosity_flags",
     "add_window_flags",
     "attach_dash_values",
@@ -39,6 +41,9 @@ __all__ = [
 REPORT_FORMATS = ("text", "markdown", "json", "junit", "html")
 #: the formats of the commands that print a table or its JSON (``history``, ``plan``)
 TABLE_FORMATS = ("text", "json")
+#: seconds a due look's data may be late before a sequential canary ends with no verdict: longer
+#: than Datadog's usual intake delay and its cloud integrations' crawl (about 10 minutes)
+LATE_LIMIT_S = 900
 
 
 def _exit_code_lines() -> str:
@@ -343,6 +348,27 @@ def score(text: str) -> float:
     if not 0.0 <= value <= 100.0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a score in [0, 100]")
     return value
+
+
+def add_late_limit_flag(parser: argparse.ArgumentParser, *, scope: str = "") -> None:
+    """Add ``--late-limit``: how long a due look's data may be late (``watch``, ``judge --state``).
+
+    Examples
+    --------
+    >>> parser = argparse.ArgumentParser()
+    >>> add_late_limit_flag(parser)
+    >>> parser.parse_args(["--late-limit", "30m"]).late_limit, parser.parse_args([]).late_limit
+    (1800.0, 900.0)
+    """
+    parser.add_argument(
+        "--late-limit",
+        type=positive_seconds("late-limit"),
+        default=float(LATE_LIMIT_S),
+        metavar="DUR",
+        help=f"{scope}how long a due look's data may be late before the canary ends with no "
+        "verdict (exit 3; the looks are kept): seconds or a duration (default 15m); metrics that "
+        "Datadog crawls from a cloud provider can need more",
+    )
 
 
 def add_verbosity_flags(parser: argparse.ArgumentParser, *, default: Any = None) -> None:

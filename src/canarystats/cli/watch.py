@@ -19,7 +19,13 @@ from typing import Any
 
 from canarystats.cli.console import Console
 from canarystats.cli.monitor_states import add_monitor_flags
-from canarystats.cli.options import EPILOG, REPORT_FORMATS, add_window_flags, positive_seconds
+from canarystats.cli.options import (
+    EPILOG,
+    REPORT_FORMATS,
+    add_late_limit_flag,
+    add_window_flags,
+    positive_seconds,
+)
 from canarystats.cli.post_event import add_post_flags
 from canarystats.errors import SourceError
 from canarystats.exit_codes import ExitCode
@@ -63,6 +69,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         help="longest wait between polls while a due look's data is late: seconds or a "
         "duration such as 1m (default 30 s)",
     )
+    add_late_limit_flag(parser)
     parser.add_argument(
         "--format",
         choices=REPORT_FORMATS,
@@ -112,6 +119,12 @@ def run(args: argparse.Namespace, console: Console) -> int:
                 result = polled.result
                 if len(state.looks) > taken or result.verdict != "undecided":
                     console.note(look_line(result))
+                if polled.late is not None:
+                    console.note(
+                        f"error: {polled.late}; no verdict ({_where(state, plan.horizon)}); "
+                        + _kept(args.state)
+                    )
+                    return int(ExitCode.NO_VERDICT)
                 if result.verdict != "undecided":
                     return conclude(config, args, console, polled)
                 late = 0 if len(state.looks) > taken else late
@@ -120,13 +133,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
                 late += overdue
                 time.sleep(wait)
         except KeyboardInterrupt:
-            where = _where(state, plan.horizon)
-            kept = (
-                f"the looks are in {args.state}; run the same command to resume"
-                if args.state is not None
-                else "without --state the looks are lost"
-            )
-            console.note(f"watch: interrupted {where}; {kept}")
+            console.note(f"watch: interrupted {_where(state, plan.horizon)}; {_kept(args.state)}")
             return int(ExitCode.INTERRUPTED)
 
 
@@ -145,6 +152,12 @@ def look_line(result: Any) -> str:
         f"look {d.look} of {plan.n_looks}, minute {d.at / 60:g} of {plan.horizon / 60:g}: "
         f"{verdict}; " + ", ".join(parts)
     )
+
+
+def _kept(path: str | None) -> str:
+    if path is None:
+        return "without --state the looks are lost"
+    return f"the looks are in {path}; run the same command to resume"
 
 
 def _where(state: Any, horizon: int) -> str:

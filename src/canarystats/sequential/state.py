@@ -41,7 +41,9 @@ class SequentialState:
 
     ``digest`` identifies the config the looks were taken under (:func:`config_digest`);
     ``start`` is the canary start, ISO 8601 UTC; ``decision`` is None while undecided, else
-    ``{"verdict", "look", "at", "early", "failed", "reason", "exit_code"}``.
+    ``{"verdict", "look", "at", "early", "failed", "reason", "exit_code"}``; ``waiting_since``
+    is the wall-clock time (ISO 8601 UTC) at which a call first found the next look due without
+    its data, None while no look waits.
     """
 
     digest: str
@@ -49,6 +51,7 @@ class SequentialState:
     looks: tuple[dict[str, LookMetric], ...] = ()
     decision: dict[str, Any] | None = None
     calls: int = 0
+    waiting_since: str | None = None
 
 
 def config_digest(config: CanaryConfig) -> str:
@@ -122,6 +125,7 @@ def read_state(
         looks=looks,
         decision=decision,
         calls=_calls(data.get("calls", 0)),
+        waiting_since=_moment(data.get("waiting_since")),
     )
 
 
@@ -140,6 +144,11 @@ def _parses(text: str) -> pd.Timestamp | None:
         return None
 
 
+def _moment(value: Any) -> str | None:
+    # A damaged wait time restarts the wait: the worst it costs is waiting longer.
+    return value if isinstance(value, str) and _parses(value) is not None else None
+
+
 def _calls(value: Any) -> int:
     return value if isinstance(value, int) and value >= 0 else 0
 
@@ -156,6 +165,7 @@ def write_state(path: str | Path, state: SequentialState) -> None:
         "calls": state.calls,
         "looks": [{name: m.as_dict() for name, m in look.items()} for look in state.looks],
         "decision": state.decision,
+        "waiting_since": state.waiting_since,
     }
     write_atomic(path, json.dumps(payload, indent=1, allow_nan=False) + "\n", flag="--state")
 
