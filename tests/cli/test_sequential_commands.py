@@ -518,7 +518,11 @@ def test_data_later_than_the_late_limit_ends_with_no_verdict_and_keeps_the_looks
         # as if that call had been 11 minutes ago
         moved = pd.Timestamp(first["waiting_since"]) - pd.Timedelta(minutes=11)
         state.write_text(json.dumps({**first, "waiting_since": _iso(moved)}))
-        capsys.readouterr()
+        said = capsys.readouterr().err
+        assert (
+            f"look 2 is due but its data has not arrived yet (waiting since "
+            f"{first['waiting_since']}; --late-limit 10 min)" in said
+        )
         assert main(argv) == 3
     err = capsys.readouterr().err
     reach = (pd.Timestamp(t0) + pd.Timedelta(minutes=8)).strftime("%H:%M:%SZ")

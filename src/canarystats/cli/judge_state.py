@@ -180,6 +180,16 @@ def poll(
             config, frame, start=start, end=end, state=state, monitors=states
         )
     updated, late = _waiting(updated, state, args, len(due), wall, end)
+    if (
+        updated.waiting_since is not None
+        and late is None
+        and getattr(args, "command", None) != "watch"
+    ):
+        # watch polls again by itself; a pipeline's call should say why it took no look
+        console.progress(
+            f"look {len(updated.looks) + 1} is due but its data has not arrived yet (waiting "
+            f"since {updated.waiting_since}; --late-limit {args.late_limit / 60:g} min)"
+        )
     return Poll(result, updated, frame, window, scopes, state.decision is not None, late)
 
 
