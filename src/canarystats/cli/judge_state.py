@@ -69,8 +69,8 @@ class Poll:
     window: Window | None
     scopes: dict[str, str]
     decided_before: bool
-    #: why the canary ends without a verdict: the next due look's data is later than
-    #: ``--late-limit`` (None while it may still arrive)
+    #: why the canary ends without a verdict: the next due look has waited for its data longer
+    #: than ``--late-limit`` (None while the data may still arrive)
     late: str | None = None
 
 
