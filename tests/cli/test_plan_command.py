@@ -82,3 +82,35 @@ def test_a_past_longer_than_the_data_says_so(capsys: pytest.CaptureFixture[str])
     # others".
     assert out.count("  no metric is reachable with up to 4 canary hosts in 30 minutes") == 2
     assert "for the others" not in out and "canary host: not reachable" not in out
+
+
+def test_a_plan_from_datadog_is_the_plan_from_the_baseline_it_fetched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before a canary runs, plan asks Datadog for the baseline's hosts only; the plan must be
+    # the one made from the same hosts' rows saved to a file.
+    import pandas as pd
+
+    from canarystats.config import load_config
+    from canarystats.testing import FakeDatadog
+    from canarystats.testing.config_frame import frame_for_config
+
+    frame = pd.read_csv(HEALTHY, parse_dates=["timestamp"])
+    saved = tmp_path / "baseline.csv"
+    frame[frame["cohort"] == "baseline"].to_csv(saved, index=False)
+    window = ["--start", "2026-03-11T16:15:00Z", "--end", "2026-03-11T16:45:00Z"]
+    options = [*window, "--change", "0.3", "--format", "json"]
+    assert main(["plan", WEB, "--data", str(saved), *options]) == 0
+    from_file = json.loads(capsys.readouterr().out)
+    monkeypatch.setenv("DD_API_KEY", "key-abc-123")
+    monkeypatch.setenv("DD_APP_KEY", "app-abc-456")
+    tags = {"role:canary": "canary", "role:baseline": "baseline"}
+    with FakeDatadog(frame_for_config(frame, load_config(WEB)), scopes=tags) as dd:
+        monkeypatch.setenv("DATADOG_HOST", dd.url)
+        assert main(["plan", WEB, *options]) == 0
+        asked = [q for r in dd.received if "query" in r.path for q in r.queries]
+    from_datadog = json.loads(capsys.readouterr().out)
+    assert from_datadog == from_file
+    assert from_file["baseline_hosts"] == frame.loc[frame["cohort"] == "baseline", "host"].nunique()
+    assert len(from_file["metrics"]) == 7 and from_file["data_minutes"] == 30
+    assert asked and all("role:canary" not in q for q in asked)

@@ -554,3 +554,55 @@ def test_a_replay_served_as_of_a_moving_clock_never_waits_long(replay: dict[str,
         ]
     )
     assert code == 1
+
+
+@pytest.mark.usefixtures("live_env")
+def test_a_sequential_decision_is_posted_and_recorded_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A pipeline keeps calling after the decision (a retry, a loop that checks once more): the
+    # event and the history entry come from the call that decided, and from no other.
+    from canarystats.history import summary
+
+    config, data, start, frame = _setup(tmp_path, latency_factor=1.5)
+    want, _ = judge_sequential(load_config(str(config)), frame, start=start)
+    state, history = tmp_path / "s.json", tmp_path / "h.sqlite"
+    codes = []
+    with FakeDatadog() as dd:
+        monkeypatch.setenv("DATADOG_HOST", dd.url)
+        for minutes in (10, 15, 20, 25, 30, 30):
+            end = _iso(start + pd.Timedelta(minutes=minutes))
+            argv = ["judge", str(config), "--data", str(data), "--start", _iso(start)]
+            argv += ["--end", end, "--state", str(state), "--history", str(history)]
+            codes.append(main([*argv, "--post-event", "--post-score"]))
+        events, series = list(dd.events), list(dd.series)
+    decided = codes.index(1)
+    assert set(codes[:decided]) == {4} and set(codes[decided:]) == {1}
+    (event,) = events
+    assert event["tags"][-1] == f"verdict:{want.verdict}"
+    assert f"Failed at minute {want.decision.at / 60:g} of 30 on latency." in event["text"]
+    assert len(series) == 1
+    (row,) = summary(str(history)).to_dict(orient="records")
+    assert row["runs"] == 1 and row["last_verdict"] == want.verdict
+    assert "key-abc-123" not in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("live_env")
+def test_a_state_call_with_datadog_down_is_no_verdict_and_keeps_the_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from canarystats.testing import Fault
+
+    config, _, start, frame = _setup(tmp_path)
+    served, t0 = _live(frame, start, 14)
+    state = tmp_path / "down.json"
+    argv = ["judge", str(config), "--start", t0, "--state", str(state), "--deadline", "3"]
+    with FakeDatadog(served, scopes=TAGS) as dd:
+        monkeypatch.setenv("DATADOG_HOST", dd.url)
+        dd.inject(Fault(status=503, times=None))
+        assert main(argv) == 3
+        err = capsys.readouterr().err.splitlines()
+        assert not state.exists()
+        assert err[-1].startswith("canarystats: error: ") and "503" in err[-1]
+        assert main([*argv, "--soft-fail"]) == 0  # never a pass: it says what it would be
+        assert "would have exited 3" in capsys.readouterr().err
