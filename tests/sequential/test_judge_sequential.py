@@ -275,3 +275,56 @@ def test_an_absolute_minimum_effect_lets_rare_errors_pass_sooner() -> None:
     assert loose_p[0] < 0.01 < strict_p[-1]
     assert (loose.verdict, strict.verdict) == ("pass", "pass")
     assert loose.early and loose.at < strict.at
+
+
+def _monitor_states(start: pd.Timestamp, *hosts: str) -> pd.DataFrame:
+    from canarystats.monitors import monitor_frame
+
+    fired = (start + pd.Timedelta(minutes=7)).isoformat()
+    cleared = (start + pd.Timedelta(minutes=9)).isoformat()
+    return monitor_frame(
+        [
+            {
+                "monitor_id": 4711,
+                "monitor": "Sidekiq failures",
+                "group": f"host:{host}",
+                "status": "OK",
+                "triggered": fired,
+                "resolved": cleared,
+                "url": "https://app.datadoghq.com/monitors/4711",
+            }
+            for host in hosts
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("hosts", "verdict"),
+    [
+        (("canary-1",), "fail"),
+        (tuple(f"{c}-{i}" for c in ("canary", "baseline") for i in range(3)), "nodata"),
+    ],
+)
+def test_a_monitor_that_fired_decides_at_the_look_whose_window_holds_it(
+    hosts: tuple[str, ...], verdict: str
+) -> None:
+    # Healthy metrics, and a monitor that fired at minute 7 for two minutes: look 1 (minute 5)
+    # has not seen it; look 2 (minute 10) fails the canary on a canary host's alert, and ends
+    # it without a verdict when every host alerted (a shared cause, not the canary).
+    config = load_config({**world_config(), "monitors": {"ids": [4711]}})
+    frame, start = make_world("both", seed=5)
+    states = _monitor_states(start, *hosts)
+    minute = pd.Timedelta(minutes=1)
+    early, _ = judge_sequential(config, frame, start=start, end=start + 6 * minute, monitors=states)
+    assert early.verdict == UNDECIDED and early.decision.look == 1
+    at_ten, state = judge_sequential(
+        config, frame, start=start, end=start + 11 * minute, monitors=states
+    )
+    assert (at_ten.verdict, at_ten.decision.look, at_ten.decision.early) == (verdict, 2, False)
+    assert at_ten.judgment is not None and "Sidekiq failures" in at_ten.decision.reason
+    if verdict == "fail":
+        assert at_ten.decision.failed == ("Sidekiq failures",)
+    assert state.decision is not None and state.decision["verdict"] == verdict
+    # Without the states, the same looks are undecided: the monitor decided.
+    plain, _ = judge_sequential(config, frame, start=start, end=start + 11 * minute)
+    assert plain.verdict == UNDECIDED

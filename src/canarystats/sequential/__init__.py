@@ -25,6 +25,7 @@ from canarystats.exit_codes import ExitCode, for_verdict
 from canarystats.frame import frame_window
 from canarystats.labels import Verdict
 from canarystats.monitors.gate import gate_judgment
+from canarystats.monitors.states import states_window
 from canarystats.results import Judgment
 from canarystats.sequential.decide import UNDECIDED, Decision, decide, path_as_dict
 from canarystats.sequential.looks import Look, due_looks, gather_looks
@@ -203,9 +204,21 @@ def _gated(
     monitors: pd.DataFrame | None,
     start: pd.Timestamp,
 ) -> Decision:
-    """The decision with the monitor gate applied to the judgment at its look."""
+    """The decision with the monitor gate applied to the judgment at its look.
+
+    The gate sees the canary window up to the look's time, not up to the data's end: a monitor
+    that fires between two looks decides at the next look, however often the caller asks.
+    """
     assert decision.judgment is not None
-    gated = gate_judgment(decision.judgment, config, frame, monitors, start)
+    at = start + pd.Timedelta(seconds=decision.at)
+    if monitors is not None:
+        saved = states_window(monitors)
+        begin = start if saved is None else pd.Timestamp(saved[0])
+        end = at if saved is None else min(pd.Timestamp(saved[1]), at)
+        monitors = monitors.copy()
+        monitors.attrs["window"] = (begin.to_pydatetime(), end.to_pydatetime())
+    seen = frame[frame["timestamp"] < at] if len(frame) else frame
+    gated = gate_judgment(decision.judgment, config, seen, monitors, start)
     changed = gated.verdict != decision.judgment.verdict
     if not changed or decision.verdict in (Verdict.FAIL, Verdict.MARGINAL):
         return replace(decision, judgment=gated)
