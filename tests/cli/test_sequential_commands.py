@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -197,6 +198,10 @@ def test_watch_follows_the_replay_and_exits_at_the_boundary(
         load_config(str(replay["config"])), replay["frame"], start=replay["start"]
     )
     state = tmp_path / "watch.json"
+    # Every look of this replay fell due long ago in data time; its data comes at ten data
+    # minutes a wall second.  The wait for a look's data counts on this machine's clock from the
+    # first poll that saw it due, so a 5-second --late-limit is never reached; a wait counted
+    # from the look's data time would end the watch with no verdict at once.
     code = main(
         [
             "watch",
@@ -205,6 +210,8 @@ def test_watch_follows_the_replay_and_exits_at_the_boundary(
             _iso(replay["start"]),
             "--poll",
             "0.2",
+            "--late-limit",
+            "5",
             "--state",
             str(state),
         ]
@@ -399,34 +406,36 @@ def test_a_canary_start_in_the_future_is_refused_in_one_line(
     assert main(["judge", str(config), "--start", "+30s", "--state", str(state)]) == 4
 
 
-def _live(frame: pd.DataFrame, start: pd.Timestamp, minutes_ago: int) -> tuple[pd.DataFrame, str]:
-    """The world moved so that its canary started ``minutes_ago`` whole minutes before this
-    minute, with the data Datadog would hold now; and that start."""
+def _live(tmp_path: Path, minutes_ago: int, **world: Any) -> tuple[Path, pd.DataFrame, str]:
+    """A world's config, its data moved so that the canary started ``minutes_ago`` whole
+    minutes before this minute and cut where Datadog would hold it now, and that start."""
+    config, _, start, frame = _setup(tmp_path, **world)
     now = pd.Timestamp.now(tz="UTC").floor("min")
     shift = now - pd.Timedelta(minutes=minutes_ago) - start
     moved = frame.assign(timestamp=frame["timestamp"] + shift)
-    return moved[moved["timestamp"] < now], _iso(start + shift)
+    return config, moved[moved["timestamp"] < now], _iso(start + shift)
 
 
-@pytest.fixture
-def live_env(monkeypatch: pytest.MonkeyPatch) -> None:
+@contextmanager
+def _datadog(served: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDatadog]:
+    """The fake Datadog serving ``served``, with the environment pointing at it."""
     monkeypatch.setenv("DD_API_KEY", "key-abc-123")
     monkeypatch.setenv("DD_APP_KEY", "app-abc-456")
+    with FakeDatadog(served, scopes=TAGS) as dd:
+        monkeypatch.setenv("DATADOG_HOST", dd.url)
+        yield dd
 
 
-@pytest.mark.usefixtures("live_env")
 def test_a_live_pipeline_costs_datadog_one_query_per_look(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Fourteen minutes after the deploy, with the 2-minute intake delay, looks 1 and 2 (minutes
     # 5 and 10) are due and look 3 is not.  A pipeline that calls again at once gets the same
     # status, and Datadog is not asked again.
-    config, _, start, frame = _setup(tmp_path)
-    served, t0 = _live(frame, start, 14)
+    config, served, t0 = _live(tmp_path, 14)
     state = tmp_path / "live.json"
     argv = ["judge", str(config), "--start", t0, "--state", str(state)]
-    with FakeDatadog(served, scopes=TAGS) as dd:
-        monkeypatch.setenv("DATADOG_HOST", dd.url)
+    with _datadog(served, monkeypatch) as dd:
         assert main(argv) == 4
         first = capsys.readouterr()
         assert dd.requests == 1
@@ -442,14 +451,12 @@ def test_a_live_pipeline_costs_datadog_one_query_per_look(
     assert resumed["looks"] == saved["looks"] and resumed["calls"] == saved["calls"] + 1
 
 
-@pytest.mark.usefixtures("live_env")
 def test_a_live_watch_decides_on_its_first_poll_when_started_late(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Started 19 minutes after a slow canary's deploy, watch takes the three due looks in one
     # query and fails at the one that confirms the crossing, as a replay of the same data does.
-    config, _, start, frame = _setup(tmp_path, latency_factor=2.0)
-    served, t0 = _live(frame, start, 19)
+    config, served, t0 = _live(tmp_path, 19, latency_factor=2.0)
     want, _ = judge_sequential(
         load_config(str(config)),
         served,
@@ -457,8 +464,7 @@ def test_a_live_watch_decides_on_its_first_poll_when_started_late(
         end=_iso(pd.Timestamp(t0) + pd.Timedelta(minutes=17)),
     )
     assert want.verdict in ("fail", "marginal") and want.decision.look == 3
-    with FakeDatadog(served, scopes=TAGS) as dd:
-        monkeypatch.setenv("DATADOG_HOST", dd.url)
+    with _datadog(served, monkeypatch) as dd:
         assert main(["watch", str(config), "--start", t0]) == 1
         assert dd.requests == 1
     captured = capsys.readouterr()
@@ -466,17 +472,14 @@ def test_a_live_watch_decides_on_its_first_poll_when_started_late(
     assert "canarystats: look 3 of 6, minute 15 of 30: MARGINAL" in captured.err
 
 
-@pytest.mark.usefixtures("live_env")
 def test_a_live_first_call_names_a_scope_that_matches_no_host(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # A misspelt --canary shows on the first call, minutes before the first look could.
-    config, _, start, frame = _setup(tmp_path)
-    served, t0 = _live(frame, start, 4)
+    config, served, t0 = _live(tmp_path, 4)
     state = tmp_path / "typo.json"
     argv = ["judge", str(config), "--start", t0, "--state", str(state), "--canary", "role:canry"]
-    with FakeDatadog(served, scopes=TAGS) as dd:
-        monkeypatch.setenv("DATADOG_HOST", dd.url)
+    with _datadog(served, monkeypatch) as dd:
         assert main(argv) == 4
         err = capsys.readouterr().err
         assert dd.requests == 1
@@ -489,7 +492,6 @@ def test_a_live_first_call_names_a_scope_that_matches_no_host(
         assert dd.requests == 1 and "role:canry" not in capsys.readouterr().err
 
 
-@pytest.mark.usefixtures("live_env")
 @pytest.mark.parametrize("command", [["watch"], ["judge", "--state", "{state}"]])
 def test_data_later_than_the_late_limit_ends_with_no_verdict_and_keeps_the_looks(
     tmp_path: Path,
@@ -501,15 +503,13 @@ def test_data_later_than_the_late_limit_ends_with_no_verdict_and_keeps_the_looks
     # (minute 10) is due without its data.  The first call takes look 1 and starts the wait
     # (exit 4: an intake delay may end).  Once the wait, counted from that call, passes
     # --late-limit, the data is missing: exit 3, look 1 kept, and the wait is not restarted.
-    config, _, start, frame = _setup(tmp_path)
-    served, t0 = _live(frame, start, 25)
+    config, served, t0 = _live(tmp_path, 25)
     served = served[served["timestamp"] < pd.Timestamp(t0) + pd.Timedelta(minutes=8)]
     state = tmp_path / "late.json"
     argv = [c.replace("{state}", str(state)) for c in command]
     argv = [argv[0], str(config), *argv[1:], "--start", t0, "--state", str(state)]
     argv += ["--late-limit", "10m"]
-    with FakeDatadog(served, scopes=TAGS) as dd:
-        monkeypatch.setenv("DATADOG_HOST", dd.url)
+    with _datadog(served, monkeypatch):
         assert main(["judge", *argv[1:]] if command[0] == "watch" else argv) == 4
         first = json.loads(state.read_text())
         assert len(first["looks"]) == 1 and first["waiting_since"] is not None
@@ -536,27 +536,6 @@ def test_data_later_than_the_late_limit_ends_with_no_verdict_and_keeps_the_looks
     assert len(last["looks"]) == 1 and last["waiting_since"] == _iso(moved)
 
 
-def test_a_replay_served_as_of_a_moving_clock_never_waits_long(replay: dict[str, Any]) -> None:
-    # Every look of a replay of last week fell due days ago in data time; its data comes at
-    # ten data minutes a wall second.  A wait counted on this machine's clock from the first
-    # poll that saw the look due is well under the 5-second limit; one counted from the look's
-    # data time would end the watch with no verdict at once.
-    code = main(
-        [
-            "watch",
-            str(replay["config"]),
-            "--start",
-            _iso(replay["start"]),
-            "--poll",
-            "0.2",
-            "--late-limit",
-            "5",
-        ]
-    )
-    assert code == 1
-
-
-@pytest.mark.usefixtures("live_env")
 def test_a_sequential_decision_is_posted_and_recorded_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -568,8 +547,7 @@ def test_a_sequential_decision_is_posted_and_recorded_once(
     want, _ = judge_sequential(load_config(str(config)), frame, start=start)
     state, history = tmp_path / "s.json", tmp_path / "h.sqlite"
     codes = []
-    with FakeDatadog() as dd:
-        monkeypatch.setenv("DATADOG_HOST", dd.url)
+    with _datadog(frame.iloc[:0], monkeypatch) as dd:  # it takes the posts; the data is a file
         for minutes in (10, 15, 20, 25, 30, 30):
             end = _iso(start + pd.Timedelta(minutes=minutes))
             argv = ["judge", str(config), "--data", str(data), "--start", _iso(start)]
@@ -587,18 +565,15 @@ def test_a_sequential_decision_is_posted_and_recorded_once(
     assert "key-abc-123" not in capsys.readouterr().err
 
 
-@pytest.mark.usefixtures("live_env")
 def test_a_state_call_with_datadog_down_is_no_verdict_and_keeps_the_state(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from canarystats.testing import Fault
 
-    config, _, start, frame = _setup(tmp_path)
-    served, t0 = _live(frame, start, 14)
+    config, served, t0 = _live(tmp_path, 14)
     state = tmp_path / "down.json"
     argv = ["judge", str(config), "--start", t0, "--state", str(state), "--deadline", "3"]
-    with FakeDatadog(served, scopes=TAGS) as dd:
-        monkeypatch.setenv("DATADOG_HOST", dd.url)
+    with _datadog(served, monkeypatch) as dd:
         dd.inject(Fault(status=503, times=None))
         assert main(argv) == 3
         err = capsys.readouterr().err.splitlines()
