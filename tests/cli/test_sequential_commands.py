@@ -179,6 +179,41 @@ def test_bad_state_calls_are_one_line_and_exit_2(
     assert (state.read_text() if state.exists() else None) == before
 
 
+@pytest.mark.parametrize("fmt", ["junit", "markdown", "html"])
+def test_an_undecided_call_reports_in_the_format_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    # A pipeline that keeps --output report.xml for its JUnit step, or posts the Markdown,
+    # gets a document of that format while undecided too, not the plain status lines.
+    import xml.etree.ElementTree as ET
+
+    config, data, start, _ = _setup(tmp_path)
+    end = _iso(start + pd.Timedelta(minutes=6))
+    argv = ["judge", str(config), "--data", str(data), "--start", _iso(start), "--end", end]
+    out = tmp_path / f"status.{fmt}"
+    argv += ["--state", str(tmp_path / "s.json"), "--format", fmt, "--output", str(out)]
+    assert main(argv) == 4
+    body = out.read_text()
+    metrics = [m["name"] for m in world_config()["metrics"]]
+    if fmt == "junit":
+        suite = ET.fromstring(body).find("testsuite")
+        assert suite is not None and suite.get("skipped") == str(len(metrics))
+        props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+        assert props["verdict"] == "undecided" and props["sequential"].startswith("Undecided")
+        cases = {c.get("name"): c.find("skipped") for c in suite.iter("testcase")}
+        assert list(cases) == metrics
+        assert all(
+            c is not None and c.get("message", "").startswith("undecided: ") for c in cases.values()
+        )
+    elif fmt == "markdown":
+        assert body.startswith("### UNDECIDED: canary world, look 1 of 6 (minute 5 of 30;")
+        assert all(f"| `{m}` |" in body for m in metrics)
+    else:
+        assert body.startswith("<!DOCTYPE html>") and "<h1>UNDECIDED: canary world</h1>" in body
+        assert all(f"<code>{m}</code>" in body for m in metrics)
+    assert "UNDECIDED" not in capsys.readouterr().out  # written to --output, not printed
+
+
 @pytest.fixture
 def replay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """The fake Datadog serving a slow canary as it arrives, 10 data minutes a wall second."""

@@ -32,7 +32,7 @@ from canarystats.cli.monitor_states import monitor_states
 from canarystats.cli.post_event import post_verdict
 from canarystats.errors import ConfigError, SourceError
 from canarystats.exit_codes import ExitCode
-from canarystats.report.sequential_text import p_text
+from canarystats.report.sequential_status import render_status
 
 if TYPE_CHECKING:
     from canarystats.config import CanaryConfig
@@ -48,7 +48,6 @@ __all__ = [
     "poll",
     "run_with_state",
     "sequential_setup",
-    "status_text",
 ]
 
 #: how far behind the present Datadog's latest buckets may still be filling in: a look is due
@@ -265,11 +264,7 @@ def conclude(config: CanaryConfig, args: argparse.Namespace, console: Console, p
     finish = Finish(args, console, result.judgment, code)
     polled = judged_part(polled)
     if result.verdict == "undecided" or result.judgment is None:
-        report = (
-            render_status_json(result)
-            if args.format == "json"
-            else status_text(result, config.name)
-        )
+        report = render_status(result, config.name, args.format)
     else:
         report = render(
             result.judgment,
@@ -339,42 +334,3 @@ def data_reach(frame: pd.DataFrame, step: int, asked: datetime) -> pd.Timestamp:
     span = frame_window(frame, step)
     limit = pd.Timestamp(asked)
     return limit if span is None else min(pd.Timestamp(span[1]), limit)
-
-
-def status_text(result: SequentialJudgment, name: str) -> str:
-    """The few lines a poll prints while undecided: where the canary ``name`` (its config's)
-    stands, metric by metric.
-
-    Examples
-    --------
-    >>> status_text(result, "web")  # doctest: +SKIP
-    'UNDECIDED  canary web: look 2 of 6 (minute 10 of 30) ...'
-    """
-    d, plan = result.decision, result.plan
-    lines = [
-        f"UNDECIDED  canary {name}: look {d.look} of {plan.n_looks} "
-        f"(minute {d.at / 60:g} of {plan.horizon / 60:g}; started {result.start})",
-        d.reason,
-    ]
-    for path in d.paths.values():
-        if not path.status:
-            continue
-        n = len(path.status) - 1
-        lines.append(
-            f"  {path.name}: {path.status[n]} (to fail: {_p(path.p_fail[n])}, "
-            f"to pass early: {_p(path.p_pass[n])})"
-        )
-    return "\n".join(lines) + "\n"
-
-
-def render_status_json(result: SequentialJudgment) -> str:
-    """The undecided status as JSON: the sequential part of the JSON report."""
-    import json
-
-    payload = {"verdict": result.verdict, "sequential": result.as_dict()}
-    return json.dumps(payload, indent=2, allow_nan=False) + "\n"
-
-
-def _p(x: float) -> str:
-    text = p_text(x)
-    return text if text == "n/a" else f"p {text}"
