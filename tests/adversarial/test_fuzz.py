@@ -380,3 +380,21 @@ def test_mangled_json_frames_end_in_a_verdict_or_one_line(
     _check_outcome(code, out, err)
     if code == 0:
         assert _judged_something(out)
+
+
+@FUZZ
+@given(edits=mutations)
+def test_mangled_state_files_end_in_a_look_or_one_line(edits: list[tuple[int, str, Any]]) -> None:
+    # A state file is the user's too: edited by hand, cut short by a full disk, copied between
+    # canaries.  The next call takes its look or says in one line what is wrong with the file.
+    incident = str(ROOT / "fixtures" / "seed-incident.csv")
+    config = str(ROOT / "examples" / "web.yaml")
+    start = "2026-03-10T15:00:00Z"
+    with tempfile.TemporaryDirectory() as tmp:
+        state = Path(tmp) / "state.json"
+        call = ["judge", config, "--data", incident, "--start", start, "--state", str(state)]
+        assert _run([*call, "--end", "2026-03-10T15:06:00Z"])[0] == 4
+        state.write_text(_mutated_document(state, edits), encoding="utf-8")
+        code, out, err = _run([*call, "--end", "2026-03-10T15:11:00Z"])
+    assert code in (1, 2, 4), (code, err)
+    _check_outcome(2 if code == 2 else 0, out, err)

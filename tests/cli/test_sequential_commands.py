@@ -129,6 +129,11 @@ def test_judge_state_json_while_undecided_is_the_sequential_part(
         ("other-start", "belongs to the canary started at"),
         ("not-json", "not a canarystats state file"),
         ("damaged-decision", "its decision is damaged"),
+        ("decision-at-a-look-not-taken", "its decision is damaged"),
+        ("look-without-a-metric", "look 1 is damaged (it does not hold the config's metrics: cpu)"),
+        ("look-with-text", "a look is damaged (p_fail is 'low', not a number)"),
+        ("negative-events", "a look is damaged (canary_events is -3, not a finite number 0 or"),
+        ("more-looks-than-the-plan", "holds 7 looks, but the plan has 6"),
         ("no-plan", "needs a sequential plan in the config; add sequential:"),
         ("lookback", "drop --lookback"),
     ],
@@ -163,6 +168,21 @@ def test_bad_state_calls_are_one_line_and_exit_2(
     elif change == "damaged-decision":
         saved = json.loads(state.read_text())
         saved["decision"] = {"verdict": "fail"}
+        state.write_text(json.dumps(saved))
+    elif change != "no-plan" and change != "lookback":
+        saved = json.loads(state.read_text())
+        look = saved["looks"][0]
+        if change == "decision-at-a-look-not-taken":
+            saved["decision"] = {"verdict": "fail", "look": 2, "at": 600, "early": False}
+            saved["decision"] |= {"failed": ["cpu"], "reason": "Failed at minute 10 of 30."}
+        elif change == "look-without-a-metric":
+            del look["cpu"]
+        elif change == "look-with-text":
+            look["latency"]["p_fail"] = "low"
+        elif change == "negative-events":
+            look["errors"]["canary_events"] = -3
+        else:
+            saved["looks"] *= 7
         state.write_text(json.dumps(saved))
     elif change == "no-plan":
         plain = dict(world_config(), scopes=SCOPES)

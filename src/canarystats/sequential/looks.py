@@ -64,9 +64,54 @@ class LookMetric:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LookMetric:
-        """The inverse of :meth:`as_dict`."""
+        """The inverse of :meth:`as_dict`.
+
+        Raises ``TypeError`` or ``ValueError`` naming the field when ``data`` is not what
+        :meth:`as_dict` writes (a state file edited or damaged).
+
+        Examples
+        --------
+        >>> LookMetric.from_dict({"kind": "gauge", "p_fail": 0.01, "p_pass": None}).p_fail
+        0.01
+        >>> LookMetric.from_dict({"kind": "gauge", "p_fail": "low"})
+        Traceback (most recent call last):
+        TypeError: p_fail is 'low', not a number
+        """
         values: dict[str, Any] = {k: (math.nan if v is None else v) for k, v in data.items()}
-        return cls(**values)
+        look = cls(**values)
+        for name in _NUMBERS:
+            value = getattr(look, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(f"{name} is {value!r}, not a number")
+        for name in ("p_fail", "p_pass"):
+            if not (math.isnan(getattr(look, name)) or 0.0 <= getattr(look, name) <= 1.0):
+                raise ValueError(f"{name} is {getattr(look, name)!r}, not a p-value")
+        for name in _NUMBERS[2:]:
+            value = getattr(look, name)
+            positive = name.endswith("burstiness")
+            if not (math.isfinite(value) and (value > 0 if positive else value >= 0)):
+                bound = "above 0" if positive else "0 or more"
+                raise ValueError(f"{name} is {value!r}, not a finite number {bound}")
+        if look.kind not in ("gauge", "count", "none"):
+            raise ValueError(f"kind is {look.kind!r}, not gauge, count or none")
+        if look.label not in {str(label) for label in Label}:
+            raise ValueError(f"label is {look.label!r}, not a label")
+        if not isinstance(look.breached, bool) or look.sign not in (-1, 0, 1):
+            raise ValueError(f"breached {look.breached!r} or sign {look.sign!r} is not one")
+        return look
+
+
+#: the fields of a look's metric that hold numbers (NaN where none)
+_NUMBERS = (
+    "p_fail",
+    "p_pass",
+    "canary_events",
+    "canary_exposure",
+    "baseline_events",
+    "baseline_exposure",
+    "canary_burstiness",
+    "baseline_burstiness",
+)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -110,14 +111,28 @@ def read_state(
             {name: LookMetric.from_dict(m) for name, m in look.items()}
             for look in data.get("looks", [])
         )
-    except (AttributeError, TypeError) as exc:
+    except (AttributeError, TypeError, ValueError) as exc:
         raise DataError(
             f"--state {target}: a look is damaged ({exc}); start a new state file"
         ) from None
+    times = config.sequential.look_times() if config.sequential is not None else ()
+    if len(looks) > len(times):
+        raise DataError(
+            f"--state {target} holds {len(looks)} looks, but the plan has {len(times)}; start a "
+            "new state file"
+        )
+    names = {m.name for m in config.metrics}
+    for k, look in enumerate(looks, start=1):
+        if set(look) != names:
+            lost = sorted(names ^ set(look))
+            raise DataError(
+                f"--state {target}: look {k} is damaged (it does not hold the config's metrics: "
+                f"{', '.join(lost)}); start a new state file"
+            )
     if not isinstance(data.get("start"), str) or _parses(data["start"]) is None:
         raise DataError(f"--state {target}: its canary start is damaged; start a new state file")
     decision = data.get("decision")
-    if decision is not None and not _valid_record(decision):
+    if decision is not None and not _valid_record(decision, times[: len(looks)]):
         raise DataError(f"--state {target}: its decision is damaged; start a new state file")
     return SequentialState(
         digest=str(data["digest"]),
@@ -129,12 +144,16 @@ def read_state(
     )
 
 
-def _valid_record(record: Any) -> bool:
-    """Whether a decision read back has every field, each of its type."""
+def _valid_record(record: Any, times: Sequence[int]) -> bool:
+    """Whether a decision read back has every field, each of its type, at a look taken
+    (``times``: the times of the looks taken)."""
     types = {"verdict": str, "look": int, "at": int, "early": bool, "failed": list, "reason": str}
-    return isinstance(record, dict) and all(
+    if not isinstance(record, dict) or not all(
         isinstance(record.get(key), kind) for key, kind in types.items()
-    )
+    ):
+        return False
+    look = record["look"]
+    return 1 <= look <= len(times) and record["at"] == times[look - 1]
 
 
 def _parses(text: str) -> pd.Timestamp | None:
