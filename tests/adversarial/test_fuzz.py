@@ -398,3 +398,52 @@ def test_mangled_state_files_end_in_a_look_or_one_line(edits: list[tuple[int, st
         code, out, err = _run([*call, "--end", "2026-03-10T15:11:00Z"])
     assert code in (1, 2, 4), (code, err)
     _check_outcome(2 if code == 2 else 0, out, err)
+
+
+@FUZZ
+@given(edits=mutations)
+def test_mangled_monitor_states_end_in_a_verdict_or_one_line(
+    edits: list[tuple[int, str, Any]],
+) -> None:
+    # The monitor states saved beside a run (fetch --monitor-states) are judged again offline;
+    # a damaged file gives the verdict of what can be read or one line, never a crash.
+    from canarystats.monitors import monitor_frame, write_monitor_states
+
+    window = ("2026-03-10T15:05:00Z", "2026-03-10T15:15:00Z")
+    states = monitor_frame(
+        [
+            {
+                "monitor_id": 4711,
+                "monitor": "Sidekiq job failures are high on {{host.name}}",
+                "group": f"host:{host}",
+                "status": status,
+                "triggered": triggered,
+                "resolved": resolved,
+                "url": "https://app.datadoghq.com/monitors/4711",
+            }
+            for host, status, triggered, resolved in (
+                ("web-04", "OK", "2026-03-10T15:08:00Z", "2026-03-10T15:21:00Z"),
+                ("web-01", "OK", None, None),
+            )
+        ],
+        window=(pd.Timestamp(window[0]).to_pydatetime(), pd.Timestamp(window[1]).to_pydatetime()),
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "states.json"
+        write_monitor_states(states, path)
+        path.write_text(_mutated_document(path, edits), encoding="utf-8")
+        code, out, err = _run(
+            [
+                "judge",
+                str(ROOT / "examples" / "web-monitors.yaml"),
+                "--data",
+                str(ROOT / "fixtures" / "seed-incident.csv"),
+                "--start",
+                window[0],
+                "--end",
+                window[1],
+                "--monitor-states",
+                str(path),
+            ]
+        )
+    _check_outcome(code, out, err)
