@@ -447,3 +447,34 @@ def test_mangled_monitor_states_end_in_a_verdict_or_one_line(
             ]
         )
     _check_outcome(code, out, err)
+
+
+@FUZZ
+@given(
+    cells=st.lists(
+        st.tuples(st.integers(0, 5), st.integers(0, 7), nasty_values), min_size=1, max_size=3
+    )
+)
+def test_mangled_deploy_tables_end_in_results_or_one_line(
+    cells: list[tuple[int, int, Any]],
+) -> None:
+    # A team's deploy table is exported from its CD tool by hand: any cell may be anything.
+    history = ROOT / "fixtures" / "history"
+    deploys = pd.read_csv(history / "deploys.csv", dtype=str, keep_default_na=False).head(6)
+    for row, column, value in cells:
+        deploys.iloc[row, column] = "" if value is None else str(value)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "deploys.csv"
+        deploys.to_csv(path, index=False)
+        code, out, err = _run(
+            [
+                "backtest",
+                str(ROOT / "examples" / "web-backtest.yaml"),
+                str(path),
+                "--data",
+                str(history / "history.csv"),
+                "--output",
+                str(Path(tmp) / "results.csv"),
+            ]
+        )
+    _check_outcome(code, out, err)
