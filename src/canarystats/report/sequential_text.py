@@ -10,6 +10,8 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from canarystats.stats.sequential import P_FLOOR
+
 if TYPE_CHECKING:
     from canarystats.sequential import SequentialJudgment
     from canarystats.sequential.decide import MetricPath
@@ -116,11 +118,15 @@ latency.'
 
 
 def p_text(x: float) -> str:
-    """A p-value in three digits, ``n/a`` where there is none.
+    """A p-value in three digits, ``n/a`` where there is none; below the floor of the
+    sequential p-values, ``<1e-12`` (an anytime p-value of a count can underflow to 0, which
+    no evidence makes true).
 
     Examples
     --------
-    >>> p_text(0.012345), p_text(float("nan"))
-    ('0.0123', 'n/a')
+    >>> p_text(0.012345), p_text(float("nan")), p_text(0.0)
+    ('0.0123', 'n/a', '<1e-12')
     """
-    return "n/a" if not math.isfinite(x) else f"{x:.3g}"
+    if not math.isfinite(x):
+        return "n/a"
+    return f"<{P_FLOOR:g}" if x < P_FLOOR else f"{x:.3g}"
