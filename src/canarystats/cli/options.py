@@ -41,8 +41,8 @@ __all__ = [
 REPORT_FORMATS = ("text", "markdown", "json", "junit", "html")
 #: the formats of the commands that print a table or its JSON (``history``, ``plan``)
 TABLE_FORMATS = ("text", "json")
-#: seconds a due look's data may be late before a sequential canary ends with no verdict: longer
-#: than Datadog's usual intake delay and its cloud integrations' crawl (about 10 minutes)
+#: seconds a due look may wait for its data before a sequential canary ends with no verdict:
+#: longer than Datadog's usual intake delay and its cloud integrations' crawl (about 10 minutes)
 LATE_LIMIT_S = 900
 
 
