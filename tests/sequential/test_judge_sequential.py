@@ -277,11 +277,15 @@ def test_an_absolute_minimum_effect_lets_rare_errors_pass_sooner() -> None:
     assert loose.early and loose.at < strict.at
 
 
-def _monitor_states(start: pd.Timestamp, *hosts: str) -> pd.DataFrame:
+def _monitor_states(
+    start: pd.Timestamp, *hosts: str, fired: float = 7.0, read: float | None = None
+) -> pd.DataFrame:
+    """The states Datadog reports at minute ``read`` of a monitor that fired on ``hosts`` at
+    minute ``fired`` for two minutes (nothing yet if it is read before it fired)."""
     from canarystats.monitors import monitor_frame
 
-    fired = (start + pd.Timedelta(minutes=7)).isoformat()
-    cleared = (start + pd.Timedelta(minutes=9)).isoformat()
+    at = start + pd.Timedelta(minutes=fired)
+    seen = read is None or fired <= read
     return monitor_frame(
         [
             {
@@ -289,8 +293,8 @@ def _monitor_states(start: pd.Timestamp, *hosts: str) -> pd.DataFrame:
                 "monitor": "Sidekiq failures",
                 "group": f"host:{host}",
                 "status": "OK",
-                "triggered": fired,
-                "resolved": cleared,
+                "triggered": at.isoformat() if seen else None,
+                "resolved": (at + pd.Timedelta(minutes=2)).isoformat() if seen else None,
                 "url": "https://app.datadoghq.com/monitors/4711",
             }
             for host in hosts
@@ -328,3 +332,42 @@ def test_a_monitor_that_fired_decides_at_the_look_whose_window_holds_it(
     # Without the states, the same looks are undecided: the monitor decided.
     plain, _ = judge_sequential(config, frame, start=start, end=start + 11 * minute)
     assert plain.verdict == UNDECIDED
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    extra=st.lists(st.floats(0.0, 31.0), max_size=6),
+    fired=st.floats(0.5, 29.0),
+    factor=st.sampled_from([1.0, 1.5]),
+)
+def test_extra_calls_never_change_the_look_a_monitor_decides_at(
+    seed: int, extra: list[float], fired: float, factor: float
+) -> None:
+    # Each call gets the monitor states as Datadog reports them at its time; one call over the
+    # whole run and a pipeline's many calls decide at the same look on the same evidence.
+    config = load_config({**world_config(), "monitors": {"ids": [4711]}})
+    frame, start = make_world("both", seed=seed, latency_factor=factor)
+    verdicts = []
+    for ends in ([30.0], sorted([*extra, *range(1, 31, 2), 30.0])):
+        state = None
+        for minutes in ends:
+            end = start + pd.Timedelta(minutes=minutes)
+            states = _monitor_states(start, "canary-1", fired=fired, read=minutes)
+            result, state = judge_sequential(
+                config,
+                frame[frame["timestamp"] < end],
+                start=start,
+                end=end,
+                state=state,
+                monitors=states,
+            )
+            if result.verdict != UNDECIDED:
+                break  # a pipeline stops calling; later calls repeat the record
+        verdicts.append((result.verdict, result.decision.look, result.decision.failed))
+    assert verdicts[0] == verdicts[1]
+    # Unless it was decided before the monitor fired, the canary is stopped by the first look
+    # after the firing, whatever its metrics say.
+    verdict, look, _ = verdicts[0]
+    if look * 5 >= fired:
+        assert verdict in ("fail", "marginal") and look <= int(fired // 5) + 1

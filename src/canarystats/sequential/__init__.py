@@ -157,14 +157,9 @@ def judge_sequential(
     t0 = utc_timestamp(start)
     if state is None:
         state = SequentialState(config_digest(config), iso_start(t0))
-    times = plan.look_times()
-    data_end = _data_end(frame, config, t0, end)
-    taken = len(state.looks)
-    new = (
-        []
-        if state.decision is not None
-        else [k for k in due_looks(times, t0, data_end) if k > taken]
-    )
+    times, taken = plan.look_times(), len(state.looks)
+    due = due_looks(times, t0, _data_end(frame, config, t0, end))
+    new = [] if state.decision is not None else [k for k in due if k > taken]
     # Without a new look the latest is judged again for its one-shot judgment, where the frame
     # holds its data (a caller that asked the source nothing passes an empty frame).
     wanted = new or ([taken] if taken and not frame.empty else [])
@@ -177,14 +172,17 @@ def judge_sequential(
         for k, metrics in enumerate(state.looks, start=1)
     ] + [fresh[k] for k in new]
     decision = decide(config, plan, looks, config.judge.alpha)
-    kept = looks if decision.verdict == UNDECIDED else looks[: decision.look]
     if decision.judgment is None and decision.look and decision.look not in fresh:
         # A decided state read back: judge the deciding look again, for the report only.
         again = gather_looks(config, frame, t0, [(decision.look, times[decision.look - 1])])[0]
-        kept = [*kept[:-1], replace(kept[-1], judgment=again.judgment)]
-        decision = decide(config, plan, kept, config.judge.alpha)
-    if config.monitors is not None and decision.judgment is not None:
-        decision = _gated(decision, config, frame, monitors, t0)
+        deciding = replace(looks[decision.look - 1], judgment=again.judgment)
+        looks = [*looks[: decision.look - 1], deciding]
+        decision = decide(config, plan, looks, config.judge.alpha)
+    if config.monitors is not None:
+        # Looks taken by earlier calls were gated by them; a decided record is final.
+        first = max(taken, 1) if state.decision is None else decision.look
+        decision = _monitored(config, looks, decision, frame, monitors, t0, first=first)
+    kept = looks if decision.verdict == UNDECIDED else looks[: decision.look]
     if state.decision is not None:  # decided before: the record is final, whatever comes
         decision = _recorded(decision, state.decision)
     result = SequentialJudgment(plan, state.start, decision, max(0, len(kept) - taken))
@@ -195,6 +193,39 @@ def judge_sequential(
         calls=state.calls + 1,
     )
     return result, updated
+
+
+def _monitored(
+    config: CanaryConfig,
+    looks: list[Look],
+    decision: Decision,
+    frame: pd.DataFrame,
+    monitors: pd.DataFrame | None,
+    start: pd.Timestamp,
+    *,
+    first: int,
+) -> Decision:
+    """The decision with the monitor gate applied look by look, from look ``first`` on.
+
+    A monitor that fired on a canary host decides at the first look whose window holds its
+    firing, as a pipeline polling look by look would have seen it; so one call over a whole
+    saved run and many calls between looks decide at the same look.  Looks before ``first``
+    were gated by the calls that took them.
+    """
+    assert config.sequential is not None
+    last = len(looks) if decision.verdict == UNDECIDED else decision.look
+    for k in range(first, last + 1):
+        at = (
+            decision
+            if k == last
+            else decide(config, config.sequential, looks[:k], config.judge.alpha)
+        )
+        if at.judgment is None:
+            continue
+        gated = _gated(at, config, frame, monitors, start)
+        if k == last or gated.verdict != at.verdict:
+            return gated
+    return decision
 
 
 def _gated(
