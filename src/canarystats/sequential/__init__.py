@@ -160,8 +160,9 @@ def judge_sequential(
     times, taken = plan.look_times(), len(state.looks)
     due = due_looks(times, t0, _data_end(frame, config, t0, end))
     new = [] if state.decision is not None else [k for k in due if k > taken]
-    # Without a new look the latest is judged again for its one-shot judgment, where the frame
-    # holds its data (a caller that asked the source nothing passes an empty frame).
+    # Without a new look the latest is judged again for its one-shot judgment (a decided state
+    # read back reports its deciding look, the last it kept), where the frame holds its data (a
+    # caller that asked the source nothing passes an empty frame).
     wanted = new or ([taken] if taken and not frame.empty else [])
     fresh = {
         look.k: look
@@ -172,12 +173,6 @@ def judge_sequential(
         for k, metrics in enumerate(state.looks, start=1)
     ] + [fresh[k] for k in new]
     decision = decide(config, plan, looks, config.judge.alpha)
-    if decision.judgment is None and decision.look and decision.look not in fresh:
-        # A decided state read back: judge the deciding look again, for the report only.
-        again = gather_looks(config, frame, t0, [(decision.look, times[decision.look - 1])])[0]
-        deciding = replace(looks[decision.look - 1], judgment=again.judgment)
-        looks = [*looks[: decision.look - 1], deciding]
-        decision = decide(config, plan, looks, config.judge.alpha)
     if config.monitors is not None:
         # Looks taken by earlier calls were gated by them; a decided record is final.
         first = max(taken, 1) if state.decision is None else decision.look
