@@ -349,6 +349,8 @@ def _table(**change: object) -> list[dict[str, object]]:
         ),
         (_table(canary_scope=" "), "empty canary_scope"),
         (_table(start="yesterday"), "ISO 8601"),
+        (_table(start="-1"), "the time '-1', outside the years 1970-2199"),
+        (_table(end="9999-01-01T00:00:00Z"), "outside the years"),
         (_table(end="2026-01-01T09:00:00Z"), "end not after start"),
         (_table(outcome="ok"), "use good, bad"),
         (_table() + _table(), "appears twice"),

@@ -29,6 +29,7 @@ from numpy.typing import NDArray
 from canarystats.errors import DataError
 from canarystats.frame import validate_frame
 from canarystats.sources.base import MetricQuery, check_scopes, check_window
+from canarystats.timeparse import EARLIEST, LATEST
 
 __all__ = ["DEPLOY_COLUMNS", "HistorySource", "read_deploys"]
 
@@ -138,6 +139,12 @@ def _utc(column: pd.Series, what: str) -> pd.Series:
         ) from None
     if parsed.isna().any():
         raise DataError(f"{what} has empty cells; give every deploy its window")
+    outside = (parsed < pd.Timestamp(EARLIEST)) | (parsed >= pd.Timestamp(LATEST))
+    if outside.any():
+        raise DataError(
+            f"{what} has the time {column[outside].iloc[0]!r}, outside the years "
+            f"{EARLIEST.year}-{LATEST.year - 1}; fix its window"
+        )
     return parsed.astype("datetime64[ns, UTC]")
 
 
