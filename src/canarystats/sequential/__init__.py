@@ -209,6 +209,8 @@ def _monitored(
     """
     assert config.sequential is not None
     last = len(looks) if decision.verdict == UNDECIDED else decision.look
+    if monitors is None:  # nothing read: the gate only says so, at the latest look
+        first = last
     for k in range(first, last + 1):
         at = (
             decision
