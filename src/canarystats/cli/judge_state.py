@@ -32,6 +32,7 @@ from canarystats.cli.monitor_states import monitor_states
 from canarystats.cli.post_event import post_verdict
 from canarystats.errors import ConfigError, SourceError
 from canarystats.exit_codes import ExitCode
+from canarystats.report.context import iso
 from canarystats.report.sequential_status import render_status
 
 if TYPE_CHECKING:
@@ -179,16 +180,6 @@ def poll(
             config, frame, start=start, end=end, state=state, monitors=states
         )
     updated, late = _waiting(updated, state, args, len(due), wall, end)
-    if (
-        updated.waiting_since is not None
-        and late is None
-        and getattr(args, "command", None) != "watch"
-    ):
-        # watch polls again by itself; a pipeline's call should say why it took no look
-        console.progress(
-            f"look {len(updated.looks) + 1} is due but its data has not arrived yet (waiting "
-            f"since {updated.waiting_since}; --late-limit {args.late_limit / 60:g} min)"
-        )
     return Poll(result, updated, frame, window, scopes, state.decision is not None, late)
 
 
@@ -213,7 +204,7 @@ def _waiting(
         return replace(updated, waiting_since=None), None
     kept = before.waiting_since if taken == len(before.looks) else None
     since = wall if kept is None else pd.Timestamp(kept)
-    updated = replace(updated, waiting_since=since.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    updated = replace(updated, waiting_since=iso(since))
     waited = (wall - since).total_seconds()
     if waited <= limit:
         return updated, None
@@ -243,6 +234,13 @@ def run_with_state(args: argparse.Namespace, console: Console) -> int:
         finish.soft_fail_note()
         return finish.code
     write_state(args.state, polled.state)
+    if polled.late is None and polled.state.waiting_since is not None:
+        # A pipeline's call should say why it took no look (watch polls again by itself).
+        console.progress(
+            f"look {len(polled.state.looks) + 1} is due but its data has not arrived yet "
+            f"(waiting since {polled.state.waiting_since}; --late-limit "
+            f"{args.late_limit / 60:g} min)"
+        )
     if polled.late is not None:
         console.note(
             f"error: {polled.late}; no verdict. The looks are kept in {args.state}: call again "

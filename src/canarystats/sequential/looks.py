@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -83,11 +83,10 @@ class LookMetric:
             value = getattr(look, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise TypeError(f"{name} is {value!r}, not a number")
-        for name in ("p_fail", "p_pass"):
-            if not (math.isnan(getattr(look, name)) or 0.0 <= getattr(look, name) <= 1.0):
-                raise ValueError(f"{name} is {getattr(look, name)!r}, not a p-value")
-        for name in _NUMBERS[2:]:
-            value = getattr(look, name)
+            if name.startswith("p_"):
+                if not (math.isnan(value) or 0.0 <= value <= 1.0):
+                    raise ValueError(f"{name} is {value!r}, not a p-value")
+                continue
             positive = name.endswith("burstiness")
             if not (math.isfinite(value) and (value > 0 if positive else value >= 0)):
                 bound = "above 0" if positive else "0 or more"
@@ -102,16 +101,7 @@ class LookMetric:
 
 
 #: the fields of a look's metric that hold numbers (NaN where none)
-_NUMBERS = (
-    "p_fail",
-    "p_pass",
-    "canary_events",
-    "canary_exposure",
-    "baseline_events",
-    "baseline_exposure",
-    "canary_burstiness",
-    "baseline_burstiness",
-)
+_NUMBERS = tuple(f.name for f in fields(LookMetric) if f.type == "float")
 
 
 @dataclass(frozen=True)
