@@ -277,6 +277,69 @@ def test_an_absolute_minimum_effect_lets_rare_errors_pass_sooner() -> None:
     assert loose.early and loose.at < strict.at
 
 
+def test_a_count_is_held_to_its_own_minimum_effect_where_that_is_wider() -> None:
+    # Errors 30 % above the baseline's: a regression against the plan's rate ratio of 1.25, not
+    # against the metric's own minimum effect of 50 %, which the one-shot judge keeps to as
+    # well; so it fails (or waits) under the first and passes early under the second.
+    frame, start = make_world("iid", seed=7, error_factor=1.3, error_rate=0.02)
+    plain = world_config()
+    wide = world_config()
+    wide["metrics"] = [
+        dict(m, min_effect={"relative": 0.5}) if m["name"] == "errors" else m
+        for m in plain["metrics"]
+    ]
+    config, relaxed = load_config(plain), load_config(wide)
+    plan = config.sequential
+    assert plan is not None
+    looks = gather_looks(config, frame, start, list(enumerate(plan.look_times(), start=1)))
+    held, let_go = decide(config, plan, looks, 0.05), decide(relaxed, plan, looks, 0.05)
+    assert "errors" not in (let_go.failed or ())
+    assert let_go.verdict == "pass" and let_go.early
+    assert not held.early
+    assert held.paths["errors"].p_pass[-1] > plan.pass_alpha
+
+
+def test_the_reason_names_what_held_an_early_pass_back() -> None:
+    # Rare errors (0.2 % of 5 requests a second) cannot rule out a rate ratio of 1.25 in 30
+    # minutes even at the baseline's rate: the reason names the metric and the remedy, while
+    # undecided and at the horizon.
+    frame, start = make_world("iid", seed=6, error_rate=0.002, requests_per_minute=300.0)
+    config = load_config(world_config())
+    plan = config.sequential
+    assert plan is not None
+    looks = gather_looks(config, frame, start, list(enumerate(plan.look_times(), start=1)))
+    end = decide(config, plan, looks, 0.05)
+    assert end.verdict == "pass" and not end.early
+    assert "It did not pass early: by the last look errors (p " in end.reason
+    assert "errors has too few events (" in end.reason and "absolute min_effect" in end.reason
+    middle = decide(config, plan, looks[:3], 0.05)
+    assert middle.verdict == UNDECIDED
+    assert "To pass early, errors (p " in middle.reason
+    assert "errors has too few events (" in middle.reason and "baseline so far)" in middle.reason
+    # With the remedy the count is ruled out and nothing is held back.
+    lenient = world_config()
+    lenient["metrics"] = [
+        dict(m, min_effect={"absolute": 0.01}) if m["name"] == "errors" else m
+        for m in lenient["metrics"]
+    ]
+    loose = decide(load_config(lenient), plan, looks, 0.05)
+    assert loose.early and "held" not in loose.reason and "To pass early" not in loose.reason
+
+
+def test_a_canary_that_ruled_everything_out_waits_for_min_duration_and_says_so() -> None:
+    frame, start = make_world("iid", seed=4)
+    config = load_config(world_config(min_duration="25m"))
+    plan = config.sequential
+    assert plan is not None
+    looks = gather_looks(config, frame, start, list(enumerate(plan.look_times(), start=1)))
+    early = decide(config, plan, looks, 0.05)
+    assert early.early and early.at == 1500
+    before = decide(config, plan, looks[:4], 0.05)
+    assert before.verdict == UNDECIDED
+    assert "Every metric has ruled out its minimum practical effect" in before.reason
+    assert "min_duration (minute 25)" in before.reason
+
+
 def _monitor_states(
     start: pd.Timestamp, *hosts: str, fired: float = 7.0, read: float | None = None
 ) -> pd.DataFrame:

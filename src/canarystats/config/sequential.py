@@ -80,7 +80,9 @@ class SequentialPlan:
         keeps healthy canaries waiting for the horizon.
     count_tolerance : float
         The rate ratio (canary over baseline, per unit of exposure) a count metric may reach
-        before it counts as a regression; its early pass rules out this ratio.
+        before it counts as a regression; its early pass rules out this ratio.  A count whose
+        own ``min_effect.relative`` asks for a larger rise is held to that
+        (:meth:`tolerance_of`).
     """
 
     horizon: int = 1800
@@ -89,6 +91,21 @@ class SequentialPlan:
     spending: str = "obrien-fleming"
     pass_alpha: float = 0.10
     count_tolerance: float = 1.25
+
+    def tolerance_of(self, relative_min_effect: float) -> float:
+        """A count's tolerance: ``count_tolerance``, or the ratio ``1 + relative_min_effect``
+        of its own minimum practical effect where that is wider.  The one-shot count test never
+        fails a rise below the metric's minimum, so a sequential plan that had to rule out a
+        smaller one before passing early would hold a healthy canary for no regression the
+        judge would act on.
+
+        Examples
+        --------
+        >>> plan = SequentialPlan()
+        >>> plan.tolerance_of(0.08), plan.tolerance_of(0.5)
+        (1.25, 1.5)
+        """
+        return max(self.count_tolerance, 1.0 + relative_min_effect)
 
     @property
     def n_looks(self) -> int:

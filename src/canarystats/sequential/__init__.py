@@ -5,9 +5,10 @@ once after a fixed wait is slow for healthy canaries and late for broken ones.  
 ``sequential`` plan (:class:`canarystats.config.sequential.SequentialPlan`) looks at the canary
 every ``look_every`` of data time up to ``horizon``, with the judge's ``alpha`` spent over the
 looks (:mod:`canarystats.stats.sequential`) and counts watched by an anytime-valid e-process
-(:mod:`canarystats.stats.eprocess`).  Three modules: :mod:`~canarystats.sequential.looks` (which
+(:mod:`canarystats.stats.eprocess`).  Four modules: :mod:`~canarystats.sequential.looks` (which
 looks are due, the evidence of each), :mod:`~canarystats.sequential.decide` (fail, pass early,
-or wait) and :mod:`~canarystats.sequential.state` (the looks taken, between calls).
+or wait), :mod:`~canarystats.sequential.early_pass` (what holds an early pass back) and
+:mod:`~canarystats.sequential.state` (the looks taken, between calls).
 """
 
 from __future__ import annotations

@@ -41,6 +41,7 @@ from canarystats.config.sequential import SequentialPlan
 from canarystats.labels import FAILING, Label, Verdict
 from canarystats.results import Judgment, json_safe
 from canarystats.score import ScoredMetric, score
+from canarystats.sequential.early_pass import PASS_SPENDING, held_back
 from canarystats.sequential.looks import Look, LookMetric
 from canarystats.stats.eprocess import anytime_p_values, rate_ratio_log_e
 from canarystats.stats.multiplicity import AdjustMethod, adjust_p_values
@@ -53,10 +54,6 @@ __all__ = ["UNDECIDED", "Decision", "MetricPath", "decide", "information_rates",
 
 #: the decision while no boundary has been reached and the horizon is ahead
 UNDECIDED = "undecided"
-#: how ``pass_alpha`` is spent, and the guard on a count's e-process: Pocock-type, so that a
-#: healthy canary passes early; the plan's ``spending`` is for failing on gauges, where the
-#: early looks' one-shot p-values are least sure
-PASS_SPENDING = "pocock"
 
 
 @dataclass(frozen=True)
@@ -155,6 +152,7 @@ def decide(
             why = (
                 f"Judged at the horizon ({plan.horizon / 60:g} min): no regression crossed "
                 "its boundary and held."
+                + held_back(gating, looks, pass_p, ruled_out, plan, done=True)
                 if verdict != Verdict.NODATA
                 else f"No verdict at the horizon ({plan.horizon / 60:g} min): "
                 + (judgment.reason if judgment is not None else "no data.")
@@ -165,6 +163,7 @@ def decide(
     why = (
         f"Undecided at minute {last.at / 60:g} of {plan.horizon / 60:g}: no boundary reached; "
         f"the next look is at minute {nxt / 60:g}."
+        + held_back(gating, looks, pass_p, ruled_out, plan, done=False)
     )
     judgment = _labelled(config, last, [])[1]
     return Decision(UNDECIDED, last.k, last.at, False, (), why, paths, judgment)
@@ -262,7 +261,8 @@ def _fail_p_values(
             # err more than others: the one-shot count test (hosts, their past, bursts) must
             # agree, read against Pocock-type boundaries since a burst fills a short window.
             # The larger p-value of the two is valid because the e-process's is.
-            anytime = _count_p(series, m.direction, plan.count_tolerance)
+            tolerance = plan.tolerance_of(m.min_effect.relative)
+            anytime = _count_p(series, m.direction, tolerance)
             guard = _gauge_p([s.p_fail for s in series], rates[m.name], PASS_SPENDING)
             out[m.name] = [float(np.fmax(a, b)) for a, b in zip(anytime, guard, strict=True)]
         else:
@@ -306,8 +306,9 @@ def _count_pass_p(
     a gauge (a Wald statistic on the totals so far, its variance widened by the cohorts'
     burstiness up to that look); only the fail side needs the anytime e-process, which stays
     valid however a count's events bunch up between looks.  A regression must exceed the rate
-    ratio ``count_tolerance`` and the metric's absolute ``min_effect`` (a difference of rates,
-    as in the one-shot count test), so a rare error that doubles can be ruled out as harmless.
+    ratio ``count_tolerance`` (or the metric's relative ``min_effect``, where wider) and the
+    metric's absolute ``min_effect`` (a difference of rates, as in the one-shot count test), so
+    a rare error that doubles can be ruled out as harmless.
     """
     cum = _totals(series)
     if cum[-1, 0] + cum[-1, 2] == 0:
@@ -326,7 +327,7 @@ def _count_pass_p(
         cum[:, 1],
         cum[:, 2],
         cum[:, 3],
-        plan.count_tolerance,
+        plan.tolerance_of(m.min_effect.relative),
         direction=cast(Direction, m.direction),
         canary_burstiness=burst,
         baseline_burstiness=burst,
