@@ -19,7 +19,8 @@ from canarystats.errors import ConfigError
 from canarystats.exit_codes import ExitCode
 from canarystats.sequential import UNDECIDED, judge_sequential
 from canarystats.sequential.decide import decide, information_rates
-from canarystats.sequential.looks import gather_looks
+from canarystats.sequential.early_pass import too_few_events
+from canarystats.sequential.looks import Look, LookMetric, gather_looks
 from canarystats.sequential.state import SequentialState, config_digest
 from canarystats.testing.worlds import make_world, world_config
 
@@ -434,3 +435,67 @@ def test_extra_calls_never_change_the_look_a_monitor_decides_at(
     verdict, look, _ = verdicts[0]
     if look * 5 >= fired:
         assert verdict in ("fail", "marginal") and look <= int(fired // 5) + 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    canary=st.floats(0, 1e4),
+    baseline=st.floats(0, 1e4),
+    exposure=st.floats(1, 1e4),
+    share=st.floats(0.05, 0.95),
+    burst=st.floats(1, 50),
+    grow=st.floats(1, 100),
+    at=st.sampled_from([300, 600, 900, 1200, 1500, 1800]),
+    direction=st.sampled_from(["increase", "decrease", "either"]),
+)
+def test_more_events_never_make_a_count_too_few_to_pass_early(
+    canary: float,
+    baseline: float,
+    exposure: float,
+    share: float,
+    burst: float,
+    grow: float,
+    at: int,
+    direction: str,
+) -> None:
+    config = load_config(
+        {
+            "name": "c",
+            "sequential": {},
+            "metrics": [{"name": "e", "query": "q", "kind": "count", "direction": direction}],
+        }
+    )
+    plan, metric = config.sequential, config.metrics[0]
+    assert plan is not None
+
+    def look(factor: float) -> Look:
+        return Look(
+            1,
+            at,
+            {
+                "e": LookMetric(
+                    "count",
+                    canary_events=factor * canary,
+                    canary_exposure=factor * share * exposure,
+                    baseline_events=factor * baseline,
+                    baseline_exposure=factor * (1 - share) * exposure,
+                    canary_burstiness=burst,
+                    baseline_burstiness=burst,
+                )
+            },
+        )
+
+    few, more = too_few_events(metric, look(1.0), plan), too_few_events(metric, look(grow), plan)
+    assert isinstance(few, bool)
+    assert few or not more
+    # An absolute minimum effect is the remedy the reason names: with one it is never "too few".
+    remedied = load_config(
+        {
+            "name": "c",
+            "sequential": {},
+            "metrics": [
+                {"name": "e", "query": "q", "kind": "count", "min_effect": {"absolute": 0.01}}
+            ],
+        }
+    )
+    assert not too_few_events(remedied.metrics[0], look(1.0), plan)
