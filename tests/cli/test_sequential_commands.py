@@ -93,6 +93,32 @@ def test_judge_state_exits_4_until_decided_then_repeats_the_decision(
     assert again["calls"] == saved["calls"] + 1
 
 
+def test_a_pass_at_the_horizon_says_what_held_its_early_pass_back_on_every_call(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Errors too rare to rule out a rise of 25 % within 30 minutes: no early pass.
+    config, data, start, _ = _setup(tmp_path, error_rate=0.002, requests_per_minute=300.0)
+    state = tmp_path / "state.json"
+    assert _call(config, data, state, start, 15) == 4
+    assert "To pass early, errors (p " in capsys.readouterr().out
+    assert _call(config, data, state, start, 30) == 0
+    out = capsys.readouterr().out
+    assert "Judged at the horizon (30 min)" in out
+    assert "It did not pass early: by the last look errors (p " in out
+    assert "errors has too few events (" in out
+    saved = json.loads(state.read_text())
+    assert saved["decision"]["held_back"].startswith("It did not pass early")
+    # A later call repeats it from the state; a state file written before the sentence was
+    # kept (no "held_back") still reads, without it.
+    assert _call(config, data, state, start, 30) == 0
+    assert "It did not pass early" in capsys.readouterr().out
+    del saved["decision"]["held_back"]
+    state.write_text(json.dumps(saved))
+    assert _call(config, data, state, start, 30) == 0
+    out = capsys.readouterr().out
+    assert "Judged at the horizon (30 min)" in out and "It did not pass early" not in out
+
+
 def test_judge_state_json_while_undecided_is_the_sequential_part(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

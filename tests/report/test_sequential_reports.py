@@ -132,6 +132,21 @@ def test_html_plots_every_gauge_when_no_metric_failed(healthy) -> None:
     assert parsed.svgs == {"latency": 1, "cpu": 1}
 
 
+def test_html_says_under_the_decision_what_held_an_early_pass_back() -> None:
+    # Rare errors: judged at the horizon; the decision is the heading, what held it back a
+    # paragraph of its own under it, and a canary that passed early has no such paragraph.
+    frame, _, seq = _world(error_rate=0.002, requests_per_minute=300.0)
+    assert seq.verdict == "pass" and not seq.decision.early
+    assert seq.judgment is not None
+    page = render(seq.judgment, "html", frame=frame, sequential=seq)
+    heading = page.index('<h2 class="reason">Sequential: Judged at the horizon (30 min)')
+    held = page.index('<p class="held-back">It did not pass early: by the last look')
+    assert heading < held and "errors has too few events" in page[held:]
+    quick, _, early = _world()
+    assert early.judgment is not None and early.decision.early
+    assert 'class="held-back"' not in render(early.judgment, "html", frame=quick, sequential=early)
+
+
 def test_html_draws_at_most_eight_path_plots(healthy) -> None:
     pytest.importorskip("matplotlib")
     frame, _, seq = healthy

@@ -311,12 +311,15 @@ def test_the_reason_names_what_held_an_early_pass_back() -> None:
     looks = gather_looks(config, frame, start, list(enumerate(plan.look_times(), start=1)))
     end = decide(config, plan, looks, 0.05)
     assert end.verdict == "pass" and not end.early
-    assert "It did not pass early: by the last look errors (p " in end.reason
-    assert "errors has too few events (" in end.reason and "absolute min_effect" in end.reason
+    assert end.reason.startswith("Judged at the horizon")
+    assert end.held_back.startswith("It did not pass early: by the last look errors (p ")
+    assert "errors has too few events (" in end.held_back
+    assert "absolute min_effect" in end.said()
     middle = decide(config, plan, looks[:3], 0.05)
     assert middle.verdict == UNDECIDED
-    assert "To pass early, errors (p " in middle.reason
-    assert "errors has too few events (" in middle.reason and "baseline so far)" in middle.reason
+    assert middle.held_back.startswith("To pass early, errors (p ")
+    assert "errors has too few events (" in middle.held_back
+    assert "baseline so far)" in middle.said()
     # With the remedy the count is ruled out and nothing is held back.
     lenient = world_config()
     lenient["metrics"] = [
@@ -324,7 +327,7 @@ def test_the_reason_names_what_held_an_early_pass_back() -> None:
         for m in lenient["metrics"]
     ]
     loose = decide(load_config(lenient), plan, looks, 0.05)
-    assert loose.early and "held" not in loose.reason and "To pass early" not in loose.reason
+    assert loose.early and loose.held_back == ""
 
 
 def test_a_canary_that_ruled_everything_out_waits_for_min_duration_and_says_so() -> None:
@@ -337,8 +340,8 @@ def test_a_canary_that_ruled_everything_out_waits_for_min_duration_and_says_so()
     assert early.early and early.at == 1500
     before = decide(config, plan, looks[:4], 0.05)
     assert before.verdict == UNDECIDED
-    assert "Every metric has ruled out its minimum practical effect" in before.reason
-    assert "min_duration (minute 25)" in before.reason
+    assert before.held_back.startswith("Every metric has ruled out its minimum practical effect")
+    assert "min_duration (minute 25)" in before.held_back
 
 
 def _monitor_states(

@@ -66,7 +66,7 @@ def render_junit(ctx: ReportContext) -> str:
         ("reason", j.reason),
         ("pass_score", f"{j.pass_score:g}"),
         ("marginal_score", f"{j.marginal_score:g}"),
-        *([("sequential", ctx.sequential.decision.reason)] if ctx.sequential else []),
+        *([("sequential", ctx.sequential.decision.said())] if ctx.sequential else []),
     ):
         ET.SubElement(props, "property", {"name": name, "value": value})
     for m in metrics:

@@ -55,10 +55,11 @@ def sequential_section(ctx: ReportContext) -> list[str]:
     if seq is None:
         return parts
     d = seq.decision
-    head, plan = sequential_lines(seq)[:2]
+    plan = sequential_lines(seq)[1]
     parts += [
         f'<div class="sequential" id="sequential" data-verdict="{e(d.verdict)}">',
-        f'<h2 class="reason">{e(head)}</h2>',
+        f'<h2 class="reason">{e("Sequential: " + d.reason)}</h2>',
+        *([f'<p class="held-back">{e(d.held_back)}</p>'] if d.held_back else []),
         f'<p class="meta">{e(plan)}</p>',
         '<div class="paths">',
     ]

@@ -60,7 +60,7 @@ def status_text(result: SequentialJudgment, name: str) -> str:
     >>> status_text(result, "web")  # doctest: +SKIP
     'UNDECIDED  canary web: look 2 of 6 (minute 10 of 30) ...'
     """
-    lines = [f"UNDECIDED  canary {name}: {_where(result)}", result.decision.reason]
+    lines = [f"UNDECIDED  canary {name}: {_where(result)}", result.decision.said()]
     lines += [
         f"  {metric}: {status} (to fail: {_p(fail)}, to pass early: {_p(early)})"
         for metric, status, fail, early in _rows(result)
@@ -94,7 +94,7 @@ def _markdown(result: SequentialJudgment, name: str) -> str:
     lines = [
         f"### UNDECIDED: canary {name}, {_where(result)}",
         "",
-        result.decision.reason,
+        result.decision.said(),
     ]
     rows = _rows(result)
     if rows:
@@ -113,7 +113,7 @@ def _junit(result: SequentialJudgment, name: str) -> str:
     root = ET.Element("testsuites", {"name": "canarystats", **counts})
     suite = ET.SubElement(root, "testsuite", {"name": f"canary {name}", **counts})
     props = ET.SubElement(suite, "properties")
-    for key, value in (("verdict", result.verdict), ("sequential", result.decision.reason)):
+    for key, value in (("verdict", result.verdict), ("sequential", result.decision.said())):
         ET.SubElement(props, "property", {"name": key, "value": value})
     for metric, status, fail, early in rows:
         case = ET.SubElement(
@@ -137,7 +137,7 @@ def _html(result: SequentialJudgment, name: str) -> str:
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>canary {e(name)}: undecided</title></head><body>"
         f"<h1>UNDECIDED: canary {e(name)}</h1><p>{e(_where(result))}</p>"
-        f"<p>{e(result.decision.reason)}</p>"
+        f"<p>{e(result.decision.said())}</p>"
         "<table><thead><tr><th>metric</th><th>status</th><th>p to fail</th>"
         f"<th>p to pass early</th></tr></thead><tbody>{rows}</tbody></table></body></html>\n"
     )

@@ -29,7 +29,7 @@ def sequential_lines(seq: SequentialJudgment) -> list[str]:
     """
     plan, d = seq.plan, seq.decision
     lines = [
-        f"Sequential: {d.reason}",
+        f"Sequential: {d.said()}",
         f"plan: a look every {plan.look_every / 60:g} min to {plan.horizon / 60:g} min "
         f"({plan.n_looks} looks), {plan.spending} spending, early pass no sooner than "
         f"{plan.min_duration / 60:g} min at pass_alpha {plan.pass_alpha:g}, counts against a "

@@ -93,6 +93,7 @@ class SequentialJudgment:
             "early": d.early,
             "failed": list(d.failed),
             "reason": d.reason,
+            "held_back": d.held_back,
             "metrics": {name: path_as_dict(p) for name, p in d.paths.items()},
         }
 
@@ -259,6 +260,7 @@ def _gated(
         failed=failed,
         reason=gated.reason,
         judgment=gated,
+        held_back="",
     )
 
 
@@ -272,6 +274,7 @@ def _recorded(decision: Decision, record: dict[str, Any]) -> Decision:
         early=bool(record["early"]),
         failed=tuple(record["failed"]),
         reason=str(record["reason"]),
+        held_back=str(record.get("held_back", "")),
     )
 
 
@@ -286,6 +289,7 @@ def _record(decision: Decision) -> dict[str, Any] | None:
         "early": decision.early,
         "failed": list(decision.failed),
         "reason": decision.reason,
+        "held_back": decision.held_back,
     }
 
 

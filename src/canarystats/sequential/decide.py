@@ -85,8 +85,10 @@ class Decision:
     ``verdict`` is ``pass``, ``marginal``, ``fail``, ``nodata`` or ``undecided``; ``look`` the
     1-based look that decided (the last look taken while undecided), ``at`` its seconds after
     the start, ``early`` whether a pass came before the horizon, ``failed`` the metrics that
-    crossed, ``reason`` one sentence, and ``judgment`` the one-shot judgment at that look with
-    the sequential labels (None before any look).
+    crossed, ``reason`` one sentence, ``judgment`` the one-shot judgment at that look with
+    the sequential labels (None before any look), and ``held_back`` what kept a canary that
+    did not pass early from it (empty where nothing did or it is moot:
+    :func:`canarystats.sequential.early_pass.held_back`).
     """
 
     verdict: str
@@ -97,6 +99,11 @@ class Decision:
     reason: str
     paths: dict[str, MetricPath]
     judgment: Judgment | None
+    held_back: str = ""
+
+    def said(self) -> str:
+        """The reason with what held an early pass back, as plain text reports say it."""
+        return f"{self.reason} {self.held_back}" if self.held_back else self.reason
 
 
 def decide(
@@ -149,24 +156,26 @@ def decide(
             why = f"Passed early at {minute}: every metric ruled out its minimum practical effect."
             return Decision("pass", look.k, look.at, True, (), why, paths, judgment)
         if look.k == plan.n_looks:
+            if verdict == Verdict.NODATA:
+                why = f"No verdict at the horizon ({plan.horizon / 60:g} min): " + (
+                    judgment.reason if judgment is not None else "no data."
+                )
+                return Decision(str(verdict), look.k, look.at, False, (), why, paths, judgment)
             why = (
                 f"Judged at the horizon ({plan.horizon / 60:g} min): no regression crossed "
                 "its boundary and held."
-                + held_back(gating, looks, pass_p, ruled_out, plan, done=True)
-                if verdict != Verdict.NODATA
-                else f"No verdict at the horizon ({plan.horizon / 60:g} min): "
-                + (judgment.reason if judgment is not None else "no data.")
             )
-            return Decision(str(verdict), look.k, look.at, False, (), why, paths, judgment)
+            held = held_back(gating, looks, pass_p, ruled_out, plan, done=True)
+            return Decision(str(verdict), look.k, look.at, False, (), why, paths, judgment, held)
     last = looks[-1]
     nxt = plan.look_times()[last.k] if last.k < plan.n_looks else plan.horizon
     why = (
         f"Undecided at minute {last.at / 60:g} of {plan.horizon / 60:g}: no boundary reached; "
         f"the next look is at minute {nxt / 60:g}."
-        + held_back(gating, looks, pass_p, ruled_out, plan, done=False)
     )
+    held = held_back(gating, looks, pass_p, ruled_out, plan, done=False)
     judgment = _labelled(config, last, [])[1]
-    return Decision(UNDECIDED, last.k, last.at, False, (), why, paths, judgment)
+    return Decision(UNDECIDED, last.k, last.at, False, (), why, paths, judgment, held)
 
 
 def _confirmed(

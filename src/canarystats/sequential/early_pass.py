@@ -44,7 +44,7 @@ def held_back(
     *,
     done: bool,
 ) -> str:
-    """The sentence (with a leading space) saying what held an early pass back at the last look.
+    """The sentence saying what held an early pass back at the last look.
 
     ``done`` is True at the horizon (the sentence says the canary did not pass early), False
     while undecided (what must still happen); ``ruled_out`` names the metrics that ruled their
@@ -60,7 +60,7 @@ def held_back(
     ...                      "errors": LookMetric("count", canary_events=2, canary_exposure=30,
     ...                                           baseline_events=3, baseline_exposure=60)})
     >>> print(held_back(cfg.metrics, [look], {"latency": [0.4], "errors": [0.9]}, [],
-    ...                 cfg.sequential, done=False).strip())  # doctest: +NORMALIZE_WHITESPACE
+    ...                 cfg.sequential, done=False))  # doctest: +NORMALIZE_WHITESPACE
     To pass early, latency (p 0.4) and errors (p 0.9) must still rule out their minimum
     practical effect at pass_alpha 0.1; errors has too few events (2 canary, 3 baseline so
     far) to rule out a rate ratio of 1.25 within the horizon even at equal rates: an absolute
@@ -76,7 +76,7 @@ def held_back(
             return ""
         wait = max(m.min_duration or plan.min_duration for m in gating)
         return (
-            " Every metric has ruled out its minimum practical effect; an early pass waits for "
+            "Every metric has ruled out its minimum practical effect; an early pass waits for "
             f"min_duration (minute {wait / 60:g})."
         )
     named = ", ".join(_p_named(m.name, pass_p[m.name][n]) for m in held[:_NAMED])
@@ -86,9 +86,9 @@ def held_back(
         head, _, tail = named.rpartition(", ")
         named = f"{head} and {tail}"
     lead = (
-        f" It did not pass early: by the last look {named} had not ruled out"
+        f"It did not pass early: by the last look {named} had not ruled out"
         if done
-        else f" To pass early, {named} must still rule out"
+        else f"To pass early, {named} must still rule out"
     )
     sentence = f"{lead} their minimum practical effect at pass_alpha {plan.pass_alpha:g}"
     rare = [m for m in held if too_few_events(m, last, plan)]

@@ -152,6 +152,8 @@ def _valid_record(record: Any, times: Sequence[int]) -> bool:
         isinstance(record.get(key), kind) for key, kind in types.items()
     ):
         return False
+    if not isinstance(record.get("held_back", ""), str):  # absent in files of earlier versions
+        return False
     look = record["look"]
     return 1 <= look <= len(times) and record["at"] == times[look - 1]
 
