@@ -75,8 +75,10 @@ class Tally:
     stopped: int = 0
     early: int = 0
     passed: int = 0
-    # Passed only at the horizon, held back by a count too rare to rule out its tolerance.
+    # Passed only at the horizon, held back by a count too rare to rule out its tolerance
+    # (among other metrics, or alone: every metric that held it back was such a count).
     rare: int = 0
+    rare_only: int = 0
     total: int = 0
     minutes: list[float] = field(default_factory=list)
     # The decision's minute as a share of the plan's horizon (cases differ in horizon).
@@ -89,6 +91,7 @@ class Tally:
         passed: bool,
         early: bool = False,
         rare: bool = False,
+        rare_only: bool = False,
         *,
         horizon: float = math.nan,
     ) -> None:
@@ -97,6 +100,7 @@ class Tally:
         self.passed += passed
         self.early += early
         self.rare += rare
+        self.rare_only += rare_only
         self.minutes.append(minute)
         self.shares.append(minute / horizon)
 
@@ -113,26 +117,22 @@ class Tally:
 
 def judge_both(
     config: CanaryConfig, frame: pd.DataFrame, start: pd.Timestamp
-) -> tuple[tuple[bool, float, bool, bool, bool], tuple[bool, float, bool]]:
-    """(stopped, minute, passed, early, rare) of the sequential rule, (stopped, minute, passed)
-    of the fixed one; ``rare``: passed at the horizon with a count among the metrics that held
-    the early pass back whose events were too few to rule out its tolerance within it."""
+) -> tuple[tuple[bool, float, bool, bool, bool, bool], tuple[bool, float, bool]]:
+    """(stopped, minute, passed, early, rare, rare_only) of the sequential rule, (stopped,
+    minute, passed) of the fixed one; ``rare``: passed at the horizon with a count among the
+    metrics that held the early pass back whose events were too few to rule out its tolerance
+    within it, ``rare_only``: every metric that held it back was such a count."""
     plan = config.sequential
     assert plan is not None
     times = plan.look_times()
     looks = gather_looks(config, frame, start, list(enumerate(times, start=1)))
     d = decide(config, plan, looks, config.judge.alpha)
     passed = d.verdict == Verdict.PASS
-    rare = (
-        passed
-        and not d.early
-        and any(
-            too_few_events(m, looks[-1], plan)
-            for m in config.metrics
-            if not m.muted and d.paths[m.name].status[-1:] != ["ruled out"]
-        )
-    )
-    sequential = (d.verdict in STOPS, d.at / 60, passed, d.early, rare)
+    held = [
+        m for m in config.metrics if not m.muted and d.paths[m.name].status[-1:] != ["ruled out"]
+    ]
+    few = [too_few_events(m, looks[-1], plan) for m in held] if passed and not d.early else []
+    sequential = (d.verdict in STOPS, d.at / 60, passed, d.early, any(few), bool(few) and all(few))
     last = looks[-1].judgment
     fixed = (False, times[-1] / 60, last is not None and last.verdict == Verdict.PASS)
     for look in looks:
@@ -217,8 +217,8 @@ def render(worlds: list[dict[str, Any]], synth: dict[str, dict[str, Tally]], inf
             "| synthetic case type | cases | stopped: sequential | fixed every look | "
             "passed: sequential | fixed | median minute: sequential | fixed | "
             "median share of the horizon: sequential | fixed | passed at the horizon, held back "
-            "by a rare count |",
-            "|---|---|---|---|---|---|---|---|---|---|---|",
+            "by a rare count | by rare counts alone |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for kind in ("healthy", "tricky_healthy", "regression", "insufficient"):
             if kind in synth:
@@ -226,7 +226,8 @@ def render(worlds: list[dict[str, Any]], synth: dict[str, dict[str, Tally]], inf
                 lines.append(
                     f"| {kind} | {s.total} | {s.rate('stopped')} | {f.rate('stopped')} | "
                     f"{s.rate('passed')} | {f.rate('passed')} | {s.median()} | {f.median()} | "
-                    f"{s.median_share()} | {f.median_share()} | {s.rate('rare')} |"
+                    f"{s.median_share()} | {f.median_share()} | {s.rate('rare')} | "
+                    f"{s.rate('rare_only')} |"
                 )
     return "\n".join(lines) + "\n"
 

@@ -171,6 +171,46 @@ def test_an_undeclared_sparse_count_is_planned_as_the_judge_judges_it_by_its_eve
     assert {m.name: m for m in as_gauge.metrics}["errors"].kind == "gauge"
 
 
+def _counts(rate: float, hosts: int = 8, minutes: int = 120) -> pd.DataFrame:
+    events = np.random.default_rng(11).poisson(rate, (hosts, minutes)).astype(float)
+    return pd.DataFrame(
+        {
+            "metric": "errors",
+            "cohort": "baseline",
+            "host": np.repeat([f"h{i}" for i in range(hosts)], minutes),
+            "timestamp": np.tile(T0 + pd.to_timedelta(np.arange(minutes), unit="min"), hosts),
+            "value": events.ravel(),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("rate", "metric", "rare"),
+    [
+        (0.05, {}, True),  # 3 errors an hour a host: 30 minutes cannot rule out a 25% rise
+        (20.0, {}, False),  # 1,200 an hour: ruled out within minutes
+        (0.05, {"min_effect": {"absolute": 0.05}}, False),  # the remedy the plan names
+        (0.05, {"min_effect": {"relative": 200.0}}, False),  # a tolerance of 201x: any rate
+    ],
+)
+def test_a_sequential_plan_names_the_counts_too_rare_to_ever_pass_early(
+    rate: float, metric: dict[str, object], rare: bool
+) -> None:
+    m = {"name": "errors", "query": "q", "kind": "count", **metric}
+    seq = {"name": "web", "sequential": {"horizon": "30m"}, "metrics": [m]}
+    p = plan(load_config(seq), _counts(rate))
+    assert p.sequential_horizon == 1800
+    assert p.to_dict()["sequential"] == {
+        "horizon_s": 1800,
+        "too_rare_to_pass_early": ["errors"] if rare else [],
+    }
+    line = "Sequential plan (horizon 30 min): errors is too rare in the data"
+    assert (line in p.to_text()) is rare
+    # Without a sequential plan there is nothing to say.
+    plain = plan(load_config({"name": "web", "metrics": [m]}), _counts(rate))
+    assert plain.to_dict()["sequential"] is None and "Sequential plan" not in plain.to_text()
+
+
 def test_a_decrease_of_100_percent_or_more_is_not_planned() -> None:
     rng = np.random.default_rng(8)
     data = healthy(rng, hosts=6, minutes=60, host_sd=1.0, noise_sd=1.0)

@@ -42,6 +42,7 @@ from canarystats.align import HostCubes, align_hosts, fill_count_rows
 from canarystats.config import CanaryConfig, MetricConfig
 from canarystats.errors import DataError
 from canarystats.kinds import count_rows
+from canarystats.sequential.early_pass import too_rare_to_pass_early
 from canarystats.stats.host_summaries import window_changes, window_means
 from canarystats.stats.hosts import MIN_BASELINE_HOSTS
 
@@ -98,6 +99,13 @@ class Plan:
     :meth:`to_dict`, where the pre-deploy window is 0 (or shorter than a bucket)."""
     recommendation_with_past: dict[int, int | None] = field(default_factory=dict)
     """:attr:`recommendation` of the design with a pre-deploy window."""
+    sequential_horizon: int = 0
+    """Seconds to the config's sequential horizon (0 without a ``sequential`` plan)."""
+    too_rare_to_pass_early: tuple[str, ...] = ()
+    """The gating counts whose events at the data's rate would be too few to rule out a rise
+    of their rate within that horizon even with the most canary hosts evaluated, so a canary
+    never passes early on them
+    (:func:`canarystats.sequential.early_pass.too_rare_to_pass_early`)."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict of the plan (NaN becomes null).
@@ -126,6 +134,12 @@ class Plan:
             "canary_hosts": list(self.canary_hosts),
             "minutes": list(self.minutes),
             "recommendation": {str(k): v for k, v in self.recommendation.items()},
+            "sequential": None
+            if not self.sequential_horizon
+            else {
+                "horizon_s": self.sequential_horizon,
+                "too_rare_to_pass_early": list(self.too_rare_to_pass_early),
+            },
             "with_pre_window": None
             if not self.metrics_with_past
             else {
@@ -158,87 +172,17 @@ class Plan:
         }
 
     def to_text(self) -> str:
-        """A short plain-text report: the recommendation, then each metric's needs.
+        """A short plain-text report: the recommendation, then each metric's needs
+        (:func:`canarystats.plan_text.plan_text`).
 
         Examples
         --------
         >>> print(plan(_example_config(), _example_frame()).to_text().splitlines()[0])
         Plan for web: detect a 10% regression with 80% power at alpha 0.05 (Hommel over 1 metric).
         """
-        adj = {
-            "hommel": "Hommel",
-            "holm": "Holm",
-            "bonferroni": "Bonferroni",
-            "bh": "Benjamini-Hochberg",
-        }
-        how = adj.get(self.multiplicity)
-        over = "metric" if self.family == 1 else "metrics"
-        family = f" ({how} over {self.family} {over})" if how else " (no adjustment)"
-        lines = [
-            f"Plan for {self.config_name}: detect a {self.relative_change * 100:g}% regression "
-            f"with {self.target_power * 100:g}% power at alpha {self.alpha:g}{family}.",
-            f"Baseline: {self.baseline_hosts} hosts, {self.data_minutes} minutes of data "
-            f"(durations up to that are evaluated).",
-        ]
-        lines += _design_lines(
-            self.metrics, self.recommendation, self.canary_hosts, self.data_minutes
-        )
-        if self.recommendation_with_past:
-            lines.append(
-                f"With each host's own {self.pre_window / 60:g} minutes before the deploy "
-                "(canaries that existed before it: --start T0 with a pre-deploy window):"
-            )
-            lines += _design_lines(
-                self.metrics_with_past,
-                self.recommendation_with_past,
-                self.canary_hosts,
-                self.data_minutes,
-            )
-        lines += _metric_lines(self.metrics, "window levels")
-        if self.metrics_with_past:
-            lines += _metric_lines(self.metrics_with_past, "each host against its own past")
-        return "\n".join(lines) + "\n"
+        from canarystats.plan_text import plan_text
 
-
-def _design_lines(
-    metrics: Sequence[MetricPlan],
-    recommendation: dict[int, int | None],
-    canary_hosts: Sequence[int],
-    data_minutes: int,
-) -> list[str]:
-    """The recommendation of one design, naming the metrics it cannot reach at all."""
-    lines = []
-    never = [m.name for m in metrics if all(v is None for v in m.minutes_needed.values())]
-    if metrics and len(never) == len(metrics):
-        return [
-            f"  no metric is reachable with up to {canary_hosts[-1]} canary hosts in "
-            f"{data_minutes} minutes (see below)"
-        ]
-    if never:
-        lines.append(
-            f"  not reachable with up to {canary_hosts[-1]} canary hosts in {data_minutes} "
-            f"minutes: {', '.join(never)} (see below); for the others:"
-        )
-    for k, minutes in recommendation.items():
-        hosts = "canary host" if k == 1 else "canary hosts"
-        need = (
-            f"not reachable within {data_minutes} minutes"
-            if minutes is None
-            else f"run at least {minutes} minutes"
-        )
-        lines.append(f"  {k} {hosts}: {need}")
-    return lines
-
-
-def _metric_lines(metrics: Sequence[MetricPlan], design: str) -> list[str]:
-    """Each metric's minutes needed by number of canary hosts, under one design."""
-    lines = [f"Per metric (minutes needed by number of canary hosts, {design}):"]
-    for m in metrics:
-        needs = ", ".join(f"{k}: {'-' if v is None else v}" for k, v in m.minutes_needed.items())
-        note = f"  ({m.note})" if m.note else ""
-        kind = " (a count)" if m.kind == "count" else ""
-        lines.append(f"  {m.name}{kind}: {needs}{note}")
-    return lines
+        return plan_text(self)
 
 
 def plan(
@@ -338,7 +282,33 @@ def plan(
         pre_window=config.judge.pre_window,
         metrics_with_past=tuple(with_past),
         recommendation_with_past=_recommendation(with_past, ks, grid, power) if with_past else {},
+        sequential_horizon=config.sequential.horizon if config.sequential else 0,
+        too_rare_to_pass_early=_too_rare(config, gating, cube, row_of, ks[-1], m_hosts),
     )
+
+
+def _too_rare(
+    config: CanaryConfig,
+    gating: tuple[MetricConfig, ...],
+    cube: NDArray[np.float64],
+    row_of: dict[str, int],
+    canary_hosts: int,
+    baseline_hosts: int,
+) -> tuple[str, ...]:
+    """The gating counts the config's sequential plan could never pass early at their rates."""
+    seq = config.sequential
+    if seq is None:
+        return ()
+    out = []
+    for m in gating:
+        values = cube[row_of[m.name]]
+        if m.kind != "count" or not np.any(np.isfinite(values)):
+            continue
+        per_bucket = float(np.nanmean(values))
+        hosts = {"canary_hosts": canary_hosts, "baseline_hosts": baseline_hosts}
+        if too_rare_to_pass_early(m, seq, events_per_bucket=per_bucket, **hosts):
+            out.append(m.name)
+    return tuple(out)
 
 
 def _durations(

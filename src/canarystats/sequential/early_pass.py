@@ -19,12 +19,12 @@ import numpy as np
 
 from canarystats.config import MetricConfig
 from canarystats.config.sequential import SequentialPlan
-from canarystats.sequential.looks import Look
+from canarystats.sequential.looks import Look, LookMetric
 from canarystats.stats.noninferiority import rate_margin_test
 from canarystats.stats.sequential import Spending, boundaries
 from canarystats.stats.unit_tests import Direction
 
-__all__ = ["PASS_SPENDING", "held_back", "too_few_events"]
+__all__ = ["PASS_SPENDING", "held_back", "too_few_events", "too_rare_to_pass_early"]
 
 #: how ``pass_alpha`` is spent, and the guard on a count's e-process: Pocock-type, so that a
 #: healthy canary passes early; the plan's ``spending`` is for failing on gauges, where the
@@ -79,18 +79,18 @@ def held_back(
             "Every metric has ruled out its minimum practical effect; an early pass waits for "
             f"min_duration (minute {wait / 60:g})."
         )
-    named = ", ".join(_p_named(m.name, pass_p[m.name][n]) for m in held[:_NAMED])
+    items = [_p_named(m.name, pass_p[m.name][n]) for m in held[:_NAMED]]
     if len(held) > _NAMED:
-        named += f" and {len(held) - _NAMED} more"
-    elif len(held) > 1:
-        head, _, tail = named.rpartition(", ")
-        named = f"{head} and {tail}"
+        named = ", ".join(items) + f" and {len(held) - _NAMED} more"
+    else:
+        named = " and ".join([", ".join(items[:-1]), items[-1]] if len(items) > 1 else items)
     lead = (
         f"It did not pass early: by the last look {named} had not ruled out"
         if done
         else f"To pass early, {named} must still rule out"
     )
-    sentence = f"{lead} their minimum practical effect at pass_alpha {plan.pass_alpha:g}"
+    whose = "their" if len(held) > 1 else "its"
+    sentence = f"{lead} {whose} minimum practical effect at pass_alpha {plan.pass_alpha:g}"
     rare = [m for m in held if too_few_events(m, last, plan)]
     for m in rare[:_NAMED]:
         lm = last.metrics[m.name]
@@ -153,3 +153,46 @@ def too_few_events(m: MetricConfig, look: Look, plan: SequentialPlan) -> bool:
 
 def _p_named(name: str, p: float) -> str:
     return f"{name} (p {p:.3g})" if math.isfinite(p) else f"{name} (no data)"
+
+
+def too_rare_to_pass_early(
+    m: MetricConfig,
+    plan: SequentialPlan,
+    *,
+    events_per_bucket: float,
+    canary_hosts: int,
+    baseline_hosts: int,
+) -> bool:
+    """Whether a count at its usual rate could never pass early under ``plan``: its events in
+    the whole horizon, spread evenly over ``canary_hosts`` and ``baseline_hosts`` hosts and
+    equal in rate, would be too few to rule out its tolerance (:func:`too_few_events`).
+    ``events_per_bucket`` is one host's expected events per bucket; even events are the best
+    case, so bursts only make it rarer.
+
+    Examples
+    --------
+    >>> from canarystats.config import load_config
+    >>> cfg = load_config({"name": "c", "step": 60, "sequential": {}, "metrics": [
+    ...     {"name": "errors", "query": "e", "kind": "count"}]})
+    >>> rare = dict(plan=cfg.sequential, canary_hosts=3, baseline_hosts=6)
+    >>> too_rare_to_pass_early(cfg.metrics[0], events_per_bucket=0.1, **rare)  # 6 an hour
+    True
+    >>> too_rare_to_pass_early(cfg.metrics[0], events_per_bucket=10.0, **rare)
+    False
+    """
+    buckets = plan.horizon / m.step
+    c_exposure, b_exposure = canary_hosts * buckets, baseline_hosts * buckets
+    look = Look(
+        1,
+        plan.horizon,
+        {
+            m.name: LookMetric(
+                "count",
+                canary_events=events_per_bucket * c_exposure,
+                canary_exposure=c_exposure,
+                baseline_events=events_per_bucket * b_exposure,
+                baseline_exposure=b_exposure,
+            )
+        },
+    )
+    return too_few_events(m, look, plan)
