@@ -326,9 +326,10 @@ def test_a_shift_far_below_its_interval_reads_zero_in_the_report() -> None:
     from canarystats.report.context import shift_text
 
     # Quantised percentiles: every host's level drops by the same quantum, one baseline host
-    # stays put and one drops two.  The shift left is digits far below its interval.
+    # stays put and one drops two (0.98 squared, so the baseline's mean move is the canary's).
+    # The shift left is digits far below its interval.
     levels = {"c1": 101.3, "c2": 87.1, "b1": 130.7, "b2": 80.9, "b3": 110.3, "b4": 95.9}
-    moves = {"c1": 0.98, "c2": 0.98, "b1": 0.98, "b2": 0.98, "b3": 1.0, "b4": 0.96}
+    moves = {"c1": 0.98, "c2": 0.98, "b1": 0.98, "b2": 0.98, "b3": 1.0, "b4": 0.9604}
 
     def judged(moves: dict[str, float]) -> MetricResult:
         series = {}
@@ -345,7 +346,7 @@ def test_a_shift_far_below_its_interval_reads_zero_in_the_report() -> None:
     assert "e-0" not in m.reason
     # A shift a hair below 0 reads 0 too, and is not explained as a decrease this metric does
     # not judge (only increases are): it is below the minimum effect.
-    m = judged({**moves, "c2": 0.9797})
+    m = judged({**moves, "c2": 0.97995})
     assert m.estimate < 0 and "(0%, p=1)" in m.reason
     assert m.reason.endswith("the change is below the minimum effect 8%, so it passes."), m.reason
 

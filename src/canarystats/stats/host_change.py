@@ -47,7 +47,14 @@ from canarystats.stats.host_summaries import (
 from canarystats.stats.hosts import MIN_BASELINE_HOSTS, HostTestResult, host_inconclusive_codes
 from canarystats.stats.inconclusive import Inconclusive, reason_sentences
 from canarystats.stats.rows import as_cube, concat_rows, quietly, row_blocks
-from canarystats.stats.unit_tests import Direction, direction_codes, direction_names, unit_t_test
+from canarystats.stats.unit_tests import (
+    GAUGE_SPREAD,
+    Direction,
+    direction_codes,
+    direction_names,
+    unit_location_test,
+    unit_t_test,
+)
 
 __all__ = [
     "CHANGE_WEIGHTS",
@@ -243,9 +250,10 @@ def _change_rows(
     c_loc, c_trend, c_jit = _changes(c_pre, c_post, rel)
     b_loc, b_trend, b_jit = _changes(b_pre, b_post, rel)
     names = direction_names(code)
-    t_loc, df, p_loc = unit_t_test(c_loc, b_loc, direction=names)
-    _, _, p_trend = unit_t_test(c_trend, b_trend, direction=names)
-    _, _, p_jit = unit_t_test(c_jit, b_jit, direction=direction_names(np.ones_like(code)))
+    t_loc, df, p_loc = unit_location_test(c_loc, b_loc, direction=names)
+    _, _, p_trend = unit_t_test(c_trend, b_trend, direction=names, spread=GAUGE_SPREAD)
+    up = direction_names(np.ones_like(code))
+    _, _, p_jit = unit_t_test(c_jit, b_jit, direction=up, spread=GAUGE_SPREAD)
     p_trend[np.sum(~np.isnan(b_trend), axis=1) < min_baseline_hosts] = np.nan
     p_jit[np.sum(~np.isnan(b_jit), axis=1) < min_baseline_hosts] = np.nan
     centre = quietly(np.nanmean, b_post.location, axis=1)

@@ -48,9 +48,11 @@ from canarystats.stats.host_summaries import (
 from canarystats.stats.inconclusive import Inconclusive, reason_sentences
 from canarystats.stats.rows import as_cube, concat_rows, quietly, row_blocks
 from canarystats.stats.unit_tests import (
+    GAUGE_SPREAD,
     Direction,
     direction_codes,
     direction_names,
+    unit_location_test,
     unit_rank_test,
     unit_t_test,
     use_rank_test,
@@ -390,7 +392,9 @@ def host_components(
     trend_effect = quietly(np.nanmean, cs.trend, axis=1) - quietly(np.nanmean, bs.trend, axis=1)
     p_trend = nan_rows.copy()
     if trend:
-        _, _, p_trend = unit_t_test(cs.trend, bs.trend, direction=direction_names(code))
+        _, _, p_trend = unit_t_test(
+            cs.trend, bs.trend, direction=direction_names(code), spread=GAUGE_SPREAD
+        )
         p_trend[np.sum(~np.isnan(bs.trend), axis=1) < min_baseline_hosts] = np.nan
     jitter_effect = quietly(np.nanmean, cs.jitter, axis=1) - quietly(np.nanmean, bs.jitter, axis=1)
     p_jitter = nan_rows.copy()
@@ -399,6 +403,7 @@ def host_components(
             _log_scale(cs.jitter, centre),
             _log_scale(bs.jitter, centre),
             direction=direction_names(np.ones_like(code)),
+            spread=GAUGE_SPREAD,
         )
         p_jitter[np.sum(~np.isnan(bs.jitter), axis=1) < min_baseline_hosts] = np.nan
     return HostComponents(
@@ -429,7 +434,7 @@ def _location_test(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.str_]]:
     """t statistic, df, p-value and test name of the location component."""
     rows = code.shape[0]
-    t_loc, df, p_loc = unit_t_test(c_loc, b_loc, direction=direction_names(code))
+    t_loc, df, p_loc = unit_location_test(c_loc, b_loc, direction=direction_names(code))
     location_test = np.full(rows, "t", dtype=object)
     if units_test != "t":
         rank = (

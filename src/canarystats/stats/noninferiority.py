@@ -9,11 +9,12 @@ is far below 0, on ``k + m - 2`` degrees of freedom (Student's two-sample t agai
 For a metric where harm goes either way both margins must be ruled out (an intersection-union
 test: the larger of the two p-values).
 
-The test to fail (:func:`canarystats.stats.unit_tests.unit_t_test`) measures the canary against
-the baseline's spread alone, so that a broken canary host does not widen its own yardstick.
-Ruling a regression out is the converse: canary hosts that disagree (one slow, the others
-fine) are less evidence of "no regression", so their spread counts.  Under a shift shared by
-every canary host the pooled t is exact, with more degrees of freedom than the baseline's alone;
+The test to fail (:func:`canarystats.stats.unit_tests.unit_location_test`) pools the spread too,
+and adds the worst canary host against the baseline's spread alone, so that one broken canary
+host cannot hide in the yardstick it widens.  Ruling a regression out needs no such part:
+canary hosts that disagree (one slow, the others fine) are less evidence of "no regression",
+so their spread counts.  Under a shift shared by every canary host the pooled t is exact, with
+more degrees of freedom than the baseline's alone;
 simulated with canary hosts twice as noisy as the baseline's (3 + 6 hosts at the margin, a
 nominal 3.5 %), the baseline's spread alone ruled the canary out 12 % of the time, the pooled
 spread 7.7 %; one broken host carrying the whole margin, 3.5 % against 0.2 %.

@@ -2,11 +2,13 @@
 
 The host-level tests (:func:`canarystats.stats.host_test` on window levels,
 :func:`canarystats.stats.host_change.host_change_test` on each host's change since the canary
-start) compare the canary hosts' mean summary with the spread of the baseline hosts' by a
-t-type statistic on ``m - 1`` degrees of freedom (:func:`canarystats.stats.unit_tests.unit_t_test`).
-Inverting the same statistic gives the interval of the shift, so the interval and the test
-never disagree: at ``confidence`` ``1 - a``, a two-sided interval clears 0 exactly where the
-two-sided p-value of the location component is below ``a``.
+start) compare the canary hosts' mean summary with the baseline hosts' by a t-type statistic
+on both cohorts' pooled spread, ``k + m - 2`` degrees of freedom
+(:func:`canarystats.stats.unit_tests.unit_t_test`; the location adds the worst canary host,
+:func:`canarystats.stats.unit_tests.unit_location_test`).  Inverting the mean's statistic gives
+the interval of the shift, so the interval and that test never disagree: at ``confidence``
+``1 - a``, a two-sided interval clears 0 exactly where the mean's two-sided p-value is below
+``a``.
 
 Where the change of a positive metric is a log ratio the interval is found on that scale and
 carried back to the metric's unit at the baseline's level, like the shift itself.  Rows whose
@@ -21,6 +23,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats as sps
 
 from canarystats.stats.hosts import HostTestResult
+from canarystats.stats.unit_tests import pooled_sd
 
 __all__ = ["shift_interval"]
 
@@ -66,7 +69,7 @@ def shift_interval(
     k = np.asarray(result.n_canary_hosts, dtype=np.float64)
     m = np.asarray(result.n_baseline_hosts, dtype=np.float64)
     df = np.asarray(result.df, dtype=np.float64)
-    scale = np.asarray(result.baseline_scale, dtype=np.float64)
+    scale = pooled_sd(result.canary.location, result.baseline.location)
     centre = np.abs(np.asarray(result.baseline_centre, dtype=np.float64))
     shift = np.asarray(result.effect_abs, dtype=np.float64)
     tested = (np.asarray(result.location_test).astype(str) == "t") & (k >= 1) & (m >= 2)

@@ -1,11 +1,13 @@
-"""Tests over units: canary hosts' summaries against the spread of the baseline hosts'.
+"""Tests over units: canary hosts' summaries against the baseline hosts'.
 
-Each canary summary is compared with the spread of the baseline hosts' summaries by a t-type test
-(the prediction-interval argument: the baseline hosts estimate how much healthy hosts differ, with
-``n_baseline - 1`` degrees of freedom), valid with one or two canary hosts and three or more
-baseline hosts.  When enough hosts are present for an exact rank test to reach small p-values,
-Mann-Whitney over the host summaries can replace the t-type test (:func:`use_rank_test` says
-where).  Inputs are ``(metric, unit)`` arrays, NaN for a host that is not a unit.
+The canary hosts' mean summary is compared with the baseline hosts' by a t-type test whose
+yardstick is how much healthy hosts differ: the baseline hosts' spread alone (the
+prediction-interval argument, ``n_baseline - 1`` degrees of freedom) or both cohorts' pooled
+(Student's two-sample t, as ``scipy.stats.ttest_ind`` and R's ``t.test(var.equal = TRUE)``),
+valid with one or two canary hosts and three or more baseline hosts.  When enough hosts are
+present for an exact rank test to reach small p-values, Mann-Whitney over the host summaries
+can replace the t-type test (:func:`use_rank_test` says where).  Inputs are ``(metric, unit)``
+arrays, NaN for a host that is not a unit.
 """
 
 from __future__ import annotations
@@ -22,6 +24,13 @@ from canarystats.stats.mannwhitney import mann_whitney
 from canarystats.stats.rows import quietly
 
 Direction = Literal["either", "increase", "decrease"]
+#: the yardstick of :func:`unit_t_test`
+Spread = Literal["baseline", "pooled"]
+#: the yardstick of the judge's host tests of gauges (levels, and each host's change): both
+#: cohorts' pooled spread; ``docs/methods.md`` has the measurements behind the choice
+GAUGE_SPREAD: Spread = "pooled"
+#: :func:`unit_location_test`'s weight of the canary hosts' mean; its worst host has the rest
+MEAN_WEIGHT = 0.75
 
 _DIRECTION_CODES = {"either": 0, "increase": 1, "decrease": -1}
 
@@ -69,8 +78,9 @@ def unit_t_test(
     baseline_units: ArrayLike,
     *,
     direction: Direction | Sequence[str] = "either",
+    spread: Spread = "baseline",
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """t-type test of the canary units' mean against the spread of the baseline units.
+    """t-type test of the canary units' mean against the baseline units' mean.
 
     Parameters
     ----------
@@ -78,28 +88,38 @@ def unit_t_test(
         ``(metric, host)`` summaries, NaN for a host that is not a unit.
     direction : {"either", "increase", "decrease"} or sequence of them (one per metric)
         ``increase``: only a canary above the baseline counts (one-sided); ``either``: two-sided.
+    spread : {"baseline", "pooled"}
+        The yardstick: the baseline units' standard deviation (``m - 1`` degrees of freedom),
+        or both cohorts' pooled around their own means (Student's two-sample t, ``k + m - 2``
+        degrees of freedom, :func:`pooled_sd`).
 
     Returns
     -------
     t, df, p : ndarray
-        ``t = (mean(canary) - mean(baseline)) / (s_b * sqrt(1/k + 1/m))`` with ``s_b`` the standard
-        deviation of the ``m`` baseline units and ``k`` canary units; ``df = m - 1``.  When the
-        baseline units are all equal, ``t`` is 0 (p = 1) for an equal canary and infinite (p = 0)
-        otherwise.  NaN where there are no canary units or fewer than two baseline units.
+        ``t = (mean(canary) - mean(baseline)) / (s * sqrt(1/k + 1/m))`` with ``k`` canary and
+        ``m`` baseline units.  When the spread is 0, ``t`` is 0 (p = 1) for an equal canary
+        and infinite (p = 0) otherwise.  NaN where there are no canary units or fewer than two
+        baseline units.
 
     Notes
     -----
-    The canary mean and the baseline spread are independent under the null of exchangeable hosts,
-    so ``t`` follows Student's t with ``m - 1`` degrees of freedom whatever the number of canary
-    hosts -- the prediction-interval argument for one future observation (k = 1).  Only the
-    baseline estimates the spread: a broken canary host must not widen the yardstick it is measured
-    with.
+    Under the null of exchangeable hosts the canary mean and either spread are independent, so
+    ``t`` follows Student's t on its degrees of freedom whatever the number of canary hosts.
+    The baseline's spread alone is the prediction-interval argument (a broken canary host
+    cannot widen the yardstick it is measured with); the pooled spread has ``k - 1`` more
+    degrees of freedom and is not thrown by one canary host that always differed from the
+    rest, which the baseline's alone reads as a regression.  The judge's host tests of gauges
+    use the pooled spread (``docs/methods.md`` has the measurements), the count test's hosts
+    part the baseline's.
 
     Examples
     --------
     >>> t, df, p = unit_t_test([[2.0]], [[0.0, 1.0, -1.0]])
     >>> round(float(t[0]), 3), float(df[0]), round(float(p[0]), 3)
     (1.732, 2.0, 0.225)
+    >>> t, df, p = unit_t_test([[2.0, 3.0]], [[0.0, 1.0, -1.0]], spread="pooled")
+    >>> round(float(t[0]), 3), float(df[0]), round(float(p[0]), 3)
+    (3.0, 3.0, 0.058)
     """
     c = np.asarray(canary_units, dtype=np.float64)
     b = np.asarray(baseline_units, dtype=np.float64)
@@ -110,22 +130,136 @@ def unit_t_test(
     m = np.sum(~np.isnan(b), axis=1).astype(np.float64)
     cm = quietly(np.nanmean, c, axis=1)
     bm = quietly(np.nanmean, b, axis=1)
-    sb = quietly(np.nanstd, b, axis=1, ddof=1)
+    if spread == "pooled":
+        sb, df = pooled_sd(c, b), k + m - 2.0
+    elif spread == "baseline":
+        sb, df = quietly(np.nanstd, b, axis=1, ddof=1), m - 1.0
+    else:
+        raise ValueError(f"spread must be 'baseline' or 'pooled', got {spread!r}")
     diff = cm - bm
     scale = np.maximum(np.abs(bm), np.abs(cm))
-    # Equal-to-rounding baselines (constant series) have no spread: decide on the difference alone.
+    # Equal-to-rounding units (constant series) have no spread: decide on the difference alone.
     tiny = 1e-12 * np.where(scale > 0, scale, 1.0)
     flat = sb <= tiny
     with np.errstate(divide="ignore", invalid="ignore"):
         t = diff / (sb * np.sqrt(1.0 / k + 1.0 / m))
         t = np.where(flat, np.where(np.abs(diff) <= tiny, 0.0, np.sign(diff) * np.inf), t)
-    df = m - 1.0
     bad = (k < 1) | (m < 2)
     t[bad] = np.nan
     df[bad] = np.nan
     p = _sided_p(t, np.where(bad, 1.0, df), code)
     p[bad] = np.nan
     return t, df, p
+
+
+def unit_location_test(
+    canary_units: ArrayLike,
+    baseline_units: ArrayLike,
+    *,
+    direction: Direction | Sequence[str] = "either",
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """The host tests' location: the canary hosts' mean on the pooled spread, or its worst host.
+
+    Two valid tests, combined by weighted Bonferroni (``MEAN_WEIGHT`` and the rest):
+
+    * the canary hosts' mean against the baseline's, on both cohorts' pooled spread
+      (:func:`unit_t_test` with ``spread="pooled"``): a regression every canary host shares;
+    * the worst canary host against the baseline hosts' spread alone (:func:`worst_unit_test`):
+      a regression that shows on one canary host, which the pooled spread absorbs (one host of
+      three twice as slow: a mean shift of a third, and a yardstick widened by the same host).
+
+    With one canary host the two are the same test, so it alone decides.
+
+    Returns
+    -------
+    t, df, p : ndarray
+        The mean test's statistic and degrees of freedom, and the combined p-value.
+
+    Examples
+    --------
+    One canary host of three twice its peers' level:
+
+    >>> canary, baseline = [[2.0, 1.0, 1.05]], [[1.0, 0.95, 1.02, 0.98, 1.03]]
+    >>> float(unit_t_test(canary, baseline, direction="increase", spread="pooled")[2][0]) > 0.05
+    True
+    >>> float(unit_location_test(canary, baseline, direction="increase")[2][0]) < 0.001
+    True
+    """
+    t, df, p_mean = unit_t_test(canary_units, baseline_units, direction=direction, spread="pooled")
+    p_worst = worst_unit_test(canary_units, baseline_units, direction=direction)
+    k = np.sum(~np.isnan(np.atleast_2d(np.asarray(canary_units, dtype=np.float64))), axis=1)
+    both = np.fmin(p_mean / MEAN_WEIGHT, p_worst / (1.0 - MEAN_WEIGHT))
+    p = np.where((k >= 2) & np.isfinite(p_mean), np.minimum(1.0, both), p_mean)
+    return t, df, np.asarray(p, dtype=np.float64)
+
+
+def worst_unit_test(
+    canary_units: ArrayLike,
+    baseline_units: ArrayLike,
+    *,
+    direction: Direction | Sequence[str] = "either",
+) -> NDArray[np.float64]:
+    """p-value of the most extreme canary host against the baseline hosts' spread alone.
+
+    Each canary host ``i`` is one future observation of the baseline hosts' distribution under
+    the null: ``t_i = (c_i - mean(baseline)) / (s_b sqrt(1 + 1/m))`` on ``m - 1`` degrees of
+    freedom (the prediction interval), and the smallest of the ``k`` p-values times ``k``
+    (Bonferroni) is the p-value.  NaN without canary hosts or with fewer than two baseline
+    hosts.
+
+    Examples
+    --------
+    >>> p = worst_unit_test([[2.0, 1.0]], [[1.0, 0.9, 1.1, 1.0]], direction="increase")
+    >>> bool(p[0] < 0.01)
+    True
+    """
+    c = np.atleast_2d(np.asarray(canary_units, dtype=np.float64))
+    b = np.atleast_2d(np.asarray(baseline_units, dtype=np.float64))
+    code = direction_codes(direction, c.shape[0])
+    k = np.sum(~np.isnan(c), axis=1).astype(np.float64)
+    m = np.sum(~np.isnan(b), axis=1).astype(np.float64)
+    bm = quietly(np.nanmean, b, axis=1)
+    sb = quietly(np.nanstd, b, axis=1, ddof=1)
+    diff = c - bm[:, None]
+    scale = np.maximum(np.abs(bm[:, None]), np.abs(c))
+    tiny = 1e-12 * np.where(scale > 0, scale, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = diff / (sb * np.sqrt(1.0 + 1.0 / m))[:, None]
+        t = np.where(
+            (sb[:, None] <= tiny), np.where(np.abs(diff) <= tiny, 0.0, np.sign(diff) * np.inf), t
+        )
+    df = np.broadcast_to(np.where(m >= 2, m - 1.0, 1.0)[:, None], t.shape)
+    rows = np.broadcast_to(code[:, None], t.shape)
+    p_host = _sided_p(t.ravel(), df.ravel(), rows.ravel()).reshape(t.shape)
+    p_host = np.where(np.isnan(c), np.inf, p_host)
+    with np.errstate(invalid="ignore"):  # no canary host: 0 * inf, NaN below
+        p = np.minimum(1.0, k * np.min(p_host, axis=1, initial=np.inf))
+    p[(k < 1) | (m < 2) | ~np.isfinite(p)] = np.nan
+    return np.asarray(p, dtype=np.float64)
+
+
+def pooled_sd(canary_units: ArrayLike, baseline_units: ArrayLike) -> NDArray[np.float64]:
+    """Both cohorts' standard deviation pooled around each cohort's own mean, per row.
+
+    ``sqrt((SS_canary + SS_baseline) / (k + m - 2))``: a single canary host adds no squares
+    (and no degree of freedom).  NaN where ``k + m - 2 < 1``.
+
+    Examples
+    --------
+    >>> round(float(pooled_sd([[2.0, 3.0]], [[0.0, 1.0, -1.0]])[0]), 4)
+    0.9129
+    """
+    c = np.atleast_2d(np.asarray(canary_units, dtype=np.float64))
+    b = np.atleast_2d(np.asarray(baseline_units, dtype=np.float64))
+    k = np.sum(~np.isnan(c), axis=1).astype(np.float64)
+    m = np.sum(~np.isnan(b), axis=1).astype(np.float64)
+    squares = np.zeros(c.shape[0])
+    for x in (c, b):
+        centre = quietly(np.nanmean, x, axis=1)
+        squares = squares + np.nansum((x - centre[:, None]) ** 2, axis=1)
+    df = k + m - 2.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(df >= 1, np.sqrt(squares / df), np.nan)
 
 
 def use_rank_test(
