@@ -13,10 +13,12 @@ The power is analytic, on the host-level test the judge runs (:mod:`canarystats.
   shrink with a longer window, so the gain from waiting longer levels off, while more baseline
   hosts (degrees of freedom) and more canary hosts (the canary mean) keep helping;
 * the location component's t statistic ``(canary mean - baseline mean) / (s_L sqrt(1/k + 1/m))``
-  with ``k`` canary and ``m`` baseline hosts follows a noncentral t with ``m - 1`` degrees of
-  freedom under a shift; it must pass ``alpha / (family * components)`` (the Bonferroni bound
-  that Holm's first step and the judge's combination of location, trend and jitter apply), one-
-  sided for a metric with a direction;
+  with ``k`` canary and ``m`` baseline hosts follows a noncentral t with ``k + m - 2`` degrees
+  of freedom under a shift (the pooled spread); it must pass ``alpha / (family * components)``
+  (the Bonferroni bound that Holm's first step and the judge's combination of location, trend
+  and jitter apply), times the mean's weight in the location with two or more canary hosts
+  (the worst canary host's part adds power the plan does not count), one-sided for a metric
+  with a direction;
 * counts are planned on the hosts' log rates (the host part of the count test) and, as the
   count test also requires, the exact test of the events (normal approximation of the binomial);
   the power is the smaller of the two.
@@ -45,6 +47,7 @@ from canarystats.kinds import count_rows
 from canarystats.sequential.early_pass import too_rare_to_pass_early
 from canarystats.stats.host_summaries import window_changes, window_means
 from canarystats.stats.hosts import MIN_BASELINE_HOSTS
+from canarystats.stats.unit_tests import MEAN_WEIGHT
 
 #: candidate canary durations in minutes (those the data covers are evaluated)
 DURATIONS_MIN = (5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 360, 480, 720, 1440)
@@ -435,8 +438,11 @@ def _metric_plan(
     a = alpha / components
     if two_sided:
         a = a / 2.0
-    df = float(m_hosts - 1)
-    crit = sps.t.ppf(1.0 - a, df)
+    if count:  # the count test's hosts part: the baseline's spread, m - 1 degrees of freedom
+        a_t, df = a, np.full_like(k, float(m_hosts - 1))
+    else:  # the pooled mean's share of the location (its worst host adds power not counted)
+        a_t, df = a * np.where(k >= 2, MEAN_WEIGHT, 1.0), k + m_hosts - 2.0
+    crit = sps.t.ppf(1.0 - a_t, df)
     delta = math.log1p(relative_change) if count or (changes and relative) else change
     with np.errstate(divide="ignore", invalid="ignore"):
         ncp = delta / (spreads[None, :] * np.sqrt(1.0 / k + 1.0 / m_hosts))
