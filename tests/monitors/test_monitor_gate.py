@@ -191,6 +191,9 @@ def test_the_states_file_round_trips_with_its_window(tmp_path: Path) -> None:
         ('{"groups": [{"monitor_id": "x", "status": "OK"}]}', "monitor_id 'x'"),
         ('{"groups": [{"monitor_id": 1, "status": "Burning"}]}', "status 'Burning'"),
         ('{"groups": [{"monitor_id": 1, "status": "OK", "triggered": "yesterday"}]}', "not a time"),
+        # Epoch seconds past what a nanosecond clock holds (found by the fuzz test).
+        ('{"groups": [{"monitor_id": 1, "status": "OK", "triggered": 9223372037}]}', "outside"),
+        ('{"groups": [{"monitor_id": 1, "status": "OK", "triggered": -5}]}', "1970-2199"),
         ('{"window": {"start": "2026-03-10T15:00:00Z"}, "groups": []}', "'window' needs"),
     ],
 )

@@ -33,6 +33,7 @@ import pandas as pd
 from canarystats.errors import DataError
 from canarystats.frame import Window, write_atomic
 from canarystats.jsonfile import read_json_file
+from canarystats.timeparse import EARLIEST, LATEST
 
 __all__ = [
     "MONITOR_COLUMNS",
@@ -104,6 +105,16 @@ def _row(row: Mapping[str, Any], i: int, origin: str) -> dict[str, Any]:
 
 
 def _time(value: Any, where: str) -> pd.Timestamp | None:
+    stamp = _parsed_time(value, where)
+    if stamp is not None and not EARLIEST <= stamp < LATEST:
+        raise DataError(
+            f"{where} {value!r} is outside the years {EARLIEST.year}-{LATEST.year - 1}: "
+            "write the time of the monitor's state (ISO 8601 UTC, 2026-03-10T15:07:00Z)"
+        )
+    return stamp
+
+
+def _parsed_time(value: Any, where: str) -> pd.Timestamp | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     try:
