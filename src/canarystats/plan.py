@@ -438,11 +438,7 @@ def _metric_plan(
     a = alpha / components
     if two_sided:
         a = a / 2.0
-    if count:  # the count test's hosts part: the baseline's spread, m - 1 degrees of freedom
-        a_t, df = a, np.full_like(k, float(m_hosts - 1))
-    else:  # the pooled mean's share of the location (its worst host adds power not counted)
-        a_t, df = a * np.where(k >= 2, MEAN_WEIGHT, 1.0), k + m_hosts - 2.0
-    crit = sps.t.ppf(1.0 - a_t, df)
+    crit, df = _critical(a, k, m_hosts, count=count)
     delta = math.log1p(relative_change) if count or (changes and relative) else change
     with np.errstate(divide="ignore", invalid="ignore"):
         ncp = delta / (spreads[None, :] * np.sqrt(1.0 / k + 1.0 / m_hosts))
@@ -508,6 +504,17 @@ def _metric_plan(
         minutes_needed=needed,
         note=note,
     )
+
+
+def _critical(
+    a: NDArray[np.float64], k: NDArray[np.float64], m_hosts: int, *, count: bool
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The location test's one-sided critical t and degrees of freedom per (hosts, duration)."""
+    if count:  # the count test's hosts part: the baseline's spread, m - 1 degrees of freedom
+        a_t, df = a, np.full_like(k, float(m_hosts - 1))
+    else:  # the pooled mean's share of the location (its worst host adds power not counted)
+        a_t, df = a * np.where(k >= 2, MEAN_WEIGHT, 1.0), k + m_hosts - 2.0
+    return np.asarray(sps.t.ppf(1.0 - a_t, df), dtype=np.float64), df
 
 
 def _events_power(

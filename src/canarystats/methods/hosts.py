@@ -1,9 +1,9 @@
-"""``method: hosts`` (the default) -- each host is one unit; the canary hosts against the spread of
-the baseline hosts.
+"""``method: hosts`` (the default) -- each host is one unit; the canary hosts against the baseline
+hosts, measured by how much healthy hosts differ.
 
 Points from one host are not independent witnesses: hosts of a service differ persistently and
 a host's points are autocorrelated.  This method summarises each host's window (location, trend
-and jitter) and compares the canary hosts with the spread of the baseline hosts in one batched
+and jitter) and compares the canary hosts with the baseline hosts in one batched
 :func:`canarystats.stats.host_test` over every metric; count metrics are compared as rates per
 exposure by one batched :func:`canarystats.stats.count_rate_test` (quiet buckets of known hosts
 are zeros); :func:`canarystats.stats.adjust_p_values` controls multiplicity across each run's

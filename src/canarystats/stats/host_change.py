@@ -1,5 +1,5 @@
 """Each host against its own past: the change of every host since the canary start, canary hosts'
-changes against the spread of the baseline hosts' changes (difference in differences).
+changes against the baseline hosts' changes (difference in differences).
 
 Hosts of one service differ persistently (hardware, placement, traffic share), so a canary 20%
 slower than its peers can sit within their spread.  Every host that existed before the deploy
@@ -9,8 +9,8 @@ and comparing the canary hosts' changes with the baseline hosts' changes over th
 cancels what moved for everyone (the daily ramp, a shared dependency).
 
 Components, each a per-host change tested like :func:`canarystats.stats.host_test` tests levels
-(:func:`canarystats.stats.unit_tests.unit_t_test`, canary hosts against the baseline hosts'
-spread):
+(:func:`canarystats.stats.unit_tests.unit_t_test` on both cohorts' pooled spread; the location
+also by its worst canary host, :func:`canarystats.stats.unit_tests.unit_location_test`):
 
 * **location** -- the host's level (median by default) in the canary window against its level
   before: the log ratio for a positive metric (hosts differ multiplicatively), else the

@@ -6,9 +6,10 @@ canaries fail.  :func:`host_test` instead summarises each host's window
 (:mod:`canarystats.stats.host_summaries`: location, trend, jitter) and judges a metric in three
 steps, each a function of its own:
 
-1. :func:`host_components` -- each summary of the canary hosts against the spread of the baseline
-   hosts' (:mod:`canarystats.stats.unit_tests`: a t-type test, or Mann-Whitney over hosts where
-   enough hosts let it reach small p-values), with each component's effect;
+1. :func:`host_components` -- each summary of the canary hosts against the baseline hosts'
+   (:mod:`canarystats.stats.unit_tests`: Student's two-sample t on both cohorts' pooled spread,
+   the location also by its worst canary host, or Mann-Whitney over hosts where enough hosts
+   let it reach small p-values), with each component's effect;
 2. :func:`combine_components` -- Bonferroni over the components whose effect reaches the minimum
    practical effect (by default 8% of the baseline level), so a detectable but harmless
    difference does not fail a metric;
@@ -225,7 +226,9 @@ def host_test(
     Notes
     -----
     Each component is a :func:`canarystats.stats.unit_tests.unit_t_test` of canary host
-    summaries against baseline host summaries (:func:`host_components`), combined by weighted
+    summaries against baseline host summaries on the pooled spread, the location a
+    :func:`canarystats.stats.unit_tests.unit_location_test` (:func:`host_components`), combined
+    by weighted
     Bonferroni over those whose effect reaches the minimum (:func:`combine_components`), which
     keeps the per-metric false-fail rate at most its nominal level; metrics without data or
     hosts enough are inconclusive (:func:`host_inconclusive_codes`).
