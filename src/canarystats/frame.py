@@ -335,10 +335,13 @@ def frame_window(frame: pd.DataFrame | None, step: int = 60) -> Window | None:
 
 
 def frame_spacing(frame: pd.DataFrame) -> int | None:
-    """The most common number of seconds between a host's consecutive points of a metric.
+    """The bucket the data was rolled up to: the most common of each series' smallest spacing.
 
-    None where no host holds two points of one metric.  Sparse counts skip buckets, but gauges
-    report every one, so the most common spacing is the bucket the data was rolled up to.
+    A series is one host's points of one metric.  None where no host holds two points of one
+    metric.  Sparse counts skip buckets and an agent's hiccups leave gaps, but almost every
+    gauge series still holds two consecutive buckets somewhere, so its smallest spacing is the
+    bucket even where half its points are missing (where the most common spacing of all points
+    can be two buckets); ties go to the smaller spacing.
 
     Examples
     --------
@@ -357,10 +360,12 @@ def frame_spacing(frame: pd.DataFrame) -> int | None:
         column = ordered[key].astype(str).to_numpy()
         same[1:] &= column[1:] == column[:-1]
     same[0] = False
-    spacing = np.round(gaps[same & (gaps > 0)]).astype(np.int64)
-    if not len(spacing):
+    series = np.cumsum(~same)
+    valid = same & (gaps > 0)
+    if not valid.any():
         return None
-    values, counts = np.unique(spacing, return_counts=True)
+    smallest = pd.Series(np.round(gaps[valid]).astype(np.int64)).groupby(series[valid]).min()
+    values, counts = np.unique(smallest.to_numpy(), return_counts=True)
     return int(values[np.argmax(counts)])
 
 
