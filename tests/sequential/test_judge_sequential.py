@@ -254,18 +254,21 @@ def test_errors_in_bursts_weigh_less_towards_an_early_pass() -> None:
     assert bursty.at >= calm.at
 
 
+def _errors_with(**min_effect: float) -> Any:
+    """The world's config with the errors metric's ``min_effect`` set."""
+    config = world_config()
+    config["metrics"] = [
+        dict(m, min_effect=min_effect) if m["name"] == "errors" else m for m in config["metrics"]
+    ]
+    return load_config(config)
+
+
 def test_an_absolute_minimum_effect_lets_rare_errors_pass_sooner() -> None:
     # 0.2 % errors of 5 requests a second: too few events to rule out a rate ratio of 1.25 in
     # 30 minutes; a rise of less than 1 % of requests, the metric's absolute minimum effect, is
     # ruled out at once.
     frame, start = make_world("iid", seed=6, error_rate=0.002, requests_per_minute=300.0)
-    plain = world_config()
-    lenient = world_config()
-    lenient["metrics"] = [
-        dict(m, min_effect={"absolute": 0.01}) if m["name"] == "errors" else m
-        for m in plain["metrics"]
-    ]
-    config, relaxed = load_config(plain), load_config(lenient)
+    config, relaxed = load_config(world_config()), _errors_with(absolute=0.01)
     plan = config.sequential
     assert plan is not None
     looks = gather_looks(config, frame, start, list(enumerate(plan.look_times(), start=1)))
@@ -283,13 +286,7 @@ def test_a_count_is_held_to_its_own_minimum_effect_where_that_is_wider() -> None
     # against the metric's own minimum effect of 50 %, which the one-shot judge keeps to as
     # well; so it fails (or waits) under the first and passes early under the second.
     frame, start = make_world("iid", seed=7, error_factor=1.3, error_rate=0.02)
-    plain = world_config()
-    wide = world_config()
-    wide["metrics"] = [
-        dict(m, min_effect={"relative": 0.5}) if m["name"] == "errors" else m
-        for m in plain["metrics"]
-    ]
-    config, relaxed = load_config(plain), load_config(wide)
+    config, relaxed = load_config(world_config()), _errors_with(relative=0.5)
     plan = config.sequential
     assert plan is not None
     looks = gather_looks(config, frame, start, list(enumerate(plan.look_times(), start=1)))
@@ -321,12 +318,7 @@ def test_the_reason_names_what_held_an_early_pass_back() -> None:
     assert "errors has too few events (" in middle.held_back
     assert "baseline so far)" in middle.said()
     # With the remedy the count is ruled out and nothing is held back.
-    lenient = world_config()
-    lenient["metrics"] = [
-        dict(m, min_effect={"absolute": 0.01}) if m["name"] == "errors" else m
-        for m in lenient["metrics"]
-    ]
-    loose = decide(load_config(lenient), plan, looks, 0.05)
+    loose = decide(_errors_with(absolute=0.01), plan, looks, 0.05)
     assert loose.early and loose.held_back == ""
 
 

@@ -62,7 +62,7 @@ def status_text(result: SequentialJudgment, name: str) -> str:
     """
     lines = [f"UNDECIDED  canary {name}: {_where(result)}", result.decision.said()]
     lines += [
-        f"  {metric}: {status} (to fail: {_p(fail)}, to pass early: {_p(early)})"
+        f"  {metric}: {_standing(status, fail, early)}"
         for metric, status, fail, early in _rows(result)
     ]
     return "\n".join(lines) + "\n"
@@ -83,6 +83,10 @@ def _rows(result: SequentialJudgment) -> list[tuple[str, str, float, float]]:
         for path in result.decision.paths.values()
         if path.status
     ]
+
+
+def _standing(status: str, fail: float, early: float) -> str:
+    return f"{status} (to fail: {_p(fail)}, to pass early: {_p(early)})"
 
 
 def _p(x: float) -> str:
@@ -119,7 +123,7 @@ def _junit(result: SequentialJudgment, name: str) -> str:
         case = ET.SubElement(
             suite, "testcase", {"classname": f"canarystats.{name}", "name": metric, "time": "0"}
         )
-        message = f"undecided: {status} (to fail: {_p(fail)}, to pass early: {_p(early)})"
+        message = f"undecided: {_standing(status, fail, early)}"
         ET.SubElement(case, "skipped", {"message": message})
     ET.SubElement(suite, "system-out").text = status_text(result, name)
     ET.indent(root)

@@ -165,7 +165,7 @@ def decide(
                 f"Judged at the horizon ({plan.horizon / 60:g} min): no regression crossed "
                 "its boundary and held."
             )
-            held = held_back(gating, looks, pass_p, ruled_out, plan, done=True)
+            held = held_back(gating, look, pass_p, ruled_out, plan, done=True)
             return Decision(str(verdict), look.k, look.at, False, (), why, paths, judgment, held)
     last = looks[-1]
     nxt = plan.look_times()[last.k] if last.k < plan.n_looks else plan.horizon
@@ -173,7 +173,7 @@ def decide(
         f"Undecided at minute {last.at / 60:g} of {plan.horizon / 60:g}: no boundary reached; "
         f"the next look is at minute {nxt / 60:g}."
     )
-    held = held_back(gating, looks, pass_p, ruled_out, plan, done=False)
+    held = held_back(gating, last, pass_p, ruled_out, plan, done=False)
     judgment = _labelled(config, last, [])[1]
     return Decision(UNDECIDED, last.k, last.at, False, (), why, paths, judgment, held)
 

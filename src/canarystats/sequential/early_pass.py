@@ -37,7 +37,7 @@ _NAMED = 4
 
 def held_back(
     gating: Sequence[MetricConfig],
-    looks: Sequence[Look],
+    last: Look,
     pass_p: Mapping[str, Sequence[float]],
     ruled_out: Sequence[str],
     plan: SequentialPlan,
@@ -46,9 +46,10 @@ def held_back(
 ) -> str:
     """The sentence saying what held an early pass back at the last look.
 
-    ``done`` is True at the horizon (the sentence says the canary did not pass early), False
+    ``last`` is the latest look, ``pass_p`` each metric's repeated p-values to pass early up to
+    it; ``done`` is True at the horizon (the sentence says the canary did not pass early), False
     while undecided (what must still happen); ``ruled_out`` names the metrics that ruled their
-    regression out at the last look.  Empty when nothing was held back or no metric gates.
+    regression out at ``last``.  Empty when nothing was held back or no metric gates.
 
     Examples
     --------
@@ -59,7 +60,7 @@ def held_back(
     >>> look = Look(1, 300, {"latency": LookMetric("gauge", p_fail=0.5, p_pass=0.4),
     ...                      "errors": LookMetric("count", canary_events=2, canary_exposure=30,
     ...                                           baseline_events=3, baseline_exposure=60)})
-    >>> print(held_back(cfg.metrics, [look], {"latency": [0.4], "errors": [0.9]}, [],
+    >>> print(held_back(cfg.metrics, look, {"latency": [0.4], "errors": [0.9]}, [],
     ...                 cfg.sequential, done=False))  # doctest: +NORMALIZE_WHITESPACE
     To pass early, latency (p 0.4) and errors (p 0.9) must still rule out their minimum
     practical effect at pass_alpha 0.1; errors has too few events (2 canary, 3 baseline so
@@ -67,9 +68,8 @@ def held_back(
     min_effect on it (a rise in events per host and step, or per unit of its exposure, that
     does not matter) lets it pass early.
     """
-    if not gating or not looks:
+    if not gating:
         return ""
-    last, n = looks[-1], len(looks) - 1
     held = [m for m in gating if m.name not in ruled_out]
     if not held:
         if done:
@@ -79,7 +79,7 @@ def held_back(
             "Every metric has ruled out its minimum practical effect; an early pass waits for "
             f"min_duration (minute {wait / 60:g})."
         )
-    items = [_p_named(m.name, pass_p[m.name][n]) for m in held[:_NAMED]]
+    items = [_p_named(m.name, pass_p[m.name][-1]) for m in held[:_NAMED]]
     if len(held) > _NAMED:
         named = ", ".join(items) + f" and {len(held) - _NAMED} more"
     else:

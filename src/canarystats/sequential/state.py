@@ -42,9 +42,9 @@ class SequentialState:
 
     ``digest`` identifies the config the looks were taken under (:func:`config_digest`);
     ``start`` is the canary start, ISO 8601 UTC; ``decision`` is None while undecided, else
-    ``{"verdict", "look", "at", "early", "failed", "reason", "exit_code"}``; ``waiting_since``
-    is the wall-clock time (ISO 8601 UTC) at which a call first found the next look due without
-    its data, None while no look waits.
+    ``{"verdict", "look", "at", "early", "failed", "reason", "held_back", "exit_code"}``;
+    ``waiting_since`` is the wall-clock time (ISO 8601 UTC) at which a call first found the next
+    look due without its data, None while no look waits.
     """
 
     digest: str

@@ -40,7 +40,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats as sps
 
 from canarystats.stats.rows import quietly
-from canarystats.stats.unit_tests import Direction, direction_codes
+from canarystats.stats.unit_tests import Direction, direction_codes, pooled_sd
 
 __all__ = ["rate_margin_test", "unit_margin_test"]
 
@@ -93,11 +93,9 @@ def unit_margin_test(
     m = np.sum(~np.isnan(b), axis=1).astype(np.float64)
     cm, bm = quietly(np.nanmean, c, axis=1), quietly(np.nanmean, b, axis=1)
     diff = cm - bm
-    # Each cohort's squared deviations from its own mean (a single canary host adds none).
-    squares = np.nansum((c - cm[:, None]) ** 2, axis=1) + np.nansum((b - bm[:, None]) ** 2, axis=1)
     df = k + m - 2.0
     with np.errstate(divide="ignore", invalid="ignore"):
-        se = np.sqrt(squares / df) * np.sqrt(1.0 / k + 1.0 / m)
+        se = pooled_sd(c, b) * np.sqrt(1.0 / k + 1.0 / m)
         up = _below(diff - d, se, df)  # null: shift >= +margin
         down = _below(-(diff + d), se, df)  # null: shift <= -margin
     p = np.where(code > 0, up, np.where(code < 0, down, np.fmax(up, down)))

@@ -136,14 +136,8 @@ def unit_t_test(
         sb, df = quietly(np.nanstd, b, axis=1, ddof=1), m - 1.0
     else:
         raise ValueError(f"spread must be 'baseline' or 'pooled', got {spread!r}")
-    diff = cm - bm
-    scale = np.maximum(np.abs(bm), np.abs(cm))
-    # Equal-to-rounding units (constant series) have no spread: decide on the difference alone.
-    tiny = 1e-12 * np.where(scale > 0, scale, 1.0)
-    flat = sb <= tiny
     with np.errstate(divide="ignore", invalid="ignore"):
-        t = diff / (sb * np.sqrt(1.0 / k + 1.0 / m))
-        t = np.where(flat, np.where(np.abs(diff) <= tiny, 0.0, np.sign(diff) * np.inf), t)
+        t = _studentized(cm - bm, sb, np.sqrt(1.0 / k + 1.0 / m), np.fmax(np.abs(bm), np.abs(cm)))
     bad = (k < 1) | (m < 2)
     t[bad] = np.nan
     df[bad] = np.nan
@@ -218,15 +212,11 @@ def worst_unit_test(
     code = direction_codes(direction, c.shape[0])
     k = np.sum(~np.isnan(c), axis=1).astype(np.float64)
     m = np.sum(~np.isnan(b), axis=1).astype(np.float64)
-    bm = quietly(np.nanmean, b, axis=1)
-    sb = quietly(np.nanstd, b, axis=1, ddof=1)
-    diff = c - bm[:, None]
-    scale = np.maximum(np.abs(bm[:, None]), np.abs(c))
-    tiny = 1e-12 * np.where(scale > 0, scale, 1.0)
+    bm = quietly(np.nanmean, b, axis=1)[:, None]
+    sb = quietly(np.nanstd, b, axis=1, ddof=1)[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
-        t = diff / (sb * np.sqrt(1.0 + 1.0 / m))[:, None]
-        t = np.where(
-            (sb[:, None] <= tiny), np.where(np.abs(diff) <= tiny, 0.0, np.sign(diff) * np.inf), t
+        t = _studentized(
+            c - bm, sb, np.sqrt(1.0 + 1.0 / m)[:, None], np.fmax(np.abs(bm), np.abs(c))
         )
     df = np.broadcast_to(np.where(m >= 2, m - 1.0, 1.0)[:, None], t.shape)
     rows = np.broadcast_to(code[:, None], t.shape)
@@ -236,6 +226,20 @@ def worst_unit_test(
         p = np.minimum(1.0, k * np.min(p_host, axis=1, initial=np.inf))
     p[(k < 1) | (m < 2) | ~np.isfinite(p)] = np.nan
     return np.asarray(p, dtype=np.float64)
+
+
+def _studentized(
+    diff: NDArray[np.float64],
+    spread: NDArray[np.float64],
+    factor: NDArray[np.float64],
+    scale: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """``diff / (spread * factor)``; where the spread is rounding error of ``scale`` (constant
+    series), decided on the difference alone: 0 for an equal canary, else infinite."""
+    tiny = 1e-12 * np.where(scale > 0, scale, 1.0)
+    t = diff / (spread * factor)
+    flat = np.where(np.abs(diff) <= tiny, 0.0, np.sign(diff) * np.inf)
+    return np.asarray(np.where(spread <= tiny, flat, t), dtype=np.float64)
 
 
 def pooled_sd(canary_units: ArrayLike, baseline_units: ArrayLike) -> NDArray[np.float64]:
