@@ -54,7 +54,10 @@ from results_md import write_section
 
 from canarystats import load_config
 from canarystats.config import CanaryConfig
+from canarystats.errors import DataError
 from canarystats.labels import Verdict
+from canarystats.plan import plan
+from canarystats.plan_early_pass import EarlyPassOutlook
 from canarystats.sequential.decide import decide
 from canarystats.sequential.early_pass import too_few_events
 from canarystats.sequential.looks import gather_looks
@@ -83,6 +86,11 @@ class Tally:
     minutes: list[float] = field(default_factory=list)
     # The decision's minute as a share of the plan's horizon (cases differ in horizon).
     shares: list[float] = field(default_factory=list)
+    # Passed early by half the horizon; and what ``canarystats plan`` foresaw from healthy
+    # hosts' data: the chance of passing early by half the horizon and by the last early look.
+    early_by_half: int = 0
+    outlook_half: list[float] = field(default_factory=list)
+    outlook: list[float] = field(default_factory=list)
 
     def add(
         self,
@@ -103,6 +111,19 @@ class Tally:
         self.rare_only += rare_only
         self.minutes.append(minute)
         self.shares.append(minute / horizon)
+        self.early_by_half += early and minute <= horizon / 2
+
+    def foresee(self, outlook: EarlyPassOutlook | None) -> None:
+        """Add the plan's outlook of one canary (its first number of canary hosts)."""
+        if outlook is None:
+            return
+        half = max((j for j, t in enumerate(outlook.minutes) if t <= outlook.horizon_minutes / 2))
+        self.outlook_half.append(float(outlook.chance[0, half]))
+        self.outlook.append(float(outlook.chance[0, -1]))
+
+    def foreseen(self, which: str) -> str:
+        values = np.asarray(getattr(self, which), dtype=np.float64)
+        return f"{np.nanmean(values):.1%}" if np.any(np.isfinite(values)) else "n/a"
 
     def rate(self, what: str) -> str:
         n = getattr(self, what)
@@ -147,15 +168,20 @@ def run_worlds(n: int, worlds: Iterable[str]) -> list[dict[str, Any]]:
     config = load_config(world_config())
     rows = []
     for world in worlds:
+        # The plan reads a larger fleet of the same world, its hosts all healthy peers.
+        fleet, _ = make_world(world, canary_hosts=3, baseline_hosts=40, pre_minutes=60, seed=7)
+        foreseen = plan(config, fleet, canary_hosts=(3,), baseline_hosts=6)
         for past in ("new instances", "30 min past"):
             pre = 0 if past == "new instances" else 30
             for scenario, effect in SCENARIOS.items():
                 seq, fixed = Tally(), Tally()
+                if scenario == "healthy":
+                    seq.foresee(foreseen.early_pass_with_past if pre else foreseen.early_pass)
                 for seed in range(n):
                     frame, start = make_world(world, seed=10_000 + seed, pre_minutes=pre, **effect)
                     s, f = judge_both(config, frame, start)
-                    seq.add(*s)
-                    fixed.add(*f)
+                    seq.add(*s, horizon=30.0)
+                    fixed.add(*f, horizon=30.0)
                 rows.append(
                     {"world": world, "past": past, "scenario": scenario, "seq": seq, "fixed": fixed}
                 )
@@ -178,7 +204,22 @@ def run_synth(seeds: Iterable[int], limit: int | None) -> dict[str, dict[str, Ta
                 horizon = config.sequential.look_times()[-1] / 60
                 tallies["seq"].add(*s, horizon=horizon)
                 tallies["fixed"].add(*f, horizon=horizon)
+                if kind in ("healthy", "tricky_healthy"):
+                    tallies["seq"].foresee(_synth_outlook(config, case, frame))
     return out
+
+
+def _synth_outlook(
+    config: CanaryConfig, case: dict[str, Any], frame: pd.DataFrame
+) -> EarlyPassOutlook | None:
+    """What ``canarystats plan`` foresees for a case from its baseline hosts' data (the
+    pre-deploy window and the canary window): the design with each host's past, as judged."""
+    baseline = frame[frame["cohort"] == "baseline"]
+    hosts = {"canary_hosts": (len(case["canary_hosts"]),), "baseline_hosts": None}
+    try:
+        return plan(config, baseline, minutes=(1,), **hosts).early_pass_with_past
+    except DataError:  # fewer than 3 baseline hosts: the plan cannot measure their spread
+        return None
 
 
 def _synth_config(case: dict[str, Any]) -> dict[str, Any]:
@@ -229,7 +270,29 @@ def render(worlds: list[dict[str, Any]], synth: dict[str, dict[str, Tally]], inf
                     f"{s.median_share()} | {f.median_share()} | {s.rate('rare')} | "
                     f"{s.rate('rare_only')} |"
                 )
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _outlook_table(worlds, synth)) + "\n"
+
+
+def _outlook_table(worlds: list[dict[str, Any]], synth: dict[str, dict[str, Tally]]) -> list[str]:
+    """Healthy canaries passed early, measured and as ``canarystats plan`` foresaw it."""
+    rows = [(f"{r['world']}, {r['past']}", r["seq"]) for r in worlds if r["seq"].outlook]
+    rows += [
+        (f"synthetic {kind}", synth[kind]["seq"])
+        for kind in ("healthy", "tricky_healthy")
+        if kind in synth
+    ]
+    lines = [
+        "",
+        "| healthy canaries | passed early by half the horizon | plan's outlook | "
+        "passed early | plan's outlook |",
+        "|---|---|---|---|---|",
+    ]
+    for name, t in rows:
+        lines.append(
+            f"| {name} | {t.rate('early_by_half')} | {t.foreseen('outlook_half')} | "
+            f"{t.rate('early')} | {t.foreseen('outlook')} |"
+        )
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -200,10 +200,9 @@ def test_a_sequential_plan_names_the_counts_too_rare_to_ever_pass_early(
     seq = {"name": "web", "sequential": {"horizon": "30m"}, "metrics": [m]}
     p = plan(load_config(seq), _counts(rate))
     assert p.sequential_horizon == 1800
-    assert p.to_dict()["sequential"] == {
-        "horizon_s": 1800,
-        "too_rare_to_pass_early": ["errors"] if rare else [],
-    }
+    seq = p.to_dict()["sequential"]
+    assert seq["horizon_s"] == 1800
+    assert seq["too_rare_to_pass_early"] == (["errors"] if rare else [])
     line = "Sequential plan (horizon 30 min): errors is too rare in the data"
     assert (line in p.to_text()) is rare
     # Without a sequential plan there is nothing to say.
@@ -225,3 +224,25 @@ def test_a_decrease_of_100_percent_or_more_is_not_planned() -> None:
     assert set(requests.minutes_needed.values()) == {None}
     # An increase of 150% is a change like any other, and quickly seen.
     assert latency.note == "" and latency.minutes_needed[4] is not None
+
+
+def test_a_count_with_an_exposure_is_planned_on_its_events_not_its_rate_per_exposure() -> None:
+    # 6 errors a minute per host in 1,200 steady requests: the same events with or without
+    # the exposure, so the same power (the level per request, 0.005, is not an event count).
+    errors = _counts(6.0, hosts=10)
+    requests = errors.assign(metric="requests", value=1200.0)
+    both = pd.concat([errors, requests], ignore_index=True)
+    count = {"name": "errors", "query": "q", "kind": "count", "direction": "increase"}
+    traffic = {"name": "requests", "query": "q", "kind": "count", "muted": True}
+    plain = plan(
+        load_config({"name": "web", "metrics": [count, traffic]}), both, relative_change=0.3
+    )
+    exposed = plan(
+        load_config({"name": "web", "metrics": [{**count, "exposure": "requests"}, traffic]}),
+        both,
+        relative_change=0.3,
+    )
+    a, b = plain.metrics[0], exposed.metrics[0]
+    assert b.level == pytest.approx(6.0 / 1200, rel=0.05)
+    np.testing.assert_allclose(b.power, a.power, atol=0.02)
+    assert float(np.nanmax(b.power)) > 0.5 and b.minutes_needed[4] is not None

@@ -44,6 +44,7 @@ from canarystats.align import HostCubes, align_hosts, fill_count_rows
 from canarystats.config import CanaryConfig, MetricConfig
 from canarystats.errors import DataError
 from canarystats.kinds import count_rows
+from canarystats.plan_early_pass import EarlyPassOutlook, early_pass_outlook
 from canarystats.sequential.early_pass import too_rare_to_pass_early
 from canarystats.stats.host_summaries import window_changes, window_means
 from canarystats.stats.hosts import MIN_BASELINE_HOSTS
@@ -109,6 +110,11 @@ class Plan:
     of their rate within that horizon even with the most canary hosts evaluated, so a canary
     never passes early on them
     (:func:`canarystats.sequential.early_pass.too_rare_to_pass_early`)."""
+    early_pass: EarlyPassOutlook | None = None
+    """How likely a healthy canary passes early under the config's sequential plan, judged on
+    window levels (:mod:`canarystats.plan_early_pass`); None without a plan."""
+    early_pass_with_past: EarlyPassOutlook | None = None
+    """The same where each host is judged against its own pre-deploy window."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict of the plan (NaN becomes null).
@@ -142,6 +148,10 @@ class Plan:
             else {
                 "horizon_s": self.sequential_horizon,
                 "too_rare_to_pass_early": list(self.too_rare_to_pass_early),
+                "early_pass": None if self.early_pass is None else self.early_pass.as_dict(),
+                "early_pass_with_past": None
+                if self.early_pass_with_past is None
+                else self.early_pass_with_past.as_dict(),
             },
             "with_pre_window": None
             if not self.metrics_with_past
@@ -285,9 +295,30 @@ def plan(
         pre_window=config.judge.pre_window,
         metrics_with_past=tuple(with_past),
         recommendation_with_past=_recommendation(with_past, ks, grid, power) if with_past else {},
-        sequential_horizon=config.sequential.horizon if config.sequential else 0,
-        too_rare_to_pass_early=_too_rare(config, gating, cube, row_of, ks[-1], m_hosts),
+        **_sequential(config, gating, cube, exposure, row_of, ks, m_hosts),
     )
+
+
+def _sequential(
+    config: CanaryConfig,
+    gating: tuple[MetricConfig, ...],
+    cube: NDArray[np.float64],
+    exposure: NDArray[np.float64],
+    row_of: dict[str, int],
+    ks: tuple[int, ...],
+    m_hosts: int,
+) -> dict[str, Any]:
+    """The plan's fields on the config's sequential plan: its horizon, the counts too rare to
+    pass early, and the early-pass outlook on window levels and with each gauge's past."""
+    args = (config, gating, cube, exposure, row_of, ks, m_hosts)
+    pasts = {m.name: round(config.judge.pre_window / m.step) for m in gating if m.kind != "count"}
+    with_past = any(v > 0 for v in pasts.values())
+    return {
+        "sequential_horizon": config.sequential.horizon if config.sequential else 0,
+        "too_rare_to_pass_early": _too_rare(config, gating, cube, row_of, ks[-1], m_hosts),
+        "early_pass": early_pass_outlook(*args),
+        "early_pass_with_past": early_pass_outlook(*args, past=pasts) if with_past else None,
+    }
 
 
 def _too_rare(
@@ -428,6 +459,7 @@ def _metric_plan(
         warnings.simplefilter("ignore", RuntimeWarning)
         if count:
             level = float(np.nansum(values) / np.nansum(exposure))
+            per_bucket = float(np.nanmean(values))  # one host's events (the level is per exposure)
         else:
             level = float(np.nanmean(np.nanmean(values, axis=1)))
     change = relative_change * abs(level)
@@ -447,7 +479,7 @@ def _metric_plan(
     pw = np.where(np.isnan(spreads)[None, :], np.nan, pw)
     note = ""
     if count:
-        events_pw = _events_power(level * lengths, k, m_hosts, relative_change, a)
+        events_pw = _events_power(per_bucket * lengths, k, m_hosts, relative_change, a)
         hosts_pw, pw = pw, np.fmin(pw, events_pw)
         if level <= 0:
             pw[:] = np.nan
@@ -489,7 +521,7 @@ def _metric_plan(
             # many events, however alike the hosts are.
             hosts_too = f", and {what} differ too much" if not np.nanmax(hosts_pw) >= target else ""
             note = (
-                f"{best}: too few events ({level * 60.0 / step_min:.3g} per host per hour in "
+                f"{best}: too few events ({per_bucket * 60.0 / step_min:.3g} per host per hour in "
                 f"the data) to tell a {relative_change * 100:g}% rise from chance within "
                 f"{grid[-1]} minutes{hosts_too}"
             )

@@ -6,8 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 if TYPE_CHECKING:
     from canarystats.plan import MetricPlan, Plan
+    from canarystats.plan_early_pass import EarlyPassOutlook
 
 __all__ = ["plan_text"]
 
@@ -47,6 +50,7 @@ def plan_text(p: Plan) -> str:
             p.metrics_with_past, p.recommendation_with_past, p.canary_hosts, p.data_minutes
         )
     lines += _rare_lines(p)
+    lines += _early_lines(p)
     lines += _metric_lines(p.metrics, "window levels")
     if p.metrics_with_past:
         lines += _metric_lines(p.metrics_with_past, "each host against its own past")
@@ -69,6 +73,60 @@ def _rare_lines(p: Plan) -> list[str]:
         "in events per host and step, or per unit of its exposure, that does not matter) lets "
         "it."
     ]
+
+
+def _early_lines(p: Plan) -> list[str]:
+    """How likely a healthy canary passes early under the config's sequential plan."""
+    o = p.early_pass
+    if o is None or not o.minutes:
+        return []
+    lines = [
+        f"Early pass (sequential plan: horizon {o.horizon_minutes:g} min, pass_alpha "
+        f"{o.pass_alpha:g}): the chance that a healthy canary has ruled out every metric's "
+        "minimum practical effect, by look (metrics taken as independent):"
+    ]
+    designs = [("window levels", o)]
+    if p.early_pass_with_past is not None:
+        designs.append(("each host against its own past", p.early_pass_with_past))
+    for design, outlook in designs:
+        lines.append(f"  {design}:")
+        unknown = [n for n, c in outlook.by_metric.items() if np.isnan(c[-1, -1])]
+        if unknown:
+            lines.append(
+                f"    unknown: the plan's data ({p.data_minutes} minutes) is too short to "
+                f"measure how much hosts differ over the looks for {', '.join(unknown)}; give "
+                "more data"
+            )
+            continue
+        lines += [f"    {line}" for line in _outlook_lines(outlook)]
+        held = outlook.least_likely()
+        if held:
+            k, last = outlook.canary_hosts[-1], outlook.minutes[-1]
+            named = ", ".join(f"{name} {_percent(c)}" for name, c in held)
+            lines.append(
+                f"    least likely to be ruled out (the chance by minute {last:g} with {k} canary "
+                f"hosts): {named}"
+            )
+    return lines
+
+
+def _outlook_lines(o: EarlyPassOutlook) -> list[str]:
+    """Per number of canary hosts: the chance by half the horizon and by the last early look,
+    and the look by which half of healthy canaries pass early."""
+    half = max((j for j, t in enumerate(o.minutes) if t <= o.horizon_minutes / 2), default=0)
+    last = len(o.minutes) - 1
+    at = [half] if half == last else [half, last]
+    lines = []
+    for i, (k, by) in enumerate(zip(o.canary_hosts, o.half_by().values(), strict=True)):
+        hosts = "canary host" if k == 1 else "canary hosts"
+        chances = ", ".join(f"{_percent(o.chance[i, j])} by minute {o.minutes[j]:g}" for j in at)
+        median = f"by minute {by:g}" if by is not None else "not before the horizon"
+        lines.append(f"{k} {hosts}: {chances}; half of them pass early {median}")
+    return lines
+
+
+def _percent(x: float) -> str:
+    return "unknown" if x != x else f"{x * 100:.0f}%"
 
 
 def _design_lines(
