@@ -176,3 +176,33 @@ def test_the_outlook_shown_in_the_docs_is_what_the_plan_prints() -> None:
     fleet, _ = make_world("both", canary_hosts=3, baseline_hosts=40, pre_minutes=60, seed=7)
     p = plan(load_config(world_config()), fleet, canary_hosts=(1, 3), baseline_hosts=6)
     assert "Early pass" + shown in p.to_text()
+
+
+def test_a_look_inside_a_metrics_warm_up_rules_nothing_out() -> None:
+    # Requests whose harm is a drop leave out their warm-up (10 minutes here), like gauges; a
+    # count whose harm is a rise is judged from the start.
+    events = np.random.default_rng(6).poisson(50.0, (10, 120)).astype(float)
+    frame = pd.DataFrame(
+        {
+            "metric": "requests",
+            "cohort": "baseline",
+            "host": np.repeat([f"h{i}" for i in range(10)], 120),
+            "timestamp": np.tile(T0 + pd.to_timedelta(np.arange(120), unit="min"), 10),
+            "value": events.ravel(),
+        }
+    )
+    both = pd.concat([frame, frame.assign(metric="errors")], ignore_index=True)
+    metrics = [
+        {"name": "requests", "query": "q", "kind": "count", "direction": "decrease"},
+        {"name": "errors", "query": "q", "kind": "count", "direction": "increase"},
+    ]
+    seq = {"horizon": "30m", "look_every": "5m", "min_duration": "5m"}
+    cfg = load_config(
+        {"name": "web", "judge": {"warmup": "10m"}, "sequential": seq, "metrics": metrics}
+    )
+    o = plan(cfg, both, canary_hosts=(3,), baseline_hosts=6).early_pass
+    assert o is not None and o.minutes[:2] == (5.0, 10.0)
+    assert o.by_metric["requests"][0, :2].tolist() == [0.0, 0.0]
+    assert o.by_metric["requests"][0, -1] > 0.9
+    assert o.by_metric["errors"][0, 0] > 0.5  # 500 events a minute: ruled out at once
+    assert o.chance[0, 0] == 0.0
