@@ -206,3 +206,11 @@ def test_a_look_inside_a_metrics_warm_up_rules_nothing_out() -> None:
     assert o.by_metric["requests"][0, -1] > 0.9
     assert o.by_metric["errors"][0, 0] > 0.5  # 500 events a minute: ruled out at once
     assert o.chance[0, 0] == 0.0
+
+
+def test_hosts_without_any_spread_pass_at_the_first_look_with_data() -> None:
+    flat = _healthy_gauge(1, hosts=8, minutes=90, host_sd=0.0, noise_sd=0.0)
+    o = plan(_config(), flat, canary_hosts=(1, 3)).early_pass
+    assert o is not None
+    assert o.chance[:, 0].tolist() == [0.0, 0.0]  # the warm-up: no data yet
+    assert np.all(o.chance[:, 1:] == 1.0)

@@ -292,12 +292,14 @@ def _by_look(
 ) -> NDArray[np.float64]:
     """The chance of crossing by each look, from each look's own chance ``one`` (a Brownian
     path: look ``i`` and ``j > i`` correlate as ``se_j / se_i``)."""
-    used = np.isfinite(nominal) & np.isfinite(one) & np.isfinite(se) & (se > 0)
+    used = np.isfinite(nominal) & np.isfinite(one) & np.isfinite(se)
     out = np.where(np.isnan(one) & np.isfinite(nominal), np.nan, 0.0)
     if not used.any():
         return out
     idx = np.flatnonzero(used)
-    s = se[idx]
+    # Hosts without spread decide on the shift alone: such a look is all but uncorrelated
+    # with a noisy one, and its own chance (0 or 1) holds.
+    s = np.where(se[idx] > 0, se[idx], 1e-12 * max(float(np.max(se[idx])), 1.0))
     corr = np.minimum.outer(s, s) / np.maximum.outer(s, s)
     c = sps.norm.isf(nominal[idx])
     mu = c + sps.norm.ppf(np.clip(one[idx], 1e-12, 1.0 - 1e-12))
