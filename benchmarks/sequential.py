@@ -117,8 +117,7 @@ class Tally:
         """Add the plan's outlook of one canary (its first number of canary hosts)."""
         if outlook is None:
             return
-        half = max((j for j, t in enumerate(outlook.minutes) if t <= outlook.horizon_minutes / 2))
-        self.outlook_half.append(float(outlook.chance[0, half]))
+        self.outlook_half.append(float(outlook.chance[0, outlook.half_horizon()]))
         self.outlook.append(float(outlook.chance[0, -1]))
 
     def foreseen(self, which: str) -> str:

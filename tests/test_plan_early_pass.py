@@ -21,18 +21,24 @@ from canarystats.testing.worlds import make_world, world_config
 T0 = pd.Timestamp("2026-03-01", tz="UTC")
 
 
-def _healthy_gauge(seed: int, hosts: int, minutes: int, host_sd: float, noise_sd: float):
-    rng = np.random.default_rng(seed)
-    level = 100 + rng.normal(0, host_sd, (hosts, 1)) + rng.normal(0, noise_sd, (hosts, minutes))
+def _tidy(metric: str, values: np.ndarray) -> pd.DataFrame:
+    """A healthy fleet's ``(host, minute)`` values as a tidy frame."""
+    hosts, minutes = values.shape
     return pd.DataFrame(
         {
-            "metric": "latency",
+            "metric": metric,
             "cohort": "baseline",
             "host": np.repeat([f"h{i:02d}" for i in range(hosts)], minutes),
             "timestamp": np.tile(T0 + pd.to_timedelta(np.arange(minutes), unit="min"), hosts),
-            "value": level.ravel(),
+            "value": values.ravel(),
         }
     )
+
+
+def _healthy_gauge(seed: int, hosts: int, minutes: int, host_sd: float, noise_sd: float):
+    rng = np.random.default_rng(seed)
+    level = 100 + rng.normal(0, host_sd, (hosts, 1)) + rng.normal(0, noise_sd, (hosts, minutes))
+    return _tidy("latency", level)
 
 
 def _config(direction: str = "increase", relative: float = 0.08, **sequential: object):
@@ -131,15 +137,7 @@ def test_the_outlook_is_a_probability_that_grows_with_time_hosts_and_margin(
 
 def test_a_rare_count_holds_the_early_pass_back_and_an_absolute_min_effect_releases_it() -> None:
     events = np.random.default_rng(4).poisson(0.05, (10, 120)).astype(float)  # 3 an hour
-    data = pd.DataFrame(
-        {
-            "metric": "errors",
-            "cohort": "baseline",
-            "host": np.repeat([f"h{i}" for i in range(10)], 120),
-            "timestamp": np.tile(T0 + pd.to_timedelta(np.arange(120), unit="min"), 10),
-            "value": events.ravel(),
-        }
-    )
+    data = _tidy("errors", events)
 
     def outlook(**min_effect: float):  # type: ignore[no-untyped-def]
         m = {"name": "errors", "query": "q", "kind": "count", "direction": "increase"}
@@ -182,15 +180,7 @@ def test_a_look_inside_a_metrics_warm_up_rules_nothing_out() -> None:
     # Requests whose harm is a drop leave out their warm-up (10 minutes here), like gauges; a
     # count whose harm is a rise is judged from the start.
     events = np.random.default_rng(6).poisson(50.0, (10, 120)).astype(float)
-    frame = pd.DataFrame(
-        {
-            "metric": "requests",
-            "cohort": "baseline",
-            "host": np.repeat([f"h{i}" for i in range(10)], 120),
-            "timestamp": np.tile(T0 + pd.to_timedelta(np.arange(120), unit="min"), 10),
-            "value": events.ravel(),
-        }
-    )
+    frame = _tidy("requests", events)
     both = pd.concat([frame, frame.assign(metric="errors")], ignore_index=True)
     metrics = [
         {"name": "requests", "query": "q", "kind": "count", "direction": "decrease"},

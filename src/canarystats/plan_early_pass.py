@@ -104,8 +104,13 @@ class EarlyPassOutlook:
             out[k] = self.minutes[int(np.argmax(ok))] if ok.any() else None
         return out
 
+    def half_horizon(self) -> int:
+        """The index of the last look at or before half the horizon (the first look if none)."""
+        halfway = self.horizon_minutes / 2
+        return max((j for j, t in enumerate(self.minutes) if t <= halfway), default=0)
+
     def least_likely(self, n: int = 3) -> list[tuple[str, float]]:
-        """The ``n`` metrics least likely to be ruled out by the last early look with the most
+        """The ``n`` metrics least likely to be ruled out at the last early look with the most
         canary hosts: what holds an early pass back."""
         last = [(name, float(c[-1, -1])) for name, c in self.by_metric.items() if c.size]
         known = sorted((x for x in last if math.isfinite(x[1])), key=lambda x: x[1])

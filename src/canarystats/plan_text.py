@@ -104,7 +104,7 @@ def _early_lines(p: Plan) -> list[str]:
             k, last = outlook.canary_hosts[-1], outlook.minutes[-1]
             named = ", ".join(f"{name} {_percent(c)}" for name, c in held)
             lines.append(
-                f"    least likely to be ruled out (the chance by minute {last:g} with {k} canary "
+                f"    least likely to be ruled out (the chance at minute {last:g} with {k} canary "
                 f"hosts): {named}"
             )
     return lines
@@ -113,8 +113,7 @@ def _early_lines(p: Plan) -> list[str]:
 def _outlook_lines(o: EarlyPassOutlook) -> list[str]:
     """Per number of canary hosts: the chance by half the horizon and by the last early look,
     and the look by which half of healthy canaries pass early."""
-    half = max((j for j, t in enumerate(o.minutes) if t <= o.horizon_minutes / 2), default=0)
-    last = len(o.minutes) - 1
+    half, last = o.half_horizon(), len(o.minutes) - 1
     at = [half] if half == last else [half, last]
     lines = []
     for i, (k, by) in enumerate(zip(o.canary_hosts, o.half_by().values(), strict=True)):
