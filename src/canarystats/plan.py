@@ -46,7 +46,7 @@ from canarystats.errors import DataError
 from canarystats.kinds import count_rows
 from canarystats.plan_early_pass import EarlyPassOutlook, early_pass_outlook
 from canarystats.sequential.early_pass import too_rare_to_pass_early
-from canarystats.stats.host_summaries import window_changes, window_means
+from canarystats.stats.host_summaries import spread_across_hosts, window_changes, window_means
 from canarystats.stats.hosts import MIN_BASELINE_HOSTS
 from canarystats.stats.unit_tests import MEAN_WEIGHT
 
@@ -430,10 +430,7 @@ def _spreads(
             means = np.log(window_means(values, length, exposure))
         else:
             means = window_means(values, length)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            var = np.nanvar(means, axis=0, ddof=1)  # across hosts, per window
-            spreads[j] = math.sqrt(float(np.nanmean(var))) if np.any(np.isfinite(var)) else math.nan
+        spreads[j] = spread_across_hosts(means)
     return spreads
 
 

@@ -60,12 +60,11 @@ from scipy import stats as sps
 
 from canarystats.config import CanaryConfig, MetricConfig
 from canarystats.config.sequential import SequentialPlan
-from canarystats.sequential.decide import information_rates
+from canarystats.sequential.decide import information_rates, nominal_levels
 from canarystats.sequential.early_pass import PASS_SPENDING
 from canarystats.stats.counts import burstiness
-from canarystats.stats.host_summaries import window_changes, window_means
+from canarystats.stats.host_summaries import spread_across_hosts, window_changes, window_means
 from canarystats.stats.noninferiority import rate_margin_test
-from canarystats.stats.sequential import boundaries
 from canarystats.stats.unit_tests import Direction
 from canarystats.windows import warmups
 
@@ -235,7 +234,7 @@ def _gauge_chance(
     with np.errstate(divide="ignore", invalid="ignore"):
         se = spreads[None, :] * np.sqrt(1.0 / ks[:, None] + 1.0 / m_hosts)
         ncp = np.where(se > 0, margin / se, np.inf)
-    nominal = _nominal(rates, plan.pass_alpha)
+    nominal = nominal_levels(rates, plan.pass_alpha, PASS_SPENDING)
     crit = sps.t.ppf(1.0 - nominal[None, :], df)
     one = np.asarray(sps.nct.sf(crit, df, np.minimum(ncp, 1e6)), dtype=np.float64)
     if m.direction == "either":  # both sides must be ruled out
@@ -265,7 +264,7 @@ def _count_chance(
         warnings.simplefilter("ignore", RuntimeWarning)
         events, per = float(np.nanmean(values)), float(np.nanmean(exposure))
     burst = float(burstiness(np.nan_to_num(values, nan=0.0))[0])
-    nominal = _nominal(rates, plan.pass_alpha)
+    nominal = nominal_levels(rates, plan.pass_alpha, PASS_SPENDING)
     c = sps.norm.isf(nominal)
     for i, k in enumerate(ks):
         z = rate_margin_test(
@@ -316,15 +315,6 @@ def _by_look(
     return out
 
 
-def _nominal(rates: NDArray[np.float64], alpha: float) -> NDArray[np.float64]:
-    """The one-look level of each look's early-pass boundary (NaN where none is spent)."""
-    out = np.full(rates.shape, np.nan)
-    ok = np.isfinite(rates)
-    if ok.any():
-        out[ok] = sps.norm.sf(boundaries(rates[ok], alpha=alpha, spending=PASS_SPENDING))
-    return out
-
-
 def _spread(values: NDArray[np.float64], length: int, past: int, ratio: bool) -> float:
     """How much healthy hosts' test units differ over ``length`` buckets: window levels (their
     logs where positive), or each host's change from its ``past`` buckets."""
@@ -335,5 +325,4 @@ def _spread(values: NDArray[np.float64], length: int, past: int, ratio: bool) ->
         else:
             units = window_means(values, length)
             units = np.log(units) if ratio else units
-        var = np.nanvar(units, axis=0, ddof=1)
-    return math.sqrt(float(np.nanmean(var))) if np.any(np.isfinite(var)) else math.nan
+    return spread_across_hosts(units)

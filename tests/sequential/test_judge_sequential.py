@@ -230,9 +230,7 @@ def test_errors_in_bursts_weigh_less_towards_an_early_pass() -> None:
     storms[rng.choice(values.size, size=6, replace=False)] = values.sum() / 6
     frame.loc[after, "value"] = storms
     config = load_config(world_config())
-    plan = config.sequential
-    assert plan is not None
-    looks = gather_looks(config, frame, start, list(enumerate(plan.look_times(), start=1)))
+    plan, looks = _every_look(config, frame, start)
     assert all(look.metrics["errors"].canary_burstiness > 5 for look in looks)
     steady = [
         dataclasses.replace(
@@ -254,6 +252,13 @@ def test_errors_in_bursts_weigh_less_towards_an_early_pass() -> None:
     assert bursty.at >= calm.at
 
 
+def _every_look(config: Any, frame: pd.DataFrame, start: pd.Timestamp) -> Any:
+    """The config's plan and every look of it on ``frame``."""
+    plan = config.sequential
+    assert plan is not None
+    return plan, gather_looks(config, frame, start, list(enumerate(plan.look_times(), start=1)))
+
+
 def _errors_with(**min_effect: float) -> Any:
     """The world's config with the errors metric's ``min_effect`` set."""
     config = world_config()
@@ -269,9 +274,7 @@ def test_an_absolute_minimum_effect_lets_rare_errors_pass_sooner() -> None:
     # ruled out at once.
     frame, start = make_world("iid", seed=6, error_rate=0.002, requests_per_minute=300.0)
     config, relaxed = load_config(world_config()), _errors_with(absolute=0.01)
-    plan = config.sequential
-    assert plan is not None
-    looks = gather_looks(config, frame, start, list(enumerate(plan.look_times(), start=1)))
+    plan, looks = _every_look(config, frame, start)
     strict, loose = decide(config, plan, looks, 0.05), decide(relaxed, plan, looks, 0.05)
     strict_p, loose_p = strict.paths["errors"].p_pass, loose.paths["errors"].p_pass
     shared = min(len(strict_p), len(loose_p))
@@ -287,9 +290,7 @@ def test_a_count_is_held_to_its_own_minimum_effect_where_that_is_wider() -> None
     # well; so it fails (or waits) under the first and passes early under the second.
     frame, start = make_world("iid", seed=7, error_factor=1.3, error_rate=0.02)
     config, relaxed = load_config(world_config()), _errors_with(relative=0.5)
-    plan = config.sequential
-    assert plan is not None
-    looks = gather_looks(config, frame, start, list(enumerate(plan.look_times(), start=1)))
+    plan, looks = _every_look(config, frame, start)
     held, let_go = decide(config, plan, looks, 0.05), decide(relaxed, plan, looks, 0.05)
     assert "errors" not in (let_go.failed or ())
     assert let_go.verdict == "pass" and let_go.early
@@ -303,9 +304,7 @@ def test_the_reason_names_what_held_an_early_pass_back() -> None:
     # undecided and at the horizon.
     frame, start = make_world("iid", seed=6, error_rate=0.002, requests_per_minute=300.0)
     config = load_config(world_config())
-    plan = config.sequential
-    assert plan is not None
-    looks = gather_looks(config, frame, start, list(enumerate(plan.look_times(), start=1)))
+    plan, looks = _every_look(config, frame, start)
     end = decide(config, plan, looks, 0.05)
     assert end.verdict == "pass" and not end.early
     assert end.reason.startswith("Judged at the horizon")
@@ -325,9 +324,7 @@ def test_the_reason_names_what_held_an_early_pass_back() -> None:
 def test_a_canary_that_ruled_everything_out_waits_for_min_duration_and_says_so() -> None:
     frame, start = make_world("iid", seed=4)
     config = load_config(world_config(min_duration="25m"))
-    plan = config.sequential
-    assert plan is not None
-    looks = gather_looks(config, frame, start, list(enumerate(plan.look_times(), start=1)))
+    plan, looks = _every_look(config, frame, start)
     early = decide(config, plan, looks, 0.05)
     assert early.early and early.at == 1500
     before = decide(config, plan, looks[:4], 0.05)

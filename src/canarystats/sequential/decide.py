@@ -50,7 +50,15 @@ from canarystats.stats.sequential import Spending, boundaries, repeated_p_values
 from canarystats.stats.unit_tests import Direction
 from canarystats.windows import warmups
 
-__all__ = ["UNDECIDED", "Decision", "MetricPath", "decide", "information_rates", "path_as_dict"]
+__all__ = [
+    "UNDECIDED",
+    "Decision",
+    "MetricPath",
+    "decide",
+    "information_rates",
+    "nominal_levels",
+    "path_as_dict",
+]
 
 #: the decision while no boundary has been reached and the horizon is ahead
 UNDECIDED = "undecided"
@@ -125,7 +133,7 @@ def decide(
     rates = information_rates(config, plan)
     fail_p = _fail_p_values(gating, plan, looks, rates, alpha)
     pass_p = _pass_p_values(gating, plan, looks, rates)
-    nominal = {name: _nominal(r, alpha, plan.spending) for name, r in rates.items()}
+    nominal = {name: nominal_levels(r, alpha, plan.spending) for name, r in rates.items()}
     first_cross: dict[str, int] = {}
     for n, look in enumerate(looks):
         family = np.array([fail_p[m.name][n] for m in gating], dtype=np.float64)
@@ -234,7 +242,7 @@ def information_rates(config: CanaryConfig, plan: SequentialPlan) -> dict[str, n
     return out
 
 
-def _nominal(rates: np.ndarray, alpha: float, spending: str) -> np.ndarray:
+def nominal_levels(rates: np.ndarray, alpha: float, spending: str) -> np.ndarray:
     """The one-look p-value each boundary amounts to (NaN where no alpha is spent)."""
     out = np.full(rates.shape, np.nan)
     ok = ~np.isnan(rates)

@@ -32,6 +32,7 @@ that length is what the tests' power rests on.
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 from typing import Literal
@@ -397,3 +398,20 @@ def window_changes(
             post = np.nanmean(values[:, t : t + length], axis=1)
             out[:, j] = np.log(post / pre) if relative else post - pre
     return out
+
+
+def spread_across_hosts(units: NDArray[np.float64]) -> float:
+    """How much hosts' units differ: the root mean over windows of the variance across hosts.
+
+    ``units`` is ``(host, window)`` (:func:`window_means`, :func:`window_changes`); NaN where
+    no window has two hosts.
+
+    Examples
+    --------
+    >>> spread_across_hosts(np.array([[1.0, 2.0], [3.0, 2.0]]))
+    1.0
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        var = np.nanvar(units, axis=0, ddof=1)  # across hosts, per window
+        return math.sqrt(float(np.nanmean(var))) if np.any(np.isfinite(var)) else math.nan
